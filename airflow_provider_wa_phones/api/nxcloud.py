@@ -1,0 +1,267 @@
+"""What the NxCloud API expects and answers, without any I/O.
+
+Each ``*_body`` function validates its arguments and returns the JSON body of one request, so a bad
+argument fails before anything is sent. :func:`parse_envelope` turns a raw answer into its
+``data`` or a typed error. The synchronous hook and the asynchronous trigger client both build on
+these, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_wa_phones.exceptions import (
+    MalformedResponseError,
+    ParameterError,
+    ServiceError,
+    ServiceUnavailableError,
+    ThrottledError,
+    nxcloud_error,
+)
+from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
+
+DEFAULT_HOST = "https://api2.nxcloud.com"
+CHECK_LEVELS = (1, 4, 5)
+MAX_PAGE_SIZE = 100
+MAX_BATCH_NO = 64
+RETENTION_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One NxCloud endpoint and the common-header values that select it."""
+
+    name: str
+    path: str
+    biz_type: str
+    action: str
+
+
+GET_PHONE = Operation("getPhone", "/api/wa/getPhone", "2", "getPhone")
+PHONE_LIST = Operation("phoneList", "/api/wa/integrator/embedded/register/phoneList", "2", "phoneList")
+NUMBER_CHECK = Operation("numberCheck", "/api/number/check", "1", "numbercheck")
+NUMBER_CHECK_QUERY = Operation("numberCheckQuery", "/api/number/query", "1", "numbercheck")
+
+
+@dataclass(frozen=True)
+class SubmitBatch:
+    """The part of a number-check submit that goes to the service in one call (one country)."""
+
+    country: str
+    phones: list[str]
+    body: dict[str, Any]
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """Serialise a request body once; these exact bytes are signed and sent."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_APPKEY = re.compile(r"^\S{1,128}$")
+
+
+def check_appkey(appkey: Any) -> str:
+    """Return ``appkey`` if it can be an NxCloud appkey, else raise :class:`ParameterError`."""
+    if not isinstance(appkey, str) or not _APPKEY.match(appkey):
+        raise ParameterError(
+            "appkey",
+            "required: a non-empty string without spaces (pass appkey= or set the connection's "
+            "appkey field)",
+        )
+    return appkey
+
+
+def get_phone_body(appkey: str, phones: str | Iterable[str] | None) -> dict[str, Any]:
+    """Body of ``getPhone``; no phones means every number of the application."""
+    body: dict[str, Any] = {"appkey": check_appkey(appkey), "messaging_product": "whatsapp"}
+    if phones is not None and phones != "" and phones != []:
+        body["business_phones"] = ",".join(normalize_phones(phones))
+    return body
+
+
+def phone_list_body(appkey: str) -> dict[str, Any]:
+    """Body of the integrator ``phoneList``."""
+    return {"appkey": check_appkey(appkey)}
+
+
+def _check_int(param: str, value: Any, low: int, high: int | None = None) -> int:
+    # Templated arguments arrive as strings; accept "5" but not 5.5, True or "five".
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ParameterError(param, f"must be a whole number, got {value!r}")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ParameterError(param, f"must be {bound}, got {number}")
+    return number
+
+
+def _check_text(param: str, value: Any, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ParameterError(param, f"must be a non-empty string, got {value!r}")
+    if len(value) > limit:
+        raise ParameterError(param, f"must be at most {limit} characters, got {len(value)}")
+    return value
+
+
+def submit_batches(
+    appkey: str,
+    phones: str | Iterable[str],
+    batch_no: str | None = None,
+    check_level: int | str = 1,
+    dr_url: str | None = None,
+) -> list[SubmitBatch]:
+    """Split a number-check submit into one request per country, as the service requires.
+
+    With several countries and a ``batch_no``, each request's batch number gets the country as a
+    suffix (``<batch_no>-CN``), so every batch can be found again.
+    """
+    appkey = check_appkey(appkey)
+    level = _check_int("check_level", check_level, 1)
+    if level not in CHECK_LEVELS:
+        raise ParameterError("check_level", f"must be one of 1 (basic), 4 (call) or 5 (HLR), got {level}")
+    if batch_no is not None:
+        _check_text("batch_no", batch_no, MAX_BATCH_NO)
+    if dr_url is not None and not (isinstance(dr_url, str) and re.match(r"^https?://\S+$", dr_url)):
+        raise ParameterError("dr_url", f"must be an http(s) URL, got {dr_url!r}")
+    groups: dict[str, list[str]] = {}
+    for phone in normalize_phones(phones):
+        groups.setdefault(country_of(phone), []).append(phone)
+    batches = []
+    for country, members in groups.items():
+        body: dict[str, Any] = {"appkey": appkey, "phone": ",".join(members), "checkLevel": level}
+        if batch_no is not None:
+            number = batch_no if len(groups) == 1 else f"{batch_no}-{country.lstrip('+')}"
+            if len(number) > MAX_BATCH_NO:
+                raise ParameterError(
+                    "batch_no",
+                    f"must be at most {MAX_BATCH_NO} characters including the country suffix added "
+                    f"when the phones span {len(groups)} countries ({number!r} is {len(number)})",
+                )
+            body["batchNo"] = number
+        if dr_url is not None:
+            body["drUrl"] = dr_url
+        batches.append(SubmitBatch(country=country, phones=members, body=body))
+    return batches
+
+
+def check_date(value: Any, today: dt.date | None = None) -> str:
+    """Return ``value`` as ``yyyy-MM-dd`` if it lies within the service's 14-day retention."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ParameterError("date", f"{value!r} is not a calendar date (yyyy-MM-dd)") from None
+    else:
+        raise ParameterError("date", f"must be a date in the form yyyy-MM-dd, got {value!r}")
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    # The service keeps 14 days; one day of slack ahead covers its UTC+8 calendar.
+    earliest, latest = today - dt.timedelta(days=RETENTION_DAYS), today + dt.timedelta(days=1)
+    if not earliest <= day <= latest:
+        raise ParameterError(
+            "date",
+            f"{day.isoformat()} is outside the {RETENTION_DAYS}-day window the service keeps "
+            f"({earliest.isoformat()} to {latest.isoformat()})",
+        )
+    return day.isoformat()
+
+
+def query_body(
+    date: Any,
+    batch_no: str | None = None,
+    message_id: str | None = None,
+    phone: str | None = None,
+    appkey: str | None = None,
+    page: int | str = 1,
+    page_size: int | str = MAX_PAGE_SIZE,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Body of one number-check query page."""
+    if not batch_no and not message_id:
+        raise ParameterError("batch_no", "batch_no or message_id is required (the service needs one)")
+    body: dict[str, Any] = {
+        "page": _check_int("page", page, 1),
+        "pageSize": _check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
+        "date": check_date(date, today),
+    }
+    if batch_no:
+        body["batchNo"] = _check_text("batch_no", batch_no, MAX_BATCH_NO)
+    if message_id:
+        body["messageId"] = _check_text("message_id", message_id, 64)
+    if phone:
+        body["phone"] = normalize_phone(phone, "phone")
+    if appkey is not None:
+        body["appkey"] = check_appkey(appkey)
+    return body
+
+
+def parse_envelope(
+    operation: Operation, http_status: int, content: bytes, scrub: tuple[str, ...] = ()
+) -> Any:
+    """Return the ``data`` of a successful answer or raise the typed error it stands for.
+
+    ``scrub`` lists secrets to blank out of any text taken from the answer.
+    """
+    try:
+        envelope = json.loads(content)
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict) or "code" not in envelope:
+        if http_status == 429:
+            raise ThrottledError(
+                service="NxCloud", operation=operation.name, code=429, message="too many requests",
+                remedy="Slow down", retryable=True, http_status=http_status,
+            )
+        if http_status >= 500:
+            raise ServiceUnavailableError(
+                service="NxCloud", operation=operation.name, code=http_status,
+                message=f"HTTP {http_status}", retryable=True, http_status=http_status,
+            )
+        snippet = _scrub(content[:200].decode("utf-8", "replace"), scrub)
+        raise MalformedResponseError(
+            f"NxCloud {operation.name} answered HTTP {http_status} without the JSON envelope: {snippet!r}"
+        )
+    code = envelope.get("code")
+    if code == 0:
+        return envelope.get("data")
+    message = _scrub(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
+    if not isinstance(code, int):
+        raise MalformedResponseError(f"NxCloud {operation.name} answered a non-integer code {code!r}")
+    error: ServiceError = nxcloud_error(operation.name, code, message, http_status=http_status)
+    raise error
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def flatten_phone_info(data: Any) -> list[dict[str, Any]]:
+    """Return ``getPhone`` records from either documented shape.
+
+    The field table says ``data.business_phones`` is a list; the example keys ``data`` by phone
+    number, each holding a one-element list. Records from the keyed shape get that key as
+    ``business_phone``, since the record itself may show the number only masked or formatted.
+    """
+    if not data:
+        return []
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"NxCloud getPhone data is a {type(data).__name__}, not an object")
+    if isinstance(data.get("business_phones"), list):
+        return [dict(item) for item in data["business_phones"] if isinstance(item, dict)]
+    records = []
+    for phone, items in data.items():
+        for item in items if isinstance(items, list) else [items]:
+            if isinstance(item, dict):
+                records.append({**item, "business_phone": phone})
+    return records

@@ -1,0 +1,102 @@
+"""Provider metadata Airflow reads through the ``apache_airflow_provider`` entry point.
+
+It is plain data: the Airflow UI builds both connection forms from it without importing a hook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NXCLOUD = "NxCloud WhatsApp"
+_CAMS = "Alibaba Cloud ChatApp Message Service (CAMS)"
+
+
+def _modules(kind: str) -> list[dict[str, Any]]:
+    return [{"integration-name": _NXCLOUD, "python-modules": [f"airflow_provider_wa_phones.{kind}.nxcloud"]}]
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Return the provider description, integrations and connection types."""
+    return {
+        "package-name": "airflow-provider-wa-phones",
+        "name": "WhatsApp Business phones (NxCloud, Alibaba Cloud CAMS)",
+        "description": "Query and watch WhatsApp Business phone numbers and number-check results "
+        "on NxCloud and Alibaba Cloud ChatApp Message Service.",
+        "integrations": [
+            {
+                "integration-name": _NXCLOUD,
+                "external-doc-url": "https://github.com/nxtele/nxcloud-doc-en/wiki",
+                "tags": ["service"],
+            },
+            {
+                "integration-name": _CAMS,
+                "external-doc-url": "https://www.alibabacloud.com/help/en/chatapp",
+                "tags": ["alibaba"],
+            },
+        ],
+        "hooks": _modules("hooks"),
+        "operators": _modules("operators"),
+        "connection-types": [
+            {
+                "connection-type": "nxcloud",
+                "hook-class-name": "airflow_provider_wa_phones.hooks.nxcloud.NxCloudHook",
+                "hook-name": "NxCloud",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {"host": "API base URL", "login": "Access key", "password": "Access secret"},
+                    "placeholders": {
+                        "host": "https://api2.nxcloud.com",
+                        "login": "accessKey from the NxCloud console",
+                        "password": "accessSecret from the NxCloud console",
+                    },
+                },
+                "conn-fields": {
+                    "appkey": {
+                        "label": "Appkey",
+                        "description": "Default application key; operators can override it per call.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "sign_algorithm": {
+                        "label": "Signature algorithm",
+                        "description": "Hash used to sign requests (md5 unless NxCloud asked for sha256).",
+                        "schema": {"type": "string", "enum": ["md5", "sha256"], "default": "md5"},
+                    },
+                },
+            },
+            {
+                "connection-type": "alibaba_cams",
+                "hook-class-name": "airflow_provider_wa_phones.hooks.cams.CamsHook",
+                "hook-name": "Alibaba Cloud CAMS",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "host": "Endpoint override",
+                        "login": "AccessKey ID",
+                        "password": "AccessKey secret",
+                    },
+                    "placeholders": {
+                        "host": "leave empty for https://cams.<region>.aliyuncs.com",
+                        "login": "LTAI...",
+                        "password": "AccessKey secret from the RAM console",
+                    },
+                },
+                "conn-fields": {
+                    "region": {
+                        "label": "Region",
+                        "description": "Region of the CAMS endpoint.",
+                        "schema": {"type": "string", "default": "ap-southeast-1"},
+                    },
+                    "security_token": {
+                        "label": "STS security token",
+                        "description": "Only for temporary (STS) credentials.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "cust_space_id": {
+                        "label": "Default CustSpaceId",
+                        "description": "Space ID of the ChatApp instance; operators can override it.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                },
+            },
+        ],
+    }

@@ -1,0 +1,351 @@
+"""NxCloud hook: WhatsApp phone information, the integrator's phone list and number checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+import requests
+from requests.auth import AuthBase
+
+from airflow.sdk import BaseHook
+from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones.api import nxcloud as api
+from airflow_provider_wa_phones.exceptions import (
+    ConnectionConfigError,
+    ServiceError,
+    ThrottledError,
+    TransportError,
+    WaPhonesError,
+)
+from airflow_provider_wa_phones.retry import RetryPolicy
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class NxCloudSettings:
+    """What a hook or trigger needs from an ``nxcloud`` connection, checked once."""
+
+    conn_id: str
+    base_url: str
+    access_key: str
+    access_secret: str = field(repr=False)
+    appkey: str | None = None
+    algorithm: str = "md5"
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> NxCloudSettings:
+        """Read and check the fields of an Airflow connection object."""
+        extra = conn.extra_dejson or {}
+
+        def extra_value(name: str) -> Any:
+            # The connection form stores conn-fields under their own name; older tooling prefixes them.
+            return extra.get(name, extra.get(f"extra__nxcloud__{name}"))
+
+        if not conn.login:
+            raise ConnectionConfigError(conn.conn_id, "login", "the NxCloud access key is empty")
+        if not conn.password:
+            raise ConnectionConfigError(conn.conn_id, "password", "the NxCloud access secret is empty")
+        algorithm = (extra_value("sign_algorithm") or "md5").lower()
+        if algorithm not in signing.NXCLOUD_ALGORITHMS:
+            raise ConnectionConfigError(
+                conn.conn_id, "sign_algorithm", f"must be md5 or sha256, got {algorithm!r}"
+            )
+        return cls(
+            conn_id=conn.conn_id,
+            base_url=_base_url(conn),
+            access_key=conn.login,
+            access_secret=conn.password,
+            appkey=extra_value("appkey") or None,
+            algorithm=algorithm,
+        )
+
+
+def _base_url(conn: Any) -> str:
+    host = (conn.host or "").strip().rstrip("/")
+    if not host:
+        return api.DEFAULT_HOST
+    if "://" not in host:
+        host = f"{conn.schema or 'https'}://{host}"
+    if conn.port and host.count(":") < 2:
+        host = f"{host}:{conn.port}"
+    return host
+
+
+class NxCloudAuth(AuthBase):
+    """Signs a prepared NxCloud request over the exact body bytes it will send.
+
+    The request carries its ``bizType`` and ``action`` headers; this adds ``accessKey``, a fresh
+    ``ts`` and ``sign`` (and ``algorithm`` when it is not md5), so every attempt is signed anew.
+    """
+
+    def __init__(self, access_key: str, access_secret: str, algorithm: str = "md5"):
+        self.access_key = access_key
+        self._access_secret = access_secret
+        self.algorithm = algorithm
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        request.headers.update(
+            signing.nxcloud_headers(
+                self.access_key,
+                self._access_secret,
+                request.headers["action"],
+                request.headers["bizType"],
+                body,
+                self.algorithm,
+            )
+        )
+        return request
+
+    def __repr__(self) -> str:
+        return f"NxCloudAuth(access_key={self.access_key!r}, algorithm={self.algorithm!r})"
+
+
+class NxCloudHook(BaseHook):
+    """Calls the NxCloud open API with a signed, validated request.
+
+    :param nxcloud_conn_id: an ``nxcloud`` connection: host, login = access key, password = access
+        secret, extras ``appkey`` (default application) and ``sign_algorithm`` (md5 or sha256).
+    :param timeout: seconds to wait for each answer.
+    :param retry_policy: how transient failures are retried; each attempt is signed afresh.
+    """
+
+    conn_name_attr = "nxcloud_conn_id"
+    default_conn_name = "nxcloud_default"
+    conn_type = "nxcloud"
+    hook_name = "NxCloud"
+
+    def __init__(
+        self,
+        nxcloud_conn_id: str = default_conn_name,
+        *,
+        timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__()
+        self.nxcloud_conn_id = nxcloud_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+
+    @cached_property
+    def settings(self) -> NxCloudSettings:
+        """The connection's fields, read once per hook."""
+        from airflow.sdk.log import mask_secret
+
+        settings = NxCloudSettings.from_connection(self.get_connection(self.nxcloud_conn_id))
+        mask_secret(settings.access_secret)
+        return settings
+
+    def get_conn(self) -> requests.Session:
+        """Return the hook's HTTP session, created once and reused for every call."""
+        return self._session
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        # Resolve proxy and CA settings from the environment once instead of on every request.
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(self.settings.base_url))
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.auth = NxCloudAuth(
+            self.settings.access_key, self.settings.access_secret, self.settings.algorithm
+        )
+        return session
+
+    def close(self) -> None:
+        """Release the pooled HTTP connections."""
+        if "_session" in self.__dict__:
+            self.__dict__.pop("_session").close()
+
+    # -- operations -------------------------------------------------------------------------
+
+    def get_phone_info(
+        self, phones: str | Iterable[str] | None = None, appkey: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Return the WhatsApp records of ``phones`` (all of the application's when omitted).
+
+        Records keep NxCloud's field names; when the service keys its answer by phone number,
+        each record also carries that number as ``business_phone``.
+        """
+        body = api.get_phone_body(self._appkey(appkey), phones)
+        return api.flatten_phone_info(self._call(api.GET_PHONE, body))
+
+    def list_phones(self, appkey: str | None = None) -> list[dict[str, Any]]:
+        """Return every number of the application, as the integrator ``phoneList`` shows them."""
+        data = self._call(api.PHONE_LIST, api.phone_list_body(self._appkey(appkey)))
+        return [dict(item) for item in data or [] if isinstance(item, dict)]
+
+    def submit_number_check(
+        self,
+        phones: str | Iterable[str],
+        appkey: str | None = None,
+        batch_no: str | None = None,
+        check_level: int | str = 1,
+        dr_url: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Submit numbers for checking, one request per country; return one entry per batch.
+
+        Each entry has ``batch_no``, ``message_id``, ``country``, ``phone_count`` and ``date`` (the
+        day to query the results under). A submit is charged, so it is retried only when the
+        service surely did not take it (refused connection, throttling, an error answer).
+        """
+        batches = api.submit_batches(self._appkey(appkey), phones, batch_no, check_level, dr_url)
+        submitted = []
+        for batch in batches:
+            data = self._call(api.NUMBER_CHECK, batch.body, idempotent=False) or {}
+            submitted.append(
+                {
+                    "batch_no": data.get("batchNo") or batch.body.get("batchNo"),
+                    "message_id": data.get("messageId"),
+                    "country": batch.country,
+                    "phone_count": len(batch.phones),
+                    "date": dt.datetime.now(dt.timezone.utc).date().isoformat(),
+                }
+            )
+        return submitted
+
+    def query_number_check(
+        self,
+        date: str | dt.date,
+        batch_no: str | None = None,
+        message_id: str | None = None,
+        phone: str | None = None,
+        appkey: str | None = None,
+        page: int = 1,
+        page_size: int = api.MAX_PAGE_SIZE,
+    ) -> dict[str, Any]:
+        """Return one page of number-check results: ``page``, ``pageSize``, ``totalPage``,
+        ``totalSize`` and ``result`` (records with NxCloud's field names).
+
+        ``appkey`` is sent only when given: the service then limits results to that application.
+        """
+        body = api.query_body(date, batch_no, message_id, phone, appkey, page, page_size)
+        data = self._call(api.NUMBER_CHECK_QUERY, body) or {}
+        data.setdefault("result", [])
+        return data
+
+    def iter_number_check_results(
+        self,
+        date: str | dt.date,
+        batch_no: str | None = None,
+        message_id: str | None = None,
+        phone: str | None = None,
+        appkey: str | None = None,
+        page_size: int = api.MAX_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every result record, fetching one page at a time as the caller consumes them.
+
+        Arguments are checked now, before the first page is requested.
+        """
+        first = api.query_body(date, batch_no, message_id, phone, appkey, 1, page_size)
+        return self._walk_pages(first)
+
+    def _walk_pages(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        page = 1
+        while True:
+            data = self._call(api.NUMBER_CHECK_QUERY, {**body, "page": page}) or {}
+            records = data.get("result") or []
+            for record in records:
+                # Results that arrive while paging can shift a page boundary: never yield twice.
+                key = record.get("messageId")
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                yield record
+            if not records or page >= int(data.get("totalPage") or 0):
+                return
+            page += 1
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Make one cheap signed call and say whether the credentials work."""
+        try:
+            settings = self.settings
+            if settings.appkey:
+                count = len(self.get_phone_info())
+                detail = f"application {settings.appkey} has {count} WhatsApp numbers"
+            else:
+                today = dt.datetime.now(dt.timezone.utc).date()
+                self.query_number_check(today, batch_no="connection-test", page_size=1)
+                detail = "number-check query accepted (no appkey set)"
+        except WaPhonesError as exc:
+            return False, str(exc)
+        return True, f"Connected to NxCloud at {settings.base_url}: {detail}"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _appkey(self, appkey: str | None) -> str:
+        return api.check_appkey(appkey if appkey is not None else self.settings.appkey)
+
+    def _call(self, operation: api.Operation, body: dict[str, Any], *, idempotent: bool = True) -> Any:
+        """Send one signed request, retrying transient failures, and return the answer's data."""
+        payload = api.encode_body(body)
+        settings = self.settings
+        url = settings.base_url + operation.path
+        headers = {"Content-Type": "application/json", "bizType": operation.biz_type, "action": operation.action}
+
+        def attempt() -> Any:
+            started = time.monotonic()
+            try:
+                response = self._session.post(url, data=payload, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise _transport_error(operation, settings.base_url, exc) from None
+            self.log.debug(
+                "NxCloud %s: HTTP %s in %.0f ms",
+                operation.name,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            return api.parse_envelope(
+                operation, response.status_code, response.content, (settings.access_secret,)
+            )
+
+        return self._with_retries(operation.name, attempt, idempotent)
+
+    def _with_retries(self, name: str, attempt: Callable[[], T], idempotent: bool) -> T:
+        delays = self.retry_policy.delays()
+        while True:
+            try:
+                return attempt()
+            except WaPhonesError as exc:
+                if exc.retryable and not idempotent and not _surely_not_taken(exc):
+                    exc.add_note(
+                        "The request may have been accepted (and charged): look the batch up with "
+                        "query_number_check before submitting it again."
+                    )
+                    raise
+                delay = next(delays, None) if exc.retryable else None
+                if delay is None:
+                    raise
+                self.log.warning("NxCloud %s failed (%s); retrying in %.1f s", name, exc, delay)
+                time.sleep(delay)
+
+
+def _surely_not_taken(exc: WaPhonesError) -> bool:
+    """Whether a failed request certainly had no effect, so sending it again cannot double it."""
+    if isinstance(exc, TransportError):
+        return exc.unsent
+    # A documented error code in a well-formed answer is a refusal, not a lost acceptance.
+    return isinstance(exc, ThrottledError) or (isinstance(exc, ServiceError) and exc.http_status == 200)
+
+
+def _transport_error(
+    operation: api.Operation, base_url: str, exc: requests.RequestException
+) -> TransportError:
+    # Refused connections and connect timeouts happen before a byte of the request is sent.
+    unsent = isinstance(exc, requests.ConnectTimeout) or (
+        isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc)
+    )
+    return TransportError(
+        f"NxCloud {operation.name}: no answer from {base_url} ({type(exc).__name__})", unsent=unsent
+    )

@@ -1,0 +1,302 @@
+"""Operators for NxCloud: phone information, the integrator phone list, number checks.
+
+DAG files import this module at parse time, so it imports only ``airflow.sdk``; the hook, HTTP and
+phone-number libraries load when a task runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+
+
+class _NxCloudOperator(BaseOperator):
+    """Holds the connection id and builds the hook on first use."""
+
+    def __init__(self, *, nxcloud_conn_id: str = "nxcloud_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+    @cached_property
+    def hook(self) -> NxCloudHook:
+        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+
+        return NxCloudHook(nxcloud_conn_id=self.nxcloud_conn_id)
+
+
+def _phone_records(raw: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    from airflow_provider_wa_phones.phones import nxcloud_phone_record
+
+    return [nxcloud_phone_record(record) for record in raw]
+
+
+class NxCloudPhoneInfoOperator(_NxCloudOperator):
+    """Fetch the WhatsApp status, quality rating and limits of sender numbers (``getPhone``).
+
+    :param phones: numbers to look up, as a list or a comma-separated string, each with its country
+        code (``+86 138 0000 1234`` is fine). Omit it for every number of the application.
+        Templated.
+    :param appkey: NxCloud application key; defaults to the connection's ``appkey``. Templated.
+    :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
+
+    Returns (XCom) a list of phone records in the provider's common shape: ``phone_number``,
+    ``display_phone_number``, ``verified_name``, ``status``, ``quality_rating``, ``name_status``,
+    ``code_verification_status``, ``messaging_limit_tier``, ``service`` and NxCloud's other fields.
+    """
+
+    template_fields: Sequence[str] = ("phones", "appkey", "nxcloud_conn_id")
+
+    def __init__(
+        self, *, phones: str | list[str] | None = None, appkey: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.phones = phones
+        self.appkey = appkey
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        records = _phone_records(self.hook.get_phone_info(phones=self.phones, appkey=self.appkey))
+        self.log.info("NxCloud returned %d phone records", len(records))
+        return records
+
+
+class NxCloudPhoneListOperator(_NxCloudOperator):
+    """List every WhatsApp number of an application, for integrator accounts (``phoneList``).
+
+    :param appkey: NxCloud application key; defaults to the connection's ``appkey``. Templated.
+    :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
+
+    Returns (XCom) a list of phone records in the common shape, with NxCloud's ``register_status``,
+    ``waba_id`` and ``waba_name`` kept.
+    """
+
+    template_fields: Sequence[str] = ("appkey", "nxcloud_conn_id")
+
+    def __init__(self, *, appkey: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.appkey = appkey
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        records = _phone_records(self.hook.list_phones(appkey=self.appkey))
+        self.log.info("NxCloud listed %d numbers", len(records))
+        return records
+
+
+class NxCloudNumberCheckOperator(_NxCloudOperator):
+    """Submit phone numbers for a number check; one batch per country, as NxCloud requires.
+
+    :param phones: the numbers, as a list or a comma-separated string, each with its country code.
+        Duplicates are checked once. Templated.
+    :param appkey: NxCloud application key; defaults to the connection's ``appkey``. Templated.
+    :param batch_no: your batch number (at most 64 characters); with numbers from several countries
+        each batch gets the country as a suffix (``<batch_no>-CN``). NxCloud generates one when
+        omitted. Templated.
+    :param check_level: 1 basic (default), 4 call, 5 HLR. Templated.
+    :param dr_url: optional http(s) URL NxCloud calls back with each result. Templated.
+    :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
+
+    Returns (XCom) one entry per batch: ``batch_no``, ``message_id``, ``country``, ``phone_count``
+    and ``date`` (the day to query results under). Pass it to ``NxCloudNumberCheckResultsOperator``
+    as ``batches``.
+    """
+
+    template_fields: Sequence[str] = ("phones", "appkey", "batch_no", "check_level", "dr_url", "nxcloud_conn_id")
+
+    def __init__(
+        self,
+        *,
+        phones: str | list[str],
+        appkey: str | None = None,
+        batch_no: str | None = None,
+        check_level: int | str = 1,
+        dr_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.phones = phones
+        self.appkey = appkey
+        self.batch_no = batch_no
+        self.check_level = check_level
+        self.dr_url = dr_url
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        batches = self.hook.submit_number_check(
+            phones=self.phones,
+            appkey=self.appkey,
+            batch_no=self.batch_no,
+            check_level=self.check_level,
+            dr_url=self.dr_url,
+        )
+        for batch in batches:
+            self.log.info(
+                "Submitted %d %s numbers as batch %s (message id %s)",
+                batch["phone_count"],
+                batch["country"],
+                batch["batch_no"],
+                batch["message_id"],
+            )
+        return batches
+
+
+class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
+    """Read number-check results, page by page, into XCom or a JSON Lines file.
+
+    Say which results either with ``batches`` (the XCom of ``NxCloudNumberCheckOperator``) or with
+    ``date`` plus ``batch_no`` or ``message_id``.
+
+    :param batches: list of batch entries as returned by ``NxCloudNumberCheckOperator``.
+    :param date: the day the numbers were submitted (``yyyy-MM-dd``, within the last 14 days).
+        Templated.
+    :param batch_no: batch number to read. Templated.
+    :param message_id: message id to read (a submit's id reads all its records). Templated.
+    :param phone: only the record of this number. Templated.
+    :param appkey: limit results to this application (not sent when omitted). Templated.
+    :param page_size: records per request, 1 to 100 (default 100).
+    :param output_path: where to stream the records as JSON Lines: any ``ObjectStoragePath`` URL
+        (``file:///data/checks/{{ ds }}.jsonl``, ``s3://conn@bucket/key``). The file appears only when
+        complete. Templated.
+    :param max_xcom_records: without ``output_path``, the most records returned through XCom; more
+        fails the task and asks for ``output_path``, so XCom never holds a large result set.
+    :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
+
+    Returns (XCom) the list of records without ``output_path``; with it, a dict with
+    ``output_path``, ``record_count`` and ``summary`` (counts by pre-check, validity, region, and of
+    checks that failed).
+    """
+
+    template_fields: Sequence[str] = (
+        "date",
+        "batch_no",
+        "message_id",
+        "phone",
+        "appkey",
+        "output_path",
+        "nxcloud_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        batches: list[dict[str, Any]] | None = None,
+        date: str | None = None,
+        batch_no: str | None = None,
+        message_id: str | None = None,
+        phone: str | None = None,
+        appkey: str | None = None,
+        page_size: int = 100,
+        output_path: str | None = None,
+        max_xcom_records: int = 1000,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.batches = batches
+        self.date = date
+        self.batch_no = batch_no
+        self.message_id = message_id
+        self.phone = phone
+        self.appkey = appkey
+        self.page_size = page_size
+        self.output_path = output_path
+        self.max_xcom_records = max_xcom_records
+
+    def _queries(self) -> list[dict[str, Any]]:
+        from airflow_provider_wa_phones.exceptions import ParameterError
+
+        if self.batches is None:
+            return [{"date": self.date, "batch_no": self.batch_no, "message_id": self.message_id}]
+        if isinstance(self.batches, dict):
+            self.batches = [self.batches]
+        if not isinstance(self.batches, list) or not all(isinstance(b, dict) for b in self.batches):
+            raise ParameterError("batches", "must be the list returned by NxCloudNumberCheckOperator")
+        if self.date or self.batch_no or self.message_id:
+            raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
+        return [{"date": b.get("date"), "batch_no": b.get("batch_no"), "message_id": None} for b in self.batches]
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        # Build every iterator first: all arguments are checked before the first request.
+        iterators = [
+            self.hook.iter_number_check_results(
+                phone=self.phone, appkey=self.appkey, page_size=self.page_size, **query
+            )
+            for query in self._queries()
+        ]
+        for iterator in iterators:
+            yield from iterator
+
+    def execute(self, context: Context) -> Any:
+        records = self._records()
+        if self.output_path:
+            return self._write(records)
+        return self._collect(records)
+
+    def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+        from airflow_provider_wa_phones.exceptions import ParameterError
+
+        result = []
+        for record in records:
+            if len(result) >= self.max_xcom_records:
+                raise ParameterError(
+                    "output_path",
+                    f"more than max_xcom_records={self.max_xcom_records} results; set output_path to "
+                    "stream them to a file instead of XCom",
+                )
+            result.append(record)
+        self.log.info("Read %d number-check results", len(result))
+        return result
+
+    def _write(self, records: Iterator[dict[str, Any]]) -> dict[str, Any]:
+        from airflow.sdk import ObjectStoragePath
+
+        target = ObjectStoragePath(self.output_path)
+        partial = target.with_name(target.name + ".partial")
+        summary = _Summary()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                for record in records:
+                    out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    summary.add(record)
+            partial.rename(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        self.log.info("Wrote %d number-check results to %s", summary.total, target)
+        return {"output_path": str(target), "record_count": summary.total, "summary": summary.as_dict()}
+
+
+class _Summary:
+    """Counts that let a DAG decide what to do without reading the whole result file."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.failed = 0
+        self.pre_check: Counter[str] = Counter()
+        self.validity: Counter[str] = Counter()
+        self.region: Counter[str] = Counter()
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.total += 1
+        if record.get("code") not in (None, 0, "0"):
+            self.failed += 1
+        self.pre_check[str(record.get("preCheck") or "UNKNOWN")] += 1
+        if record.get("validity"):
+            self.validity[str(record["validity"])] += 1
+        self.region[str(record.get("regionCode") or "UNKNOWN")] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "failed_checks": self.failed,
+            "pre_check": dict(self.pre_check),
+            "validity": dict(self.validity),
+            "by_region": dict(self.region),
+        }

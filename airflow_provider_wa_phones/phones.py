@@ -1,0 +1,127 @@
+"""Phone-number normalisation and the phone record shared by both services.
+
+Both services want numbers as digits with the country code and no ``+``; people write them in
+every other way. Normalising here, before any request, turns a typo into a clear error instead of
+a rejected batch. Phone records from both services are mapped onto one snake_case shape so one
+report can mix them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from airflow_provider_wa_phones.exceptions import ParameterError
+
+#: The fields every phone record has, whichever service it came from.
+COMMON_FIELDS = (
+    "phone_number",
+    "display_phone_number",
+    "verified_name",
+    "status",
+    "quality_rating",
+    "name_status",
+    "code_verification_status",
+    "messaging_limit_tier",
+)
+
+_SEPARATORS = re.compile(r"[,;\n]")
+_ALLOWED = re.compile(r"^\(?\+?[0-9 ().\-/]+$")
+_NOT_DIGIT = re.compile(r"\D")
+_EXAMPLE = "digits with the country code, e.g. +86 138 0000 1234 or 8613800001234"
+
+
+def normalize_phone(value: str | int, param: str = "phone") -> str:
+    """Return ``value`` as digits with the country code, or raise :class:`ParameterError`.
+
+    Accepts ``+86 138-0000-1234``, ``(+86) 13800001234``, ``0086 13800001234`` and plain digits;
+    a number without a country code cannot be told apart from one with it, so plain digits are
+    read as already carrying it.
+    """
+    import phonenumbers  # heavy (metadata for every region): only when a number is checked
+
+    text = str(value).strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    # The parser also accepts letters (vanity numbers) and extensions; neither can be checked.
+    if not text or not _ALLOWED.match(text):
+        raise ParameterError(param, f"{value!r} is not a phone number: expected {_EXAMPLE}")
+    digits = _NOT_DIGIT.sub("", text)
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_possible_number(parsed):
+        raise ParameterError(
+            param, f"{value!r} is not a possible phone number for any country: expected {_EXAMPLE}"
+        )
+    # The national significant number keeps the leading zero some countries (Italy) need.
+    return f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
+
+
+def normalize_phones(values: str | int | Iterable[str | int] | None, param: str = "phones") -> list[str]:
+    """Return the numbers in ``values`` normalised and de-duplicated, in their first order.
+
+    ``values`` may be a list or a string separated by commas, semicolons or new lines. All bad
+    entries are reported together, so a long contact list is fixed in one go.
+    """
+    if values is None:
+        raise ParameterError(param, "at least one phone number is required")
+    if isinstance(values, (str, int)):
+        items: list[str | int] = [part for part in _SEPARATORS.split(str(values)) if part.strip()]
+    elif isinstance(values, Mapping):
+        raise ParameterError(param, "expected a list of phone numbers or a comma-separated string")
+    else:
+        items = list(values)
+    if not items:
+        raise ParameterError(param, "at least one phone number is required")
+    result: dict[str, None] = {}
+    bad: list[str] = []
+    for item in items:
+        try:
+            result[normalize_phone(item, param)] = None
+        except ParameterError:
+            bad.append(repr(item))
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ParameterError(param, f"{len(bad)} entries are not phone numbers ({shown}): expected {_EXAMPLE}")
+    return list(result)
+
+
+def country_of(phone: str) -> str:
+    """Return the ISO region of a normalised number, or ``+<calling code>`` when it has none."""
+    import phonenumbers
+
+    parsed = phonenumbers.parse("+" + phone, None)
+    region = phonenumbers.region_code_for_number(parsed)
+    if region and region != "ZZ":
+        return region
+    return f"+{parsed.country_code}"
+
+
+def _digits(text: Any) -> str | None:
+    digits = _NOT_DIGIT.sub("", str(text or ""))
+    return digits or None
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def nxcloud_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Map one NxCloud ``getPhone`` / ``phoneList`` record onto the common shape."""
+    record: dict[str, Any] = {
+        "phone_number": _digits(raw.get("business_phone")) or _digits(raw.get("display_phone_number")),
+        "display_phone_number": raw.get("display_phone_number"),
+        "verified_name": raw.get("verified_name"),
+        "status": _blank_to_none(raw.get("status")),
+        "quality_rating": _blank_to_none(raw.get("quality_rating")),
+        "name_status": _blank_to_none(raw.get("name_status")),
+        "code_verification_status": _blank_to_none(raw.get("code_verification_status")),
+        "messaging_limit_tier": _blank_to_none(raw.get("current_limit")),
+    }
+    consumed = {"business_phone", "current_limit", *record}
+    record.update({key: value for key, value in raw.items() if key not in consumed})
+    record["service"] = "nxcloud"
+    return record

@@ -1,0 +1,44 @@
+"""When to try a request again, shared by the synchronous hooks and the asynchronous triggers."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded in attempts and in total waiting time.
+
+    Only errors whose ``retryable`` flag is set are retried; each attempt is signed afresh.
+    """
+
+    max_attempts: int = 4
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    multiplier: float = 2.0
+    max_total_delay: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.initial_delay < 0 or self.max_delay < 0 or self.max_total_delay < 0:
+            raise ValueError("delays must not be negative")
+
+    def delays(self, rng: random.Random | None = None) -> Iterator[float]:
+        """Yield the wait before each retry; stops when attempts or the time budget run out."""
+        rng = rng or random.Random()
+        spent = 0.0
+        ceiling = self.initial_delay
+        for _ in range(self.max_attempts - 1):
+            remaining = self.max_total_delay - spent
+            if remaining <= 0:
+                return
+            delay = min(rng.uniform(0, ceiling), remaining)
+            spent += delay
+            yield delay
+            ceiling = min(ceiling * self.multiplier, self.max_delay)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
