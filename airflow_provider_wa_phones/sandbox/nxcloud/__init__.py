@@ -1,0 +1,1 @@
+"""The emulated NxCloud API: rules and state (``models``), authentication (``auth``), HTTP (``routes``)."""

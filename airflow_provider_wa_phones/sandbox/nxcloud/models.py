@@ -1,0 +1,660 @@
+"""NxCloud state and rules: accounts, applications, WhatsApp numbers and number-check batches.
+
+No HTTP here. Each operation takes the authenticated account and the parsed JSON body, and returns
+the envelope's ``data`` or raises :class:`NxCloudError` carrying the service's code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import random
+import re
+import threading
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any, Protocol, TypeGuard
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+from phonenumbers import carrier as phone_carrier
+
+from airflow_provider_wa_phones.sandbox import data
+
+GET_PHONE_FIELDS = (
+    "display_phone_number",
+    "quality_rating",
+    "verified_name",
+    "name_status",
+    "status",
+    "current_limit",
+    "code_verification_status",
+)
+GETPHONE_SHAPES = ("keyed", "list")
+CHECK_LEVELS = (1, 4, 5)
+RETENTION_DAYS = 14
+MAX_BATCH_NO_LENGTH = 64
+MAX_PAGE_SIZE = 100
+MAX_PRELOAD_COUNT = 999_999
+DEFAULT_RESULT_DELAY = (0.5, 3.0)
+
+# The service's numberType codes (see the number-check query page).
+_NUMBER_TYPES = {
+    PhoneNumberType.FIXED_LINE: 1,
+    PhoneNumberType.MOBILE: 2,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: 2,
+    PhoneNumberType.TOLL_FREE: 3,
+    PhoneNumberType.VOIP: 4,
+    PhoneNumberType.UAN: 5,
+    PhoneNumberType.PERSONAL_NUMBER: 6,
+    PhoneNumberType.VOICEMAIL: 7,
+    PhoneNumberType.PREMIUM_RATE: 8,
+    PhoneNumberType.SHARED_COST: 8,
+}
+# Call-check outcomes as (early, answered, response); drawn per number from a hash.
+_CALL_OUTCOMES = (
+    ("YES", "YES", "bell"),
+    ("YES", "YES", "bell"),
+    ("YES", "YES", "music"),
+    ("YES", "NO", "no_response"),
+    ("YES", "NO", "busy"),
+    ("YES", "YES", "voicemail"),
+    ("NO", "NO", "power_off"),
+    ("NO", "NO", "not_available"),
+)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DIGITS_RE = re.compile(r"[0-9]+")
+_record_order = attrgetter("ready_at", "seq")
+_ready_at = attrgetter("ready_at")
+
+
+class NxCloudError(Exception):
+    """A failure the service reports in its envelope: ``code`` and a short English ``message``."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class Clock(Protocol):
+    """The two sandbox clocks a backend reads."""
+
+    def elapsed(self) -> float:
+        """Virtual seconds since the sandbox started (drives timelines and result delays)."""
+        ...
+
+    def wall_time(self) -> float:
+        """The server's wall clock, seconds since the epoch (drives record dates)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Account:
+    """An API account: its credentials, the customer it belongs to and what it may call."""
+
+    access_key: str
+    secret: str
+    customer_id: str
+    biz_types: frozenset[int]
+    integrator: bool = False
+
+
+@dataclass
+class App:
+    """An application (appkey) of a customer, with its bound numbers and check balance."""
+
+    appkey: str
+    customer_id: str
+    getphone_shape: str = "keyed"
+    balance: Decimal = Decimal(0)
+    phone_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Phone:
+    """A WhatsApp business number whose fields change along a timeline on the virtual clock."""
+
+    phone_number: str
+    timeline: list[tuple[float, dict[str, Any]]]
+    waba_id: str = ""
+    waba_name: str = ""
+
+    def fields_at(self, t: float) -> dict[str, Any]:
+        """The number's fields at virtual time ``t``: every timeline entry up to ``t`` applied in order."""
+        fields: dict[str, Any] = {}
+        for start, overrides in sorted(self.timeline, key=lambda entry: entry[0]):
+            if start > t:
+                break
+            fields.update(overrides)
+        return fields
+
+
+@dataclass(frozen=True, slots=True)
+class NumberInfo:
+    """What the number plan says about a number, shared by every number of the same kind."""
+
+    valid: bool
+    region_code: str
+    country_code: str
+    number_type: int
+    carrier: str
+
+
+@dataclass(slots=True, eq=False)
+class Submission:
+    """One accepted submit call (or one preloaded batch): the fields its records share."""
+
+    message_id: str
+    batch_no: str
+    customer_id: str
+    appkey: str
+    check_level: int
+    price: Decimal
+    date: str
+    size: int
+
+    def record_message_id(self, index: int) -> str:
+        """The messageId of the record at 1-based ``index``."""
+        return self.message_id if self.size == 1 else f"{self.message_id}-{index:06d}"
+
+
+@dataclass(slots=True, eq=False)
+class CheckRecord:
+    """One number's check result; visible to queries once the virtual clock reaches ``ready_at``."""
+
+    seq: int
+    ready_at: float
+    submission: Submission
+    index: int
+    phone: str
+    national_number: str
+    info: NumberInfo
+
+
+class _ReadyOrder:
+    """Records in the order they become visible, so pages already served never shift."""
+
+    def __init__(self) -> None:
+        self.records: list[CheckRecord] = []
+
+    def add(self, records: Iterable[CheckRecord]) -> None:
+        self.records.extend(records)
+        self.records.sort(key=_record_order)
+
+    def visible(self, now: float) -> list[CheckRecord]:
+        return self.records[: bisect_right(self.records, now, key=_ready_at)]
+
+
+class NxCloudBackend:
+    """The emulated NxCloud service for one sandbox. Thread-safe; ``reset()`` restores the seed."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int = 0,
+        result_delay: tuple[float, float] = DEFAULT_RESULT_DELAY,
+    ) -> None:
+        low, high = result_delay
+        if not 0 <= low <= high:
+            raise ValueError(f"result_delay must be (min, max) with 0 <= min <= max, got {result_delay!r}")
+        self._clock = clock
+        self._seed = seed
+        self._result_delay = (float(low), float(high))
+        self._lock = threading.RLock()
+        self.reset()
+
+    # --- setup -----------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every change and result; load the seed accounts, apps and numbers again."""
+        with self._lock:
+            self._rng = random.Random(self._seed)
+            self._seq = 0
+            self._accounts: dict[str, Account] = {}
+            self._apps: dict[str, App] = {}
+            self._phones: dict[str, Phone] = {}
+            self._batches: dict[tuple[str, str, str], _ReadyOrder] = {}
+            self._by_message: dict[str, _ReadyOrder] = {}
+            self._purged_before = ""
+            for account in data.NXCLOUD_ACCOUNTS:
+                self.add_account(Account(**{**account, "biz_types": frozenset(account["biz_types"])}))
+            for phone in data.NXCLOUD_PHONES:
+                self.add_phone(Phone(**{**phone, "timeline": list(phone["timeline"])}))
+            for app in data.NXCLOUD_APPS:
+                self.add_app(
+                    App(
+                        appkey=app["appkey"],
+                        customer_id=app["customer_id"],
+                        getphone_shape=app["getphone_shape"],
+                        balance=Decimal(app["balance"]),
+                        phone_numbers=list(app["phones"]),
+                    )
+                )
+
+    def add_account(self, account: Account) -> None:
+        """Add or replace an account."""
+        with self._lock:
+            self._accounts[account.access_key] = account
+
+    def add_app(self, app: App) -> None:
+        """Add or replace an application."""
+        if app.getphone_shape not in GETPHONE_SHAPES:
+            raise ValueError(f"getphone_shape must be one of {GETPHONE_SHAPES}, got {app.getphone_shape!r}")
+        with self._lock:
+            self._apps[app.appkey] = app
+
+    def add_phone(self, phone: Phone, appkeys: Iterable[str] = ()) -> None:
+        """Add or replace a WhatsApp number and bind it to the given applications."""
+        with self._lock:
+            self._phones[phone.phone_number] = phone
+            for appkey in appkeys:
+                bound = self._apps[appkey].phone_numbers
+                if phone.phone_number not in bound:
+                    bound.append(phone.phone_number)
+
+    def find_account(self, access_key: str) -> Account | None:
+        """The account with this access key, or None."""
+        with self._lock:
+            return self._accounts.get(access_key)
+
+    def app(self, appkey: str) -> App:
+        """The application with this appkey (KeyError if unknown)."""
+        with self._lock:
+            return self._apps[appkey]
+
+    def phone(self, phone_number: str) -> Phone:
+        """The WhatsApp number with these digits (KeyError if unknown)."""
+        with self._lock:
+            return self._phones[phone_number]
+
+    # --- WhatsApp --------------------------------------------------------------------------------
+
+    def get_phone(self, account: Account, body: dict[str, Any]) -> dict[str, Any]:
+        """``/api/wa/getPhone``: the requested numbers of an app, or all of them, in the app's shape."""
+        appkey = _required_str(body, "appkey", 9000)
+        if body.get("messaging_product") != "whatsapp":
+            raise NxCloudError(9000, 'messaging_product is required and must be "whatsapp"')
+        requested = _parse_business_phones(body.get("business_phones"))
+        with self._lock:
+            app = self._owned_app(account, appkey, unknown_code=9008, foreign_code=9010)
+            for number in requested:
+                if number not in self._phones:
+                    raise NxCloudError(9002, f"phone {number} is not a WhatsApp business number")
+                if number not in app.phone_numbers:
+                    raise NxCloudError(9006, f"phone {number} is not bound to this application")
+            now = self._clock.elapsed()
+            numbers = requested or app.phone_numbers
+            records = {number: self._phone_record(number, now) for number in numbers}
+        if app.getphone_shape == "list":
+            return {"business_phones": list(records.values())}
+        return {number: [record] for number, record in records.items()}
+
+    def list_phones(self, account: Account, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """``/api/wa/integrator/embedded/register/phoneList``: every number of an app, for integrators."""
+        appkey = _required_str(body, "appkey", 9000)
+        if not account.integrator:
+            raise NxCloudError(9007, "this account is not an integrator")
+        with self._lock:
+            app = self._owned_app(account, appkey, unknown_code=9008, foreign_code=9010)
+            now = self._clock.elapsed()
+            records = []
+            for number in app.phone_numbers:
+                phone = self._phones[number]
+                fields = phone.fields_at(now)
+                records.append(
+                    {
+                        **self._phone_record(number, now),
+                        "register_status": fields.get("register_status", 5),
+                        "waba_id": phone.waba_id,
+                        "waba_name": phone.waba_name,
+                    }
+                )
+            return records
+
+    def _phone_record(self, number: str, now: float) -> dict[str, Any]:
+        fields = self._phones[number].fields_at(now)
+        return {name: fields.get(name, "") for name in GET_PHONE_FIELDS}
+
+    # --- number check ----------------------------------------------------------------------------
+
+    def submit_number_check(self, account: Account, body: dict[str, Any]) -> dict[str, str]:
+        """``/api/number/check``: charge the app and schedule one result record per submitted number."""
+        appkey = _required_str(body, "appkey", 201)
+        phone_field = _required_str(body, "phone", 201)
+        batch_no = _optional_str(body, "batchNo", 201)
+        _optional_str(body, "drUrl", 201)  # accepted; the sandbox makes no callbacks
+        check_level = body.get("checkLevel")
+        if check_level is None:
+            check_level = 1
+        elif not _is_int(check_level):
+            raise NxCloudError(201, "checkLevel must be an integer")
+        if batch_no is not None and len(batch_no) > MAX_BATCH_NO_LENGTH:
+            raise NxCloudError(212, f"batchNo is longer than {MAX_BATCH_NO_LENGTH} characters")
+        if check_level not in CHECK_LEVELS:
+            raise NxCloudError(207, f"checkLevel must be one of {', '.join(map(str, CHECK_LEVELS))}")
+        phones = [token.strip() for token in phone_field.split(",") if token.strip()]
+        if not phones:
+            raise NxCloudError(201, "phone is required")
+        for phone in phones:
+            if not _DIGITS_RE.fullmatch(phone):
+                raise NxCloudError(201, f"phone {phone!r} must be digits with country code, without '+'")
+        with self._lock:
+            app = self._owned_app(account, appkey, unknown_code=202, foreign_code=210)
+            parsed = [(phone, *_number_info(phone)) for phone in phones]
+            if len({info.country_code for _, info, _ in parsed}) > 1:
+                raise NxCloudError(201, "numbers of more than one country in one call")
+            price = Decimal(data.NUMBER_CHECK_PRICES[check_level])
+            cost = price * len(phones)
+            if app.balance < cost:
+                raise NxCloudError(211, f"insufficient balance: {cost} {data.NUMBER_CHECK_CURRENCY} needed")
+            app.balance -= cost
+            submission = Submission(
+                message_id=self._new_message_id(),
+                batch_no=batch_no or str(self._rng.randrange(10**11, 10**12)),
+                customer_id=app.customer_id,
+                appkey=app.appkey,
+                check_level=check_level,
+                price=price,
+                date=self._today().isoformat(),
+                size=len(phones),
+            )
+            now = self._clock.elapsed()
+            low, high = self._result_delay
+            records = [
+                CheckRecord(
+                    seq=self._next_seq(),
+                    ready_at=now + self._rng.uniform(low, high),
+                    submission=submission,
+                    index=index,
+                    phone=phone,
+                    national_number=national,
+                    info=info,
+                )
+                for index, (phone, info, national) in enumerate(parsed, start=1)
+            ]
+            self._store(submission, records)
+            return {"messageId": submission.message_id, "batchNo": submission.batch_no}
+
+    def query_number_check(self, account: Account, body: dict[str, Any]) -> dict[str, Any]:
+        """``/api/number/query``: one page of the ready result records matching the filters."""
+        page = body.get("page")
+        if not _is_int(page) or page < 1:
+            raise NxCloudError(88, "page must be an integer >= 1")
+        page_size = body.get("pageSize")
+        if not _is_int(page_size) or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise NxCloudError(88, f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
+        date = body.get("date")
+        if not isinstance(date, str) or _parse_date(date) is None:
+            raise NxCloudError(88, "Incorrect date format [yyyy-MM-dd]")
+        message_id = _optional_str(body, "messageId", 88)
+        batch_no = _optional_str(body, "batchNo", 88)
+        phone = _optional_str(body, "phone", 88)
+        appkey = _optional_str(body, "appkey", 88)
+        if not message_id and not batch_no:
+            raise NxCloudError(88, "batchNo and messageId cannot be empty at the same time")
+        with self._lock:
+            if appkey:
+                self._owned_app(account, appkey, unknown_code=202, foreign_code=210)
+            matches = self._matching_records(account.customer_id, date, message_id, batch_no, phone, appkey)
+        total = len(matches)
+        start = (page - 1) * page_size
+        return {
+            "page": page,
+            "pageSize": page_size,
+            "totalPage": math.ceil(total / page_size),
+            "totalSize": total,
+            "result": [self._result(record) for record in matches[start : start + page_size]],
+        }
+
+    def preload_batch(
+        self,
+        batch_no: str,
+        count: int,
+        date: str | None = None,
+        appkey: str | None = None,
+        check_level: int = 1,
+    ) -> dict[str, Any]:
+        """Add a batch of ``count`` already-ready results for distinct Indonesian mobile numbers.
+
+        ``date`` defaults to the server's today, ``appkey`` to the seeded ``sandbox-wa-app``. Free of
+        charge; meant for tests and benchmarks of pagination. Raises ValueError on bad input.
+        """
+        appkey = appkey or data.NXCLOUD_APPKEY
+        if not isinstance(batch_no, str) or not 0 < len(batch_no) <= MAX_BATCH_NO_LENGTH:
+            raise ValueError(f"batch_no must be 1 to {MAX_BATCH_NO_LENGTH} characters")
+        if not _is_int(count) or not 1 <= count <= MAX_PRELOAD_COUNT:
+            raise ValueError(f"count must be between 1 and {MAX_PRELOAD_COUNT}")
+        if check_level not in CHECK_LEVELS:
+            raise ValueError(f"check_level must be one of {CHECK_LEVELS}")
+        if date is not None and _parse_date(date) is None:
+            raise ValueError("date must be yyyy-MM-dd")
+        with self._lock:
+            if appkey not in self._apps:
+                raise ValueError(f"unknown appkey {appkey!r}")
+            app = self._apps[appkey]
+            submission = Submission(
+                message_id=self._new_message_id(),
+                batch_no=batch_no,
+                customer_id=app.customer_id,
+                appkey=appkey,
+                check_level=check_level,
+                price=Decimal(data.NUMBER_CHECK_PRICES[check_level]),
+                date=date or self._today().isoformat(),
+                size=count,
+            )
+            # 62 812 xxxxxxxx: every number shares the prefix and length, hence one NumberInfo.
+            first = 62812 * 10**8 + self._rng.randrange(10**7, 10**8 - count)
+            info, _ = _number_info(str(first))
+            now = self._clock.elapsed()
+            seq = self._seq
+            records = []
+            for offset in range(count):
+                phone = str(first + offset)
+                records.append(CheckRecord(seq + offset, now, submission, offset + 1, phone, phone[2:], info))
+            self._seq += count
+            self._store(submission, records)
+        return {
+            "batch_no": batch_no,
+            "message_id": submission.message_id,
+            "count": count,
+            "date": submission.date,
+        }
+
+    def _store(self, submission: Submission, records: list[CheckRecord]) -> None:
+        self._purge_expired()
+        key = (submission.customer_id, submission.batch_no, submission.date)
+        self._batches.setdefault(key, _ReadyOrder()).add(records)
+        self._by_message.setdefault(submission.message_id, _ReadyOrder()).add(records)
+
+    def _matching_records(
+        self,
+        customer_id: str,
+        date: str,
+        message_id: str | None,
+        batch_no: str | None,
+        phone: str | None,
+        appkey: str | None,
+    ) -> list[CheckRecord]:
+        if date < self._retention_start().isoformat():
+            return []
+        exact_id: str | None = None
+        if message_id:
+            order = self._by_message.get(message_id)
+            if order is None:
+                # A per-number id "<uuid>-NNNNNN" selects one record of its submission.
+                exact_id = message_id
+                order = self._by_message.get(message_id.rpartition("-")[0])
+        else:
+            order = self._batches.get((customer_id, batch_no or "", date))
+        if order is None:
+            return []
+        visible = order.visible(self._clock.elapsed())
+        if not (message_id or phone or appkey):
+            return visible  # the batch index already selects customer, batch and date
+
+        def wanted(record: CheckRecord) -> bool:
+            submission = record.submission
+            return (
+                submission.customer_id == customer_id
+                and submission.date == date
+                and (not batch_no or submission.batch_no == batch_no)
+                and (exact_id is None or submission.record_message_id(record.index) == exact_id)
+                and (not phone or record.phone == phone)
+                and (not appkey or submission.appkey == appkey)
+            )
+
+        return [record for record in visible if wanted(record)]
+
+    def _result(self, record: CheckRecord) -> dict[str, Any]:
+        submission, info = record.submission, record.info
+        result: dict[str, Any] = {
+            "messageId": submission.record_message_id(record.index),
+            "batchNo": submission.batch_no,
+            "phone": record.phone,
+            "checkLevel": submission.check_level,
+            "preCheck": "YES" if info.valid else "NO",
+            "regionCode": info.region_code,
+            "countryCode": info.country_code,
+            "nationalNumber": record.national_number,
+            "standNumber": info.country_code + record.national_number,
+            "numberType": info.number_type,
+            "carrier": info.carrier,
+            "price": float(submission.price),
+            "currency": data.NUMBER_CHECK_CURRENCY,
+            "validity": "",
+            "reachable": "",
+            "roaming": "",
+        }
+        digest = hashlib.sha256(f"{self._seed}:{record.phone}".encode()).digest()
+        if submission.check_level == 5:
+            result.update(_hlr_outcome(info.valid, digest))
+        elif submission.check_level == 4:
+            early, answered, response = (
+                _CALL_OUTCOMES[digest[3] % len(_CALL_OUTCOMES)]
+                if info.valid
+                else ("NO", "NO", "invalid_number")
+            )
+            result.update(early=early, answered=answered, response=response)
+        if not info.valid:
+            result.update(code=114, msg="invalid number format")
+        return result
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _owned_app(self, account: Account, appkey: str, *, unknown_code: int, foreign_code: int) -> App:
+        app = self._apps.get(appkey)
+        if app is None:
+            raise NxCloudError(unknown_code, f"appkey {appkey} does not exist")
+        if app.customer_id != account.customer_id:
+            raise NxCloudError(foreign_code, "appkey belongs to another customer than the access key")
+        return app
+
+    def _new_message_id(self) -> str:
+        return f"{self._rng.getrandbits(128):032x}"
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _today(self) -> dt.date:
+        return dt.datetime.fromtimestamp(self._clock.wall_time(), tz=dt.UTC).date()
+
+    def _retention_start(self) -> dt.date:
+        return self._today() - dt.timedelta(days=RETENTION_DAYS)
+
+    def _purge_expired(self) -> None:
+        """Drop records older than the retention window (only when the window has moved)."""
+        cutoff = self._retention_start().isoformat()
+        if cutoff == self._purged_before:
+            return
+        self._purged_before = cutoff
+        self._batches = {key: order for key, order in self._batches.items() if key[2] >= cutoff}
+        self._by_message = {
+            message_id: order
+            for message_id, order in self._by_message.items()
+            if order.records[0].submission.date >= cutoff
+        }
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _required_str(body: dict[str, Any], name: str, code: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise NxCloudError(code, f"{name} is required and must be a non-empty string")
+    return value
+
+
+def _optional_str(body: dict[str, Any], name: str, code: int) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise NxCloudError(code, f"{name} must be a string")
+    return value
+
+
+def _parse_date(value: str) -> dt.date | None:
+    if not _DATE_RE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _parse_business_phones(value: Any) -> list[str]:
+    """Digits of each listed number, in order without duplicates; [] means every number."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        raise NxCloudError(9000, "business_phones must be a comma-separated string")
+    numbers: list[str] = []
+    for token in (raw.strip() for raw in value.split(",")):
+        if not token:
+            continue
+        digits = token.removeprefix("+")
+        if not _DIGITS_RE.fullmatch(digits):
+            raise NxCloudError(9000, f"business_phones entry {token!r} is not a phone number")
+        if digits not in numbers:
+            numbers.append(digits)
+    return numbers
+
+
+def _number_info(phone: str) -> tuple[NumberInfo, str]:
+    """The number plan's view of ``phone`` (digits with country code) and its national number."""
+    try:
+        number = phonenumbers.parse("+" + phone)
+    except phonenumbers.NumberParseException:
+        raise NxCloudError(203, f"cannot determine the country of phone {phone}") from None
+    country_code = number.country_code or 0
+    country_region = phonenumbers.region_code_for_country_code(country_code)
+    if country_region == phonenumbers.UNKNOWN_REGION:
+        raise NxCloudError(203, f"cannot determine the country of phone {phone}")
+    valid = phonenumbers.is_valid_number(number)
+    info = NumberInfo(
+        valid=valid,
+        region_code=phonenumbers.region_code_for_number(number) or country_region,
+        country_code=str(country_code),
+        number_type=_NUMBER_TYPES.get(phonenumbers.number_type(number), 0) if valid else 0,
+        carrier=phone_carrier.name_for_number(number, "en") if valid else "",
+    )
+    return info, phonenumbers.national_significant_number(number)
+
+
+def _hlr_outcome(valid: bool, digest: bytes) -> dict[str, str]:
+    if not valid:
+        return {"validity": "NO", "reachable": "UNKNOWN", "roaming": "UNKNOWN"}
+    validity = ("YES",) * 8 + ("NO", "UNKNOWN")
+    reachable = ("YES",) * 7 + ("NO", "NO", "UNKNOWN")
+    result = {"validity": validity[digest[0] % 10], "reachable": "UNKNOWN", "roaming": "UNKNOWN"}
+    if result["validity"] == "YES":
+        result["reachable"] = reachable[digest[1] % 10]
+    if result["reachable"] == "YES":
+        result["roaming"] = "YES" if digest[2] % 10 == 0 else "NO"
+    return result

@@ -1,0 +1,200 @@
+"""A sandbox running in a background thread of the current process, for tests and local DAG runs."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_wa_phones.sandbox import data
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from airflow_provider_wa_phones.sandbox.state import RecordedRequest, SandboxState
+
+DEFAULT_HOST = "127.0.0.1"
+_STOP_TIMEOUT = 10.0
+
+
+class SandboxServer:
+    """Serves the emulated services on ``host:port`` (a free port by default) until stopped.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with SandboxServer(seed=0) as sb:
+            with mock.patch.dict(os.environ, sb.airflow_env()):
+                ...  # hooks using nxcloud_default now talk to sb.url
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        result_delay: tuple[float, float] = (0.5, 3.0),
+        time_scale: float = 1.0,
+        clock_offset: float = 0.0,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        startup_timeout: float = 10.0,
+    ) -> None:
+        from airflow_provider_wa_phones.sandbox.state import SandboxState
+
+        self.state: SandboxState = SandboxState(
+            seed=seed, result_delay=result_delay, time_scale=time_scale, clock_offset=clock_offset
+        )
+        self.host = host
+        self._requested_port = port
+        self._startup_timeout = startup_timeout
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> SandboxServer:
+        """Bind the port and serve in a daemon thread; returns once the server accepts requests."""
+        import uvicorn
+
+        from airflow_provider_wa_phones.sandbox.app import create_app
+
+        if self._server is not None:
+            raise RuntimeError("the sandbox is already running")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self._requested_port))
+        except OSError as error:
+            sock.close()
+            raise RuntimeError(
+                f"cannot bind the sandbox to {self.host}:{self._requested_port}: {error}"
+            ) from error
+        config = uvicorn.Config(
+            create_app(self.state),
+            log_config=None,  # uvicorn's default dictConfig would close the host process's log handlers
+            log_level="warning",
+            lifespan="off",
+            ws="none",
+            date_header=False,  # the app sends the sandbox's own (possibly skewed) Date
+            server_header=False,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="wa-phones-sandbox", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + self._startup_timeout
+        while not server.started:
+            if not thread.is_alive():
+                problem = "exited during startup"
+            elif time.monotonic() > deadline:
+                problem = f"did not start within {self._startup_timeout} s"
+            else:
+                time.sleep(0.01)
+                continue
+            server.should_exit = True
+            thread.join(_STOP_TIMEOUT)
+            sock.close()
+            raise RuntimeError(f"the sandbox server {problem} (see the uvicorn log above)")
+        self._socket, self._server, self._thread = sock, server, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port. Does nothing if the sandbox is not running."""
+        if self._server is None or self._thread is None or self._socket is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(_STOP_TIMEOUT)
+        self._socket.close()
+        self._socket, self._server, self._thread = None, None, None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port the sandbox listens on."""
+        if self._socket is None:
+            raise RuntimeError("the sandbox is not running; call start() first")
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL of every emulated service, e.g. ``http://127.0.0.1:51234``."""
+        return f"http://{self.host}:{self.port}"
+
+    # --- state -----------------------------------------------------------------------------------
+
+    def requests(self, path: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests to the service paths, oldest first, optionally only to ``path``."""
+        return self.state.requests.entries(path)
+
+    def request_count(self, path: str | None = None) -> int:
+        """How many requests reached ``path`` (or any service path) since the last clear."""
+        return self.state.requests.count(path)
+
+    def clear_requests(self) -> None:
+        """Empty the request log and its counters."""
+        self.state.requests.clear()
+
+    def advance(self, seconds: float) -> float:
+        """Move the virtual clock forward; returns the new virtual elapsed time."""
+        return self.state.clock.advance(seconds)
+
+    def set_clock_offset(self, seconds: float) -> None:
+        """Skew the server's wall clock (signature window, Date header, record dates)."""
+        self.state.clock.set_offset(seconds)
+
+    def reset(self) -> None:
+        """Back to the seed data, clocks as configured, empty request log."""
+        self.state.reset()
+
+    def preload_number_check_batch(
+        self,
+        batch_no: str,
+        count: int,
+        date: str | None = None,
+        appkey: str | None = None,
+        check_level: int = 1,
+    ) -> dict[str, Any]:
+        """Add ``count`` ready number-check results under ``batch_no``.
+
+        Returns ``{"batch_no", "message_id", "count", "date"}``; see ``NxCloudBackend.preload_batch``.
+        """
+        return self.state.nxcloud.preload_batch(
+            batch_no, count, date=date, appkey=appkey, check_level=check_level
+        )
+
+    # --- client configuration --------------------------------------------------------------------
+
+    def connections(self) -> dict[str, dict[str, Any]]:
+        """Airflow connections (by conn id) that point the provider's hooks at this sandbox."""
+        return {
+            "nxcloud_default": {
+                "conn_type": "nxcloud",
+                "host": self.url,
+                "login": data.NXCLOUD_ACCESS_KEY,
+                "password": data.NXCLOUD_ACCESS_SECRET,
+                "extra": {"appkey": data.NXCLOUD_APPKEY},
+            }
+        }
+
+    def airflow_env(self) -> dict[str, str]:
+        """``AIRFLOW_CONN_*`` environment variables defining :meth:`connections`."""
+        return {
+            f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(connection)
+            for conn_id, connection in self.connections().items()
+        }

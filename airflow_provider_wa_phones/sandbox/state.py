@@ -1,0 +1,137 @@
+"""Everything a running sandbox remembers: its clocks, the request log and one backend per service."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_wa_phones.sandbox.nxcloud.models import DEFAULT_RESULT_DELAY, NxCloudBackend
+
+DEFAULT_REQUEST_LOG_SIZE = 100_000
+# ASGI scope key under which a route leaves the envelope's code for the request log.
+ENVELOPE_CODE_SCOPE_KEY = "wa_phones_sandbox.envelope_code"
+
+
+class SandboxClock:
+    """The server's wall clock (real time plus an offset) and a virtual elapsed-time clock.
+
+    The wall clock drives the signature time window, the Date header and record dates. The virtual
+    clock drives number timelines and result delays: it runs at ``time_scale`` times real time and
+    jumps forward with :meth:`advance`, so tests never sleep.
+    """
+
+    def __init__(self, time_scale: float = 1.0, offset_seconds: float = 0.0) -> None:
+        if time_scale < 0:
+            raise ValueError(f"time_scale must be >= 0, got {time_scale}")
+        self.time_scale = float(time_scale)
+        self._initial_offset = float(offset_seconds)
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Virtual time back to 0 and the wall-clock offset back to its initial value."""
+        with self._lock:
+            self._start = time.monotonic()
+            self._advanced = 0.0
+            self.offset_seconds = self._initial_offset
+
+    def wall_time(self) -> float:
+        """Seconds since the epoch as the server sees them."""
+        return time.time() + self.offset_seconds
+
+    def elapsed(self) -> float:
+        """Virtual seconds since the sandbox started or was reset."""
+        return (time.monotonic() - self._start) * self.time_scale + self._advanced
+
+    def advance(self, seconds: float) -> float:
+        """Move virtual time forward; returns the new elapsed time."""
+        if seconds < 0:
+            raise ValueError(f"cannot advance by a negative time ({seconds} s)")
+        with self._lock:
+            self._advanced += seconds
+        return self.elapsed()
+
+    def set_offset(self, seconds: float) -> None:
+        """Skew the server's wall clock by ``seconds`` relative to real time."""
+        self.offset_seconds = float(seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request to a service path and how the sandbox answered it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    code: int | None
+    server_time: float
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready view with the body as text."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "headers": self.headers,
+            "body": self.body.decode("utf-8", "replace"),
+            "status": self.status,
+            "code": self.code,
+            "server_time": self.server_time,
+        }
+
+
+class RequestLog:
+    """The most recent requests (bounded) and a total count per path (unbounded)."""
+
+    def __init__(self, maxlen: int = DEFAULT_REQUEST_LOG_SIZE) -> None:
+        self._entries: deque[RecordedRequest] = deque(maxlen=maxlen)
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def record(self, request: RecordedRequest) -> None:
+        """Remember one request."""
+        with self._lock:
+            self._entries.append(request)
+            self._counts[request.path] += 1
+
+    def entries(self, path: str | None = None) -> list[RecordedRequest]:
+        """Remembered requests, oldest first, optionally only those to ``path``."""
+        with self._lock:
+            return [entry for entry in self._entries if path is None or entry.path == path]
+
+    def count(self, path: str | None = None) -> int:
+        """How many requests were received since the last clear, to ``path`` or in total."""
+        with self._lock:
+            return self._counts.total() if path is None else self._counts[path]
+
+    def clear(self) -> None:
+        """Forget every request and reset the counters."""
+        with self._lock:
+            self._entries.clear()
+            self._counts.clear()
+
+
+class SandboxState:
+    """The live state of one sandbox: clocks, request log and the per-service backends."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        result_delay: tuple[float, float] = DEFAULT_RESULT_DELAY,
+        time_scale: float = 1.0,
+        clock_offset: float = 0.0,
+        request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
+    ) -> None:
+        self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
+        self.requests = RequestLog(maxlen=request_log_size)
+        self.nxcloud = NxCloudBackend(self.clock, seed=seed, result_delay=result_delay)
+
+    def reset(self) -> None:
+        """Back to the seed: fresh backends, clocks as configured, empty request log."""
+        self.clock.reset()
+        self.requests.clear()
+        self.nxcloud.reset()
