@@ -27,8 +27,9 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check airflow_provider_wa_phones tests example_dags scripts benchmarks
-	$(PY) -m ruff format --check airflow_provider_wa_phones tests example_dags scripts benchmarks
+	$(PY) -m pip install -q -c constraints.txt ruff mypy
+	$(PY) -m ruff check airflow_provider_wa_phones tests example_dags scripts
+	$(PY) -m ruff format --check airflow_provider_wa_phones tests example_dags scripts
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

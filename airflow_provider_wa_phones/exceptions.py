@@ -142,8 +142,7 @@ NXCLOUD_CODES: dict[int, ErrorKind] = {
     1003: ErrorKind(
         AuthenticationError,
         "invalid signature",
-        "Check the connection's access key and access secret (login and password) and its "
-        "sign_algorithm",
+        "Check the connection's access key and access secret (login and password) and its sign_algorithm",
     ),
     1004: ErrorKind(
         ClockSkewError,
@@ -200,9 +199,7 @@ NXCLOUD_CODES: dict[int, ErrorKind] = {
 }
 
 
-def nxcloud_error(
-    operation: str, code: int, message: str, *, http_status: int | None = None
-) -> ServiceError:
+def nxcloud_error(operation: str, code: int, message: str, *, http_status: int | None = None) -> ServiceError:
     """Build the typed error for an NxCloud answer with a non-zero ``code``."""
     kind = NXCLOUD_CODES.get(code)
     if kind is None:

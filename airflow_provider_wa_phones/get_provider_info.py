@@ -43,7 +43,11 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "NxCloud",
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],
-                    "relabeling": {"host": "API base URL", "login": "Access key", "password": "Access secret"},
+                    "relabeling": {
+                        "host": "API base URL",
+                        "login": "Access key",
+                        "password": "Access secret",
+                    },
                     "placeholders": {
                         "host": "https://api2.nxcloud.com",
                         "login": "accessKey from the NxCloud console",

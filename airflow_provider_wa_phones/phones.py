@@ -85,7 +85,9 @@ def normalize_phones(values: str | int | Iterable[str | int] | None, param: str 
             bad.append(repr(item))
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        raise ParameterError(param, f"{len(bad)} entries are not phone numbers ({shown}): expected {_EXAMPLE}")
+        raise ParameterError(
+            param, f"{len(bad)} entries are not phone numbers ({shown}): expected {_EXAMPLE}"
+        )
     return list(result)
 
 

@@ -70,8 +70,7 @@ def check_appkey(appkey: Any) -> str:
     if not isinstance(appkey, str) or not _APPKEY.match(appkey):
         raise ParameterError(
             "appkey",
-            "required: a non-empty string without spaces (pass appkey= or set the connection's "
-            "appkey field)",
+            "required: a non-empty string without spaces (pass appkey= or set the connection's appkey field)",
         )
     return appkey
 
@@ -162,7 +161,7 @@ def check_date(value: Any, today: dt.date | None = None) -> str:
             raise ParameterError("date", f"{value!r} is not a calendar date (yyyy-MM-dd)") from None
     else:
         raise ParameterError("date", f"must be a date in the form yyyy-MM-dd, got {value!r}")
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     # The service keeps 14 days; one day of slack ahead covers its UTC+8 calendar.
     earliest, latest = today - dt.timedelta(days=RETENTION_DAYS), today + dt.timedelta(days=1)
     if not earliest <= day <= latest:
@@ -217,13 +216,22 @@ def parse_envelope(
     if not isinstance(envelope, dict) or "code" not in envelope:
         if http_status == 429:
             raise ThrottledError(
-                service="NxCloud", operation=operation.name, code=429, message="too many requests",
-                remedy="Slow down", retryable=True, http_status=http_status,
+                service="NxCloud",
+                operation=operation.name,
+                code=429,
+                message="too many requests",
+                remedy="Slow down",
+                retryable=True,
+                http_status=http_status,
             )
         if http_status >= 500:
             raise ServiceUnavailableError(
-                service="NxCloud", operation=operation.name, code=http_status,
-                message=f"HTTP {http_status}", retryable=True, http_status=http_status,
+                service="NxCloud",
+                operation=operation.name,
+                code=http_status,
+                message=f"HTTP {http_status}",
+                retryable=True,
+                http_status=http_status,
             )
         snippet = _scrub(content[:200].decode("utf-8", "replace"), scrub)
         raise MalformedResponseError(

@@ -11,9 +11,9 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import requests
+from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
-from airflow.sdk import BaseHook
 from airflow_provider_wa_phones import signing
 from airflow_provider_wa_phones.api import nxcloud as api
 from airflow_provider_wa_phones.exceptions import (
@@ -208,7 +208,7 @@ class NxCloudHook(BaseHook):
                     "message_id": data.get("messageId"),
                     "country": batch.country,
                     "phone_count": len(batch.phones),
-                    "date": dt.datetime.now(dt.timezone.utc).date().isoformat(),
+                    "date": dt.datetime.now(dt.UTC).date().isoformat(),
                 }
             )
         return submitted
@@ -275,7 +275,7 @@ class NxCloudHook(BaseHook):
                 count = len(self.get_phone_info())
                 detail = f"application {settings.appkey} has {count} WhatsApp numbers"
             else:
-                today = dt.datetime.now(dt.timezone.utc).date()
+                today = dt.datetime.now(dt.UTC).date()
                 self.query_number_check(today, batch_no="connection-test", page_size=1)
                 detail = "number-check query accepted (no appkey set)"
         except WaPhonesError as exc:
@@ -292,7 +292,11 @@ class NxCloudHook(BaseHook):
         payload = api.encode_body(body)
         settings = self.settings
         url = settings.base_url + operation.path
-        headers = {"Content-Type": "application/json", "bizType": operation.biz_type, "action": operation.action}
+        headers = {
+            "Content-Type": "application/json",
+            "bizType": operation.biz_type,
+            "action": operation.action,
+        }
 
         def attempt() -> Any:
             started = time.monotonic()

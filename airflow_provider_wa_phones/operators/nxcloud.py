@@ -109,7 +109,14 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
     as ``batches``.
     """
 
-    template_fields: Sequence[str] = ("phones", "appkey", "batch_no", "check_level", "dr_url", "nxcloud_conn_id")
+    template_fields: Sequence[str] = (
+        "phones",
+        "appkey",
+        "batch_no",
+        "check_level",
+        "dr_url",
+        "nxcloud_conn_id",
+    )
 
     def __init__(
         self,
@@ -219,7 +226,9 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
             raise ParameterError("batches", "must be the list returned by NxCloudNumberCheckOperator")
         if self.date or self.batch_no or self.message_id:
             raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
-        return [{"date": b.get("date"), "batch_no": b.get("batch_no"), "message_id": None} for b in self.batches]
+        return [
+            {"date": b.get("date"), "batch_no": b.get("batch_no"), "message_id": None} for b in self.batches
+        ]
 
     def _records(self) -> Iterator[dict[str, Any]]:
         # Build every iterator first: all arguments are checked before the first request.

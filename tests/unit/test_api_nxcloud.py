@@ -37,7 +37,9 @@ def test_get_phone_body_joins_normalised_numbers():
 
 
 def test_submit_splits_by_country_and_suffixes_the_batch_number():
-    batches = api.submit_batches("app", "8613800001234,14155550123,8613900001234", batch_no="b1", check_level="5")
+    batches = api.submit_batches(
+        "app", "8613800001234,14155550123,8613900001234", batch_no="b1", check_level="5"
+    )
     assert [(b.country, b.phones, b.body["batchNo"]) for b in batches] == [
         ("CN", ["8613800001234", "8613900001234"], "b1-CN"),
         ("US", ["14155550123"], "b1-US"),
@@ -152,7 +154,9 @@ def test_error_codes_become_typed_errors(code, error_class, retryable):
 
 def test_number_check_text_comes_from_msg_and_the_remedy_is_said():
     with pytest.raises(ServiceError) as info:
-        api.parse_envelope(api.NUMBER_CHECK_QUERY, 200, _answer(code=88, msg="Incorrect date format [yyyy-MM-dd]"))
+        api.parse_envelope(
+            api.NUMBER_CHECK_QUERY, 200, _answer(code=88, msg="Incorrect date format [yyyy-MM-dd]")
+        )
     text = str(info.value)
     assert "Incorrect date format" in text
     assert "Check the query parameters" in text

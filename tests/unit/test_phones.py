@@ -14,7 +14,14 @@ from airflow_provider_wa_phones.phones import (
 
 @pytest.mark.parametrize(
     "raw",
-    ["+86 138-0000-1234", "8613800001234", "(+86) 138 0000 1234", "0086 13800001234", " +86.138.0000.1234 ", 8613800001234],
+    [
+        "+86 138-0000-1234",
+        "8613800001234",
+        "(+86) 138 0000 1234",
+        "0086 13800001234",
+        " +86.138.0000.1234 ",
+        8613800001234,
+    ],
 )
 def test_spellings_of_one_number_normalise_alike(raw):
     assert normalize_phone(raw) == "8613800001234"
@@ -33,7 +40,10 @@ def test_what_is_not_a_phone_number_is_refused_with_the_parameter_named(raw):
 
 
 def test_lists_and_strings_are_split_and_deduplicated_in_order():
-    assert normalize_phones("8613800001234, +1 415-555-0123;\n8613800001234") == ["8613800001234", "14155550123"]
+    assert normalize_phones("8613800001234, +1 415-555-0123;\n8613800001234") == [
+        "8613800001234",
+        "14155550123",
+    ]
     assert normalize_phones(["+1 415 555 0123", "8613800001234"]) == ["14155550123", "8613800001234"]
 
 

@@ -18,7 +18,11 @@ def test_providers_manager_lists_the_provider_and_both_connection_types():
         assert field in widgets
     assert widgets["extra__alibaba_cams__security_token"].is_sensitive
     behaviour = manager.field_behaviours["nxcloud"]
-    assert behaviour["relabeling"] == {"host": "API base URL", "login": "Access key", "password": "Access secret"}
+    assert behaviour["relabeling"] == {
+        "host": "API base URL",
+        "login": "Access key",
+        "password": "Access secret",
+    }
 
 
 def test_listed_modules_exist():

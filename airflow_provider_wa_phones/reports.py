@@ -1,0 +1,57 @@
+"""Health checks on phone records and a plain-text table for logs and terminals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+HEALTH_COLUMNS = (
+    "service",
+    "phone_number",
+    "verified_name",
+    "status",
+    "quality_rating",
+    "messaging_limit_tier",
+    "attention",
+)
+
+
+def attention_reasons(record: Mapping[str, Any]) -> list[str]:
+    """Say why a sender number needs a look: not CONNECTED, or quality not GREEN."""
+    reasons = []
+    if record.get("status") != "CONNECTED":
+        reasons.append(f"status {record.get('status') or 'unknown'}")
+    if record.get("quality_rating") != "GREEN":
+        reasons.append(f"quality {record.get('quality_rating') or 'unknown'}")
+    return reasons
+
+
+def health_report(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Return the records sorted for reading, each with an ``attention`` column filled in."""
+    rows = [{**record, "attention": "; ".join(attention_reasons(record))} for record in records]
+    return sorted(
+        rows, key=lambda row: (not row["attention"], row.get("service") or "", row.get("phone_number") or "")
+    )
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = HEALTH_COLUMNS) -> str:
+    """Render rows as an aligned plain-text table (wide characters are counted as two columns)."""
+    cells = [[_text(row.get(column)) for column in columns] for row in rows]
+    widths = [max([_width(column)] + [_width(line[i]) for line in cells]) for i, column in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            value + " " * (width - _width(value)) for value, width in zip(values, widths, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(columns), line(["-" * width for width in widths]), *(line(row) for row in cells)])
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
