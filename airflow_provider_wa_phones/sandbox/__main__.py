@@ -19,7 +19,7 @@ DEFAULT_PORT = 8765
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_wa_phones.sandbox",
-        description="Serve a local emulator of the NxCloud API with demo credentials.",
+        description="Serve local emulators of the NxCloud and Alibaba Cloud CAMS APIs with demo credentials.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
     parser.add_argument(
@@ -42,6 +42,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1.0,
         help="speed of the virtual clock relative to real time (default: %(default)s)",
     )
+    parser.add_argument(
+        "--cams-rate-limit",
+        type=int,
+        default=10,
+        help="CAMS requests per AccessKey and action per second, 0 for no limit (default: %(default)s)",
+    )
     parser.add_argument("--ready-file", type=Path, help="write the base URL to this file once listening")
     return parser.parse_args(argv)
 
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         time_scale=args.time_scale,
         host=args.host,
         port=args.port,
+        cams_rate_limit=args.cams_rate_limit or None,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -67,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     try:
-        for name, value in server.airflow_env().items():
-            print(f"export {name}={shlex.quote(value)}")
+        # One export line for every connection: a valid shell command that existing scripts reading
+        # "the export line" (first assignment: nxcloud_default) keep parsing.
+        assignments = (f"{name}={shlex.quote(value)}" for name, value in server.airflow_env().items())
+        print("export " + " ".join(assignments))
         print(f"Sandbox listening on {server.url} (Ctrl-C to stop)", flush=True)
         if args.ready_file:
             # Written whole then renamed, so a waiting script never reads a partial URL.

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from airflow_provider_wa_phones.sandbox.cams import routes as cams_routes
 from airflow_provider_wa_phones.sandbox.nxcloud import routes as nxcloud_routes
 from airflow_provider_wa_phones.sandbox.state import ENVELOPE_CODE_SCOPE_KEY, RecordedRequest, SandboxState
 
@@ -20,6 +21,8 @@ def create_app(state: SandboxState) -> FastAPI:
     app = FastAPI(title="airflow-provider-wa-phones sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(nxcloud_routes.create_router(state))
     app.include_router(nxcloud_routes.create_admin_router(state), prefix=f"{ADMIN_PREFIX}/nxcloud")
+    app.include_router(cams_routes.create_router(state))
+    app.include_router(cams_routes.create_admin_router(state), prefix=f"{ADMIN_PREFIX}/cams")
     app.include_router(_admin_router(state), prefix=ADMIN_PREFIX)
     app.add_middleware(RequestRecorder, state=state)
     return app
@@ -70,6 +73,7 @@ class RequestRecorder:
                     status=status,
                     code=scope.get(ENVELOPE_CODE_SCOPE_KEY),
                     server_time=server_time,
+                    query=scope.get("query_string", b"").decode("latin-1"),
                 )
             )
 
@@ -120,12 +124,12 @@ def _admin_router(state: SandboxState) -> APIRouter:
         return {"status": "ok"}
 
     @router.get("/requests")
-    async def list_requests(path: str | None = None) -> list[dict[str, Any]]:
-        return [request.as_json() for request in state.requests.entries(path)]
+    async def list_requests(path: str | None = None, action: str | None = None) -> list[dict[str, Any]]:
+        return [request.as_json() for request in state.requests.entries(path, action)]
 
     @router.get("/requests/count")
-    async def count_requests(path: str | None = None) -> dict[str, Any]:
-        return {"path": path, "count": state.requests.count(path)}
+    async def count_requests(path: str | None = None, action: str | None = None) -> dict[str, Any]:
+        return {"path": path, "action": action, "count": state.requests.count(path, action)}
 
     @router.delete("/requests")
     async def clear_requests() -> dict[str, str]:

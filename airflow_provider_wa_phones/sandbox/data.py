@@ -1,4 +1,4 @@
-"""Seed data of the sandbox: demo credentials, applications and WhatsApp numbers.
+"""Seed data of the sandbox: demo credentials, applications, spaces and WhatsApp numbers of each service.
 
 These values are stable and documented so that users can paste them into a connection, and tests
 can rely on them. Timelines are data: each entry is ``(t, overrides)`` where ``t`` is seconds on the
@@ -202,6 +202,226 @@ NXCLOUD_PHONES: tuple[dict[str, Any], ...] = (
         "waba_name": "SG Basic WABA",
         "timeline": (
             (0, {**_CONNECTED_GREEN, "display_phone_number": "+65 9123 4567", "verified_name": "SG Basic"}),
+        ),
+    },
+)
+
+# --- Alibaba Cloud ChatApp Message Service (CAMS) ---------------------------------------------------
+#
+# Timelines use the API's own field names (PascalCase), like the NxCloud phones above use theirs.
+
+CAMS_REGION = "ap-southeast-1"
+
+# The main account: subscribed to CAMS, owns both spaces. Its permanent AccessKey may call everything.
+CAMS_ACCOUNT_ID = "5123456789012345"
+CAMS_ACCESS_KEY_ID = "LTAI5tSandboxCamsKey"
+CAMS_ACCESS_KEY_SECRET = "sandbox-cams-access-key-secret"
+CAMS_SPACE_ID = "cams-space-demo"  # the main account's default space
+CAMS_SECOND_SPACE_ID = "cams-space-second"
+
+# Temporary (STS) credentials of the main account: every request must carry the security token.
+CAMS_STS_ACCESS_KEY_ID = "STS.sandboxCamsTemporary"
+CAMS_STS_ACCESS_KEY_SECRET = "sandbox-cams-sts-secret"
+CAMS_STS_SECURITY_TOKEN = "sandbox-cams-sts-token-7f3a9c"
+
+# An account that never subscribed to CAMS: every call answers Product.Unsubscript.
+CAMS_NOCAMS_ACCOUNT_ID = "5987654321098765"
+CAMS_NOCAMS_ACCESS_KEY_ID = "LTAI5tSandboxNoCams"
+CAMS_NOCAMS_ACCESS_KEY_SECRET = "sandbox-nocams-secret"
+
+# A RAM user of the main account without any cams:* permission: every call answers Ram.PermissionDeny.
+CAMS_RAM_DENIED_ACCESS_KEY_ID = "LTAI5tSandboxRamDenied"
+CAMS_RAM_DENIED_ACCESS_KEY_SECRET = "sandbox-ramdenied-secret"
+
+CAMS_ACCOUNTS: tuple[dict[str, Any], ...] = (
+    {"account_id": CAMS_ACCOUNT_ID, "subscribed": True, "default_space_id": CAMS_SPACE_ID},
+    {"account_id": CAMS_NOCAMS_ACCOUNT_ID, "subscribed": False, "default_space_id": None},
+)
+
+# actions None: every operation (an account's own AccessKey); otherwise the RAM-granted operations.
+CAMS_ACCESS_KEYS: tuple[dict[str, Any], ...] = (
+    {
+        "key_id": CAMS_ACCESS_KEY_ID,
+        "secret": CAMS_ACCESS_KEY_SECRET,
+        "account_id": CAMS_ACCOUNT_ID,
+        "security_token": None,
+        "actions": None,
+    },
+    {
+        "key_id": CAMS_STS_ACCESS_KEY_ID,
+        "secret": CAMS_STS_ACCESS_KEY_SECRET,
+        "account_id": CAMS_ACCOUNT_ID,
+        "security_token": CAMS_STS_SECURITY_TOKEN,
+        "actions": None,
+    },
+    {
+        "key_id": CAMS_NOCAMS_ACCESS_KEY_ID,
+        "secret": CAMS_NOCAMS_ACCESS_KEY_SECRET,
+        "account_id": CAMS_NOCAMS_ACCOUNT_ID,
+        "security_token": None,
+        "actions": None,
+    },
+    {
+        "key_id": CAMS_RAM_DENIED_ACCESS_KEY_ID,
+        "secret": CAMS_RAM_DENIED_ACCESS_KEY_SECRET,
+        "account_id": CAMS_ACCOUNT_ID,
+        "security_token": None,
+        "actions": (),
+    },
+)
+
+CAMS_SPACES: tuple[dict[str, str], ...] = (
+    {"space_id": CAMS_SPACE_ID, "account_id": CAMS_ACCOUNT_ID},
+    {"space_id": CAMS_SECOND_SPACE_ID, "account_id": CAMS_ACCOUNT_ID},
+)
+
+_CAMS_CALLING_OFF: dict[str, Any] = {"Calling": {"Status": "DISABLED"}}
+_CAMS_CALLING_ON: dict[str, Any] = {
+    "Calling": {
+        "Status": "ENABLED",
+        "CallHours": {
+            "Status": "ENABLED",
+            "TimezoneId": "Asia/Shanghai",
+            "CallIconVisibility": "DEFAULT",
+            "CallbackPermissionStatus": "ENABLED",
+            "WeeklyOperatingHours": [
+                {"DayOfWeek": day, "OpenTime": "0900", "CloseTime": "1800"}
+                for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")
+            ],
+            "HolidaySchedule": [{"Date": "2025-10-01", "StartTime": "0000", "EndTime": "2359"}],
+        },
+    },
+    "CallingCallbackUrl": "https://sandbox.example.com/cams/calling",
+    "MaxTalkTime": 600,
+}
+
+
+def _cams_phone_fields(verified_name: str, **overrides: Any) -> dict[str, Any]:
+    """Every field of a CAMS phone item (except PhoneNumber): a healthy number, then ``overrides``."""
+    return {
+        "VerifiedName": verified_name,
+        "Status": "CONNECTED",
+        "QualityRating": "GREEN",
+        "CodeVerificationStatus": "VERIFIED",
+        "NameStatus": "Approval",
+        "NewNameStatus": "None",
+        "MessagingLimitTier": "TIER_1K",
+        "StatusCallbackUrl": "https://sandbox.example.com/cams/status",
+        "UpCallbackUrl": "https://sandbox.example.com/cams/inbound",
+        "StatusQueue": "Alicom-Queue-5123456789012345-ChatAppStatus",
+        "UpQueue": "Alicom-Queue-5123456789012345-ChatAppInbound",
+        "IsOfficial": "false",
+        "CallingConfigure": _CAMS_CALLING_OFF,
+        **overrides,
+    }
+
+
+def _cams_profile(**fields: Any) -> dict[str, Any]:
+    return {
+        "Address": "",
+        "Description": "",
+        "Vertical": "Retail",
+        "Email": "",
+        "ProfilePictureUrl": "",
+        "Websites": [],
+        "About": "",
+        **fields,
+    }
+
+
+CAMS_PHONES: tuple[dict[str, Any], ...] = (
+    {
+        "phone_number": "8613900001111",
+        "space_id": CAMS_SPACE_ID,
+        "timeline": (
+            (
+                0,
+                _cams_phone_fields(
+                    "Ali Demo Store",
+                    MessagingLimitTier="TIER_10K",
+                    IsOfficial="true",
+                    CallingConfigure=_CAMS_CALLING_ON,
+                ),
+            ),
+        ),
+        "profile": _cams_profile(
+            Address="长沙市岳麓区",
+            Description="阿里演示商店 · Ali Demo Store",
+            Email="store@sandbox.example.com",
+            ProfilePictureUrl="https://sandbox.example.com/cams/ali-demo-store.png",
+            Websites=["https://sandbox.example.com/ali-demo-store", "https://alibaba.com"],
+            About="营业时间 9:00-18:00",
+        ),
+    },
+    {
+        "phone_number": "6591110000",
+        "space_id": CAMS_SPACE_ID,
+        "timeline": (
+            (
+                0,
+                _cams_phone_fields(
+                    "SG Sender",
+                    Status="PENDING",
+                    QualityRating="UNKNOWN",
+                    CodeVerificationStatus="NOT_VERIFIED",
+                    NameStatus="Pending_Review",
+                    MessagingLimitTier="TIER_50",
+                ),
+            ),
+            (
+                5,
+                {
+                    "Status": "CONNECTED",
+                    "QualityRating": "GREEN",
+                    "CodeVerificationStatus": "VERIFIED",
+                    "NameStatus": "Approval",
+                    "MessagingLimitTier": "TIER_250",
+                },
+            ),
+        ),
+        "profile": _cams_profile(
+            Address="1 Raffles Place, Singapore 048616",
+            Description="Notifications from SG Sender",
+            Vertical="Professional Services",
+            Email="ops@sg-sender.example.com",
+            Websites=["https://sg-sender.example.com"],
+            About="Alerts only",
+        ),
+    },
+    {
+        "phone_number": "6281299990000",
+        "space_id": CAMS_SPACE_ID,
+        "timeline": (
+            (0, _cams_phone_fields("Toko Jaya", MessagingLimitTier="TIER_1K")),
+            (3, {"Status": "FLAGGED", "QualityRating": "YELLOW"}),
+            (9, {"Status": "BANNED", "QualityRating": "RED"}),
+        ),
+        "profile": _cams_profile(
+            Address="Jl. Sudirman No. 1, Jakarta",
+            Description="Toko kelontong daring",
+            Websites=["https://tokojaya.example.co.id"],
+            About="Belanja mudah",
+        ),
+    },
+    {
+        "phone_number": "60123456789",
+        "space_id": CAMS_SPACE_ID,
+        "timeline": (
+            (0, _cams_phone_fields("MY Shop", QualityRating="YELLOW", MessagingLimitTier="TIER_1K")),
+        ),
+        "profile": _cams_profile(Address="Kuala Lumpur", Description="MY Shop online", Websites=[]),
+    },
+    {
+        "phone_number": "971501234567",
+        "space_id": CAMS_SECOND_SPACE_ID,
+        "timeline": ((0, _cams_phone_fields("Gulf Traders", MessagingLimitTier="TIER_10K")),),
+        "profile": _cams_profile(
+            Address="Dubai Marina, Dubai",
+            Description="تجار الخليج · Gulf Traders",
+            Vertical="Wholesale",
+            Email="hello@gulf-traders.example.ae",
+            Websites=["https://gulf-traders.example.ae"],
+            About="Trading since 1999",
         ),
     },
 )

@@ -27,7 +27,10 @@ class SandboxServer:
 
         with SandboxServer(seed=0) as sb:
             with mock.patch.dict(os.environ, sb.airflow_env()):
-                ...  # hooks using nxcloud_default now talk to sb.url
+                ...  # hooks using nxcloud_default or alibaba_cams_default now talk to sb.url
+
+    NxCloud answers on its own paths, CAMS on ``/`` (the same port). ``cams_rate_limit`` is the CAMS
+    limit per AccessKey and action per second (10, as documented); None or 0 lifts it.
     """
 
     def __init__(
@@ -40,11 +43,16 @@ class SandboxServer:
         host: str = DEFAULT_HOST,
         port: int = 0,
         startup_timeout: float = 10.0,
+        cams_rate_limit: int | None = 10,
     ) -> None:
         from airflow_provider_wa_phones.sandbox.state import SandboxState
 
         self.state: SandboxState = SandboxState(
-            seed=seed, result_delay=result_delay, time_scale=time_scale, clock_offset=clock_offset
+            seed=seed,
+            result_delay=result_delay,
+            time_scale=time_scale,
+            clock_offset=clock_offset,
+            cams_rate_limit=cams_rate_limit,
         )
         self.host = host
         self._requested_port = port
@@ -138,13 +146,16 @@ class SandboxServer:
 
     # --- state -----------------------------------------------------------------------------------
 
-    def requests(self, path: str | None = None) -> list[RecordedRequest]:
-        """Recorded requests to the service paths, oldest first, optionally only to ``path``."""
-        return self.state.requests.entries(path)
+    def requests(self, path: str | None = None, action: str | None = None) -> list[RecordedRequest]:
+        """Recorded requests to the service paths, oldest first, optionally only to ``path``.
 
-    def request_count(self, path: str | None = None) -> int:
-        """How many requests reached ``path`` (or any service path) since the last clear."""
-        return self.state.requests.count(path)
+        ``action`` keeps only CAMS requests whose ``x-acs-action`` header is that operation.
+        """
+        return self.state.requests.entries(path, action)
+
+    def request_count(self, path: str | None = None, action: str | None = None) -> int:
+        """How many requests reached ``path`` (or any service path), optionally of CAMS ``action``."""
+        return self.state.requests.count(path, action)
 
     def clear_requests(self) -> None:
         """Empty the request log and its counters."""
@@ -159,8 +170,17 @@ class SandboxServer:
         self.state.clock.set_offset(seconds)
 
     def reset(self) -> None:
-        """Back to the seed data, clocks as configured, empty request log."""
+        """Back to the seed data, clocks and CAMS rate limit as configured, empty request log."""
         self.state.reset()
+
+    @property
+    def cams_rate_limit(self) -> int | None:
+        """CAMS requests accepted per AccessKey and action in any 1-second window; None if unlimited."""
+        return self.state.cams.rate_limit
+
+    @cams_rate_limit.setter
+    def cams_rate_limit(self, limit: int | None) -> None:
+        self.state.cams.rate_limit = limit  # 0 and None both lift the limit until reset()
 
     def preload_number_check_batch(
         self,
@@ -189,7 +209,14 @@ class SandboxServer:
                 "login": data.NXCLOUD_ACCESS_KEY,
                 "password": data.NXCLOUD_ACCESS_SECRET,
                 "extra": {"appkey": data.NXCLOUD_APPKEY},
-            }
+            },
+            "alibaba_cams_default": {
+                "conn_type": "alibaba_cams",
+                "host": self.url,
+                "login": data.CAMS_ACCESS_KEY_ID,
+                "password": data.CAMS_ACCESS_KEY_SECRET,
+                "extra": {"region": data.CAMS_REGION, "cust_space_id": data.CAMS_SPACE_ID},
+            },
         }
 
     def airflow_env(self) -> dict[str, str]:

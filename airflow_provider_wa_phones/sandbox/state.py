@@ -8,10 +8,13 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_wa_phones.sandbox.cams.models import DEFAULT_RATE_LIMIT as DEFAULT_CAMS_RATE_LIMIT
+from airflow_provider_wa_phones.sandbox.cams.models import CamsBackend
 from airflow_provider_wa_phones.sandbox.nxcloud.models import DEFAULT_RESULT_DELAY, NxCloudBackend
 
 DEFAULT_REQUEST_LOG_SIZE = 100_000
-# ASGI scope key under which a route leaves the envelope's code for the request log.
+# ASGI scope key under which a route leaves the envelope's code for the request log
+# (an int for NxCloud, a string such as "OK" or "Throttling.User" for CAMS).
 ENVELOPE_CODE_SCOPE_KEY = "wa_phones_sandbox.envelope_code"
 
 
@@ -68,14 +71,21 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     status: int
-    code: int | None
+    code: int | str | None
     server_time: float
+    query: str = ""  # the raw query string, exactly as it arrived
+
+    @property
+    def action(self) -> str | None:
+        """The CAMS operation (``x-acs-action`` header) of the request, if any."""
+        return self.headers.get("x-acs-action")
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready view with the body as text."""
         return {
             "method": self.method,
             "path": self.path,
+            "query": self.query,
             "headers": self.headers,
             "body": self.body.decode("utf-8", "replace"),
             "status": self.status,
@@ -85,34 +95,42 @@ class RecordedRequest:
 
 
 class RequestLog:
-    """The most recent requests (bounded) and a total count per path (unbounded)."""
+    """The most recent requests (bounded) and a total count per path and action (unbounded)."""
 
     def __init__(self, maxlen: int = DEFAULT_REQUEST_LOG_SIZE) -> None:
         self._entries: deque[RecordedRequest] = deque(maxlen=maxlen)
-        self._counts: Counter[str] = Counter()
+        self._counts: Counter[tuple[str, str | None]] = Counter()
         self._lock = threading.Lock()
 
     def record(self, request: RecordedRequest) -> None:
         """Remember one request."""
         with self._lock:
             self._entries.append(request)
-            self._counts[request.path] += 1
+            self._counts[request.path, request.action] += 1
 
-    def entries(self, path: str | None = None) -> list[RecordedRequest]:
-        """Remembered requests, oldest first, optionally only those to ``path``."""
+    def entries(self, path: str | None = None, action: str | None = None) -> list[RecordedRequest]:
+        """Remembered requests, oldest first, optionally only those to ``path`` and/or of CAMS ``action``."""
         with self._lock:
-            return [entry for entry in self._entries if path is None or entry.path == path]
+            return [entry for entry in self._entries if _matches(entry.path, entry.action, path, action)]
 
-    def count(self, path: str | None = None) -> int:
-        """How many requests were received since the last clear, to ``path`` or in total."""
+    def count(self, path: str | None = None, action: str | None = None) -> int:
+        """How many requests were received since the last clear, optionally to ``path`` / of ``action``."""
         with self._lock:
-            return self._counts.total() if path is None else self._counts[path]
+            return sum(
+                count
+                for (entry_path, entry_action), count in self._counts.items()
+                if _matches(entry_path, entry_action, path, action)
+            )
 
     def clear(self) -> None:
         """Forget every request and reset the counters."""
         with self._lock:
             self._entries.clear()
             self._counts.clear()
+
+
+def _matches(entry_path: str, entry_action: str | None, path: str | None, action: str | None) -> bool:
+    return (path is None or entry_path == path) and (action is None or entry_action == action)
 
 
 class SandboxState:
@@ -125,13 +143,17 @@ class SandboxState:
         time_scale: float = 1.0,
         clock_offset: float = 0.0,
         request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
+        cams_rate_limit: int | None = DEFAULT_CAMS_RATE_LIMIT,
     ) -> None:
         self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
         self.requests = RequestLog(maxlen=request_log_size)
         self.nxcloud = NxCloudBackend(self.clock, seed=seed, result_delay=result_delay)
+        # cams_rate_limit: accepted requests per AccessKey and action per second; None or 0 lifts it.
+        self.cams = CamsBackend(self.clock, rate_limit=cams_rate_limit)
 
     def reset(self) -> None:
         """Back to the seed: fresh backends, clocks as configured, empty request log."""
         self.clock.reset()
         self.requests.clear()
         self.nxcloud.reset()
+        self.cams.reset()

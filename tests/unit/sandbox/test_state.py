@@ -71,6 +71,7 @@ def test_recorded_request_json_has_the_body_as_text() -> None:
     assert recorded("/a", code=1003).as_json() == {
         "method": "POST",
         "path": "/a",
+        "query": "",
         "headers": {"ts": "1"},
         "body": "é",
         "status": 200,
