@@ -68,6 +68,7 @@ class ServiceError(WaPhonesError):
         retryable: bool = False,
         request_id: str | None = None,
         http_status: int | None = None,
+        retry_after: float | None = None,
     ):
         self.service = service
         self.operation = operation
@@ -77,6 +78,7 @@ class ServiceError(WaPhonesError):
         self.retryable = retryable
         self.request_id = request_id
         self.http_status = http_status
+        self.retry_after = retry_after
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -199,8 +201,13 @@ NXCLOUD_CODES: dict[int, ErrorKind] = {
 }
 
 
-def nxcloud_error(operation: str, code: int, message: str, *, http_status: int | None = None) -> ServiceError:
-    """Build the typed error for an NxCloud answer with a non-zero ``code``."""
+def nxcloud_error(
+    operation: str, code: int, message: str, *, http_status: int | None = None, note: str | None = None
+) -> ServiceError:
+    """Build the typed error for an NxCloud answer with a non-zero ``code``.
+
+    ``note`` is a finding of the client's own to add, such as the measured clock skew.
+    """
     kind = NXCLOUD_CODES.get(code)
     if kind is None:
         return ServiceError(
@@ -213,6 +220,8 @@ def nxcloud_error(operation: str, code: int, message: str, *, http_status: int |
     # Keep the service's own words: they often name the exact field at fault.
     same = not message or message.strip().lower() == kind.meaning
     text = kind.meaning if same else f"{kind.meaning} ({message.strip()})"
+    if note:
+        text = f"{text}; {note}"
     return kind.error_class(
         service="NxCloud",
         operation=operation,
@@ -222,3 +231,104 @@ def nxcloud_error(operation: str, code: int, message: str, *, http_status: int |
         retryable=kind.retryable,
         http_status=http_status,
     )
+
+
+_CAMS_CREDENTIALS = "Check the connection's AccessKey ID and secret (login and password)"
+
+CAMS_CODES: dict[str, ErrorKind] = {
+    "Throttling": ErrorKind(ThrottledError, "flow control", "Slow down", retryable=True),
+    "Throttling.User": ErrorKind(ThrottledError, "flow control for this user", "Slow down", retryable=True),
+    "Throttling.Api": ErrorKind(ThrottledError, "flow control for this API", "Slow down", retryable=True),
+    "System.LimitControl": ErrorKind(ThrottledError, "system flow control", "Slow down", retryable=True),
+    "ServiceUnavailable": ErrorKind(ServiceUnavailableError, "service unavailable", "", retryable=True),
+    "InternalError": ErrorKind(ServiceUnavailableError, "internal error", "", retryable=True),
+    # A fresh nonce and date fix it, and every attempt is signed with new ones.
+    "SignatureNonceUsed": ErrorKind(AuthenticationError, "signature nonce reused", "", retryable=True),
+    "InvalidTimeStamp.Expired": ErrorKind(
+        ClockSkewError,
+        "request time more than 15 minutes off",
+        "Synchronise this machine's clock (NTP)",
+    ),
+    "SignatureDoesNotMatch": ErrorKind(AuthenticationError, "signature does not match", _CAMS_CREDENTIALS),
+    "IncompleteSignature": ErrorKind(AuthenticationError, "incomplete signature", "This is a client bug"),
+    "InvalidAccessKeyId.NotFound": ErrorKind(
+        AuthenticationError, "AccessKey ID not found", _CAMS_CREDENTIALS
+    ),
+    "InvalidSecurityToken.Mismatch": ErrorKind(
+        AuthenticationError, "STS token does not match", "Check the connection's security_token"
+    ),
+    "InvalidSecurityToken.Expired": ErrorKind(
+        AuthenticationError, "STS token expired", "Refresh the temporary credentials"
+    ),
+    "Product.Unsubscript": ErrorKind(
+        AuthenticationError, "product not subscribed", "Activate ChatApp Message Service for this account"
+    ),
+    "Ram.PermissionDeny": ErrorKind(
+        AuthenticationError, "not authorized", "Grant the RAM user the cams:Query* permissions"
+    ),
+    "Unknown.ResourceOwnerId": ErrorKind(
+        NotFoundError, "resource does not belong to the caller", "Check cust_space_id"
+    ),
+    "PhoneNumber.NotExist": ErrorKind(NotFoundError, "phone number not in this space", "Check phone_number"),
+    "MissingParameter": ErrorKind(InvalidRequestError, "a required parameter is missing", ""),
+    "InvalidParameter": ErrorKind(InvalidRequestError, "a parameter is invalid", ""),
+}
+
+
+def cams_error(
+    operation: str,
+    code: str,
+    message: str,
+    *,
+    http_status: int | None = None,
+    request_id: str | None = None,
+    recommend: str | None = None,
+) -> ServiceError:
+    """Build the typed error for a CAMS answer whose ``Code`` is not ``OK``."""
+    kind = CAMS_CODES.get(code)
+    if kind is None:
+        server_side = http_status is not None and http_status >= 500
+        kind = ErrorKind(
+            ServiceUnavailableError if server_side else ServiceError, "", "", retryable=server_side
+        )
+    remedy = "; ".join(part for part in (kind.remedy, f"diagnosis: {recommend}" if recommend else "") if part)
+    return kind.error_class(
+        service="Alibaba Cloud CAMS",
+        operation=operation,
+        code=code,
+        message=message or kind.meaning or "no message",
+        remedy=remedy,
+        retryable=kind.retryable,
+        request_id=request_id,
+        http_status=http_status,
+    )
+
+
+def clock_skew_note(server_date: str | None, local_now: float) -> str | None:
+    """Say how far this machine's clock is from the server's ``Date`` header, if it tells."""
+    from email.utils import parsedate_to_datetime
+
+    if not server_date:
+        return None
+    try:
+        server = parsedate_to_datetime(server_date).timestamp()
+    except (TypeError, ValueError):
+        return None
+    skew = round(local_now - server)
+    if skew == 0:
+        return "local clock agrees with the server's to the second; the request may have been delayed"
+    side = "ahead of" if skew > 0 else "behind"
+    return f"local clock is {abs(skew)} s {side} the server"
+
+
+def is_clock_skew(kind: ErrorKind | None) -> bool:
+    """Whether a documented code means the request time was out of the service's window."""
+    return kind is not None and issubclass(kind.error_class, ClockSkewError)
+
+
+def scrub_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """Blank out every given secret in ``text`` (services sometimes echo what they were sent)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -12,7 +12,10 @@ _CAMS = "Alibaba Cloud ChatApp Message Service (CAMS)"
 
 
 def _modules(kind: str) -> list[dict[str, Any]]:
-    return [{"integration-name": _NXCLOUD, "python-modules": [f"airflow_provider_wa_phones.{kind}.nxcloud"]}]
+    return [
+        {"integration-name": _NXCLOUD, "python-modules": [f"airflow_provider_wa_phones.{kind}.nxcloud"]},
+        {"integration-name": _CAMS, "python-modules": [f"airflow_provider_wa_phones.{kind}.cams"]},
+    ]
 
 
 def get_provider_info() -> dict[str, Any]:

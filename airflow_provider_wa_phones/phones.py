@@ -127,3 +127,49 @@ def nxcloud_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     record.update({key: value for key, value in raw.items() if key not in consumed})
     record["service"] = "nxcloud"
     return record
+
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def snake_case(name: str) -> str:
+    """``MessagingLimitTier`` → ``messaging_limit_tier``."""
+    return _CAMEL_BOUNDARY.sub("_", name).lower()
+
+
+def display_number(phone: str | None) -> str | None:
+    """Format digits with country code the international way (``+86 139 0000 1111``)."""
+    digits = _digits(phone)
+    if digits is None:
+        return phone
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return "+" + digits
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def cams_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Map one CAMS ``PhoneNumbers[]`` item onto the common shape; other fields become snake_case."""
+    phone = raw.get("PhoneNumber")
+    # Masked numbers ("861380000****") stay as CAMS shows them rather than losing digits.
+    masked = isinstance(phone, str) and "*" in phone
+    record: dict[str, Any] = {
+        "phone_number": phone if masked else _digits(phone),
+        "display_phone_number": phone if masked else display_number(phone),
+        "verified_name": raw.get("VerifiedName"),
+        "status": _blank_to_none(raw.get("Status")),
+        "quality_rating": _blank_to_none(raw.get("QualityRating")),
+        "name_status": _blank_to_none(raw.get("NameStatus")),
+        "code_verification_status": _blank_to_none(raw.get("CodeVerificationStatus")),
+        "messaging_limit_tier": _blank_to_none(raw.get("MessagingLimitTier")),
+    }
+    consumed = {
+        "PhoneNumber", "VerifiedName", "Status", "QualityRating", "NameStatus",
+        "CodeVerificationStatus", "MessagingLimitTier",
+    }  # fmt: skip
+    record.update({snake_case(key): value for key, value in raw.items() if key not in consumed})
+    record["service"] = "alibaba_cams"
+    return record

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
+
+from airflow_provider_wa_phones.exceptions import WaPhonesError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,34 @@ class RetryPolicy:
             spent += delay
             yield delay
             ceiling = min(ceiling * self.multiplier, self.max_delay)
+
+    def run(
+        self,
+        attempt: Callable[[], T],
+        *,
+        name: str,
+        log: logging.Logger | logging.LoggerAdapter,
+        may_retry: Callable[[WaPhonesError], bool] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> T:
+        """Call ``attempt`` until it succeeds, fails for good, or the policy runs out.
+
+        An error is retried when its ``retryable`` flag is set and ``may_retry`` (if given) agrees;
+        a server's ``retry_after`` hint lengthens the wait.
+        """
+        delays = self.delays()
+        while True:
+            try:
+                return attempt()
+            except WaPhonesError as exc:
+                if not exc.retryable or (may_retry is not None and not may_retry(exc)):
+                    raise
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                delay = max(delay, getattr(exc, "retry_after", None) or 0.0)
+                log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
+                sleep(delay)
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

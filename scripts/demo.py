@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "build" / "demo"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-DAGS = ["nxcloud_phone_health"]
+DAGS = ["phone_health"]
 
 
 def airflow(args: list[str], env: dict[str, str], log_name: str) -> None:

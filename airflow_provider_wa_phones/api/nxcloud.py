@@ -11,17 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_wa_phones.exceptions import (
+    NXCLOUD_CODES,
     MalformedResponseError,
     ParameterError,
-    ServiceError,
     ServiceUnavailableError,
     ThrottledError,
+    clock_skew_note,
+    is_clock_skew,
     nxcloud_error,
+    scrub_secrets,
 )
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
 
@@ -203,11 +207,16 @@ def query_body(
 
 
 def parse_envelope(
-    operation: Operation, http_status: int, content: bytes, scrub: tuple[str, ...] = ()
+    operation: Operation,
+    http_status: int,
+    content: bytes,
+    scrub: tuple[str, ...] = (),
+    server_date: str | None = None,
 ) -> Any:
     """Return the ``data`` of a successful answer or raise the typed error it stands for.
 
-    ``scrub`` lists secrets to blank out of any text taken from the answer.
+    ``scrub`` lists secrets to blank out of any text taken from the answer; ``server_date`` (the
+    answer's ``Date`` header) lets a clock-skew error say how far off this machine's clock is.
     """
     try:
         envelope = json.loads(content)
@@ -233,25 +242,18 @@ def parse_envelope(
                 retryable=True,
                 http_status=http_status,
             )
-        snippet = _scrub(content[:200].decode("utf-8", "replace"), scrub)
+        snippet = scrub_secrets(content[:200].decode("utf-8", "replace"), scrub)
         raise MalformedResponseError(
             f"NxCloud {operation.name} answered HTTP {http_status} without the JSON envelope: {snippet!r}"
         )
     code = envelope.get("code")
     if code == 0:
         return envelope.get("data")
-    message = _scrub(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
+    message = scrub_secrets(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
     if not isinstance(code, int):
         raise MalformedResponseError(f"NxCloud {operation.name} answered a non-integer code {code!r}")
-    error: ServiceError = nxcloud_error(operation.name, code, message, http_status=http_status)
-    raise error
-
-
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    note = clock_skew_note(server_date, time.time()) if is_clock_skew(NXCLOUD_CODES.get(code)) else None
+    raise nxcloud_error(operation.name, code, message, http_status=http_status, note=note)
 
 
 def flatten_phone_info(data: Any) -> list[dict[str, Any]]:

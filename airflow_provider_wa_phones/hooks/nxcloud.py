@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from airflow.sdk import BaseHook
@@ -24,8 +24,6 @@ from airflow_provider_wa_phones.exceptions import (
     WaPhonesError,
 )
 from airflow_provider_wa_phones.retry import RetryPolicy
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -311,28 +309,27 @@ class NxCloudHook(BaseHook):
                 (time.monotonic() - started) * 1000,
             )
             return api.parse_envelope(
-                operation, response.status_code, response.content, (settings.access_secret,)
+                operation,
+                response.status_code,
+                response.content,
+                (settings.access_secret,),
+                response.headers.get("Date"),
             )
 
-        return self._with_retries(operation.name, attempt, idempotent)
-
-    def _with_retries(self, name: str, attempt: Callable[[], T], idempotent: bool) -> T:
-        delays = self.retry_policy.delays()
-        while True:
-            try:
-                return attempt()
-            except WaPhonesError as exc:
-                if exc.retryable and not idempotent and not _surely_not_taken(exc):
-                    exc.add_note(
-                        "The request may have been accepted (and charged): look the batch up with "
-                        "query_number_check before submitting it again."
-                    )
-                    raise
-                delay = next(delays, None) if exc.retryable else None
-                if delay is None:
-                    raise
-                self.log.warning("NxCloud %s failed (%s); retrying in %.1f s", name, exc, delay)
-                time.sleep(delay)
+        try:
+            return self.retry_policy.run(
+                attempt,
+                name=f"NxCloud {operation.name}",
+                log=self.log,
+                may_retry=None if idempotent else _surely_not_taken,
+            )
+        except WaPhonesError as exc:
+            if exc.retryable and not idempotent and not _surely_not_taken(exc):
+                exc.add_note(
+                    "The request may have been accepted (and charged): look the batch up with "
+                    "query_number_check before submitting it again."
+                )
+            raise
 
 
 def _surely_not_taken(exc: WaPhonesError) -> bool:

@@ -13,6 +13,13 @@ from airflow_provider_wa_phones.sandbox import data
 pytestmark = pytest.mark.dags
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "example_dags"
+SECRETS = (data.NXCLOUD_ACCESS_SECRET, data.CAMS_ACCESS_KEY_SECRET)
+
+
+def get_dag(file_name: str, dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_DIR / file_name)).get_dag(dag_id)
 
 
 def test_example_dags_parse_without_import_errors():
@@ -20,25 +27,26 @@ def test_example_dags_parse_without_import_errors():
 
     bag = DagBag(dag_folder=str(DAGS_DIR))
     assert bag.import_errors == {}
-    assert "nxcloud_phone_health" in bag.dag_ids
+    assert "phone_health" in bag.dag_ids
 
 
-def test_phone_health_dag_reports_and_flags_numbers(sandbox_env, tmp_path, caplog, capsys):
+def test_phone_health_dag_reports_both_services_and_flags_numbers(sandbox_env, tmp_path, caplog, capsys):
     caplog.set_level(logging.DEBUG)
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS_DIR / "example_nxcloud_phone_health.py")).get_dag("nxcloud_phone_health")
-    run = dag.test()
+    run = get_dag("example_phone_health.py", "phone_health").test()
     assert run.state == "success"
-    (report,) = tmp_path.glob("nxcloud-phone-health-*.json")
+    (report,) = tmp_path.glob("phone-health-*.json")
     rows = json.loads(report.read_text(encoding="utf-8"))
-    assert len(rows) == 5
-    flagged = {row["phone_number"]: row["attention"] for row in rows if row["attention"]}
-    assert "8613800001234" not in flagged
-    assert "status PENDING" in flagged["6281234567890"]
-    assert "quality RED" in flagged["447700900123"]
+    services = [row["service"] for row in rows]
+    assert (services.count("nxcloud"), services.count("alibaba_cams")) == (5, 4)
+    flagged = {(row["service"], row["phone_number"]): row["attention"] for row in rows if row["attention"]}
+    assert ("nxcloud", "8613800001234") not in flagged
+    assert "status PENDING" in flagged[("nxcloud", "6281234567890")]
+    assert "quality RED" in flagged[("nxcloud", "447700900123")]
+    assert "status PENDING" in flagged[("alibaba_cams", "6591110000")]
+    assert "quality YELLOW" in flagged[("alibaba_cams", "60123456789")]
     captured = capsys.readouterr()
     logs = caplog.text + captured.out + captured.err
-    assert "nxcloud_phone_health" in logs or "list_phones" in logs
-    assert data.NXCLOUD_ACCESS_SECRET not in logs
-    assert data.NXCLOUD_ACCESS_SECRET not in json.dumps(rows)
+    assert "cams_phone_numbers" in logs
+    for secret in SECRETS:
+        assert secret not in logs
+        assert secret not in json.dumps(rows)

@@ -259,3 +259,9 @@ def test_test_connection_reports_success_and_failure(monkeypatch, sandbox):
     ok, message = NxCloudHook().test_connection()
     assert not ok
     assert "1003" in message and "wrong-secret" not in message
+
+
+def test_clock_skew_error_says_how_far_off_the_clock_is(hook, sandbox):
+    sandbox.set_clock_offset(-75)
+    with pytest.raises(ClockSkewError, match=r"local clock is 7[4-6] s ahead of the server"):
+        hook.list_phones()

@@ -75,3 +75,44 @@ def test_default_ts_is_milliseconds_now():
     before = time.time_ns() // 1_000_000
     ts = int(signing.nxcloud_headers("k", "s", "a", "1", b"")["ts"])
     assert before <= ts <= time.time_ns() // 1_000_000
+
+
+def test_published_acs3_vector_reproduces():
+    query = "ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai"
+    assert (
+        signing.acs3_canonical_query(
+            {"RegionId": "cn-shanghai", "ImageId": "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"}
+        )
+        == query
+    )
+    headers = signing.acs3_headers(
+        access_key_id="YourAccessKeyId",
+        access_key_secret="YourAccessKeySecret",
+        host="ecs.cn-shanghai.aliyuncs.com",
+        action="RunInstances",
+        version="2014-05-26",
+        canonical_query=query,
+        date="2023-10-26T10:22:32Z",
+        nonce="3156853299f313e23d1673dc12e1703d",
+    )
+    assert headers["x-acs-content-sha256"] == signing.EMPTY_SHA256
+    assert headers["Authorization"] == (
+        "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,"
+        "SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,"
+        "Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
+    )
+
+
+def test_acs3_query_encoding_follows_rfc3986():
+    query = signing.acs3_canonical_query({"b": "a b*c/d~e", "a": "牛", "skip": None, "n": 5})
+    assert query == "a=%E7%89%9B&b=a%20b%2Ac%2Fd~e&n=5"
+
+
+def test_acs3_security_token_is_signed_and_nonces_are_fresh():
+    kwargs = dict(
+        access_key_id="STS.x", access_key_secret="s", host="h", action="A", version="v", canonical_query=""
+    )
+    first = signing.acs3_headers(security_token="tok", **kwargs)
+    second = signing.acs3_headers(security_token="tok", **kwargs)
+    assert "x-acs-security-token" in first["Authorization"]
+    assert first["x-acs-signature-nonce"] != second["x-acs-signature-nonce"]

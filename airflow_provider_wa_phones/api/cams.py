@@ -1,0 +1,133 @@
+"""What Alibaba Cloud CAMS expects and answers, without any I/O.
+
+Both operations are RPC calls of API version 2020-06-06: ``POST /`` with every parameter in the
+query string and an empty body. The ``*_params`` functions validate arguments and return those
+parameters; :func:`parse_response` returns a successful answer or raises the typed error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from airflow_provider_wa_phones.exceptions import (
+    CAMS_CODES,
+    MalformedResponseError,
+    ParameterError,
+    cams_error,
+    clock_skew_note,
+    is_clock_skew,
+    scrub_secrets,
+)
+from airflow_provider_wa_phones.phones import normalize_phone
+
+VERSION = "2020-06-06"
+DEFAULT_REGION = "ap-southeast-1"
+QUERY_PHONE_NUMBERS = "QueryChatappPhoneNumbers"
+QUERY_BUSINESS_PROFILE = "QueryPhoneBusinessProfile"
+
+#: Every phone status Alibaba's pages document (they disagree with each other, so all are kept).
+STATUSES = frozenset(
+    {
+        "CONNECTED", "PENDING", "FLAGGED", "RATE_LIMITED", "RESTRICTED", "BANNED", "DELETED",
+        "MIGRATED", "DISCONNECTED", "UNVERIFIED", "UNKNOWN", "OFFLINE", "PAUSED",
+    }
+)  # fmt: skip
+
+_ID = re.compile(r"^[\w.\-:]{1,128}$")
+
+
+def endpoint_for(region: str) -> str:
+    """The public CAMS endpoint of a region."""
+    return f"https://cams.{region}.aliyuncs.com"
+
+
+def check_region(region: Any) -> str:
+    """Return ``region`` if it looks like an Alibaba Cloud region id (``ap-southeast-1``)."""
+    if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2,}(-[a-z0-9]+)+", region):
+        raise ParameterError("region", f"must be a region id such as ap-southeast-1, got {region!r}")
+    return region
+
+
+def check_cust_space_id(value: Any, required: bool) -> str | None:
+    """Return a valid ``CustSpaceId``, None when optional and absent, else raise."""
+    if value is None or value == "":
+        if required:
+            raise ParameterError(
+                "cust_space_id", "required: pass cust_space_id= or set the connection's cust_space_id field"
+            )
+        return None
+    if not isinstance(value, str) or not _ID.match(value):
+        raise ParameterError(
+            "cust_space_id", f"must be a space id (letters, digits, '-', '_', '.'), got {value!r}"
+        )
+    return value
+
+
+def phone_numbers_params(
+    cust_space_id: str | None = None, isv_code: str | None = None, status: str | None = None
+) -> dict[str, str]:
+    """Parameters of ``QueryChatappPhoneNumbers``; ``status`` is matched case-insensitively."""
+    params = {}
+    space = check_cust_space_id(cust_space_id, required=False)
+    if space:
+        params["CustSpaceId"] = space
+    if isv_code not in (None, ""):
+        if not isinstance(isv_code, str) or not _ID.match(isv_code):
+            raise ParameterError("isv_code", f"must be an ISV verification code, got {isv_code!r}")
+        params["IsvCode"] = isv_code
+    if status not in (None, ""):
+        upper = str(status).strip().upper()
+        if upper not in STATUSES:
+            raise ParameterError("status", f"must be one of {', '.join(sorted(STATUSES))}, got {status!r}")
+        params["Status"] = upper
+    return params
+
+
+def business_profile_params(phone_number: Any, cust_space_id: str | None) -> dict[str, str]:
+    """Parameters of ``QueryPhoneBusinessProfile`` (both required)."""
+    if phone_number in (None, ""):
+        raise ParameterError("phone_number", "required: the sender number whose profile to read")
+    space = check_cust_space_id(cust_space_id, required=True)
+    return {"CustSpaceId": space or "", "PhoneNumber": normalize_phone(phone_number, "phone_number")}
+
+
+def parse_response(
+    action: str,
+    http_status: int,
+    content: bytes,
+    server_date: str | None = None,
+    scrub: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Return a successful answer or raise the typed error it stands for.
+
+    ``Code`` is checked even on HTTP 200: CAMS reports business failures that way.
+    """
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or ("Code" not in answer and http_status != 200):
+        if http_status >= 500 or http_status == 429:
+            raise cams_error(action, f"HTTP {http_status}", "no error envelope", http_status=http_status)
+        snippet = scrub_secrets(content[:200].decode("utf-8", "replace"), scrub)
+        raise MalformedResponseError(
+            f"Alibaba Cloud CAMS {action} answered HTTP {http_status} without the JSON envelope: {snippet!r}"
+        )
+    code = answer.get("Code")
+    if http_status == 200 and code in (None, "OK") and answer.get("Success") is not False:
+        return answer
+    code = str(code or f"HTTP {http_status}")
+    message = scrub_secrets(str(answer.get("Message") or ""), scrub)
+    if is_clock_skew(CAMS_CODES.get(code)):
+        message = "; ".join(filter(None, [message, clock_skew_note(server_date, time.time())]))
+    raise cams_error(
+        action,
+        code,
+        message,
+        http_status=http_status,
+        request_id=answer.get("RequestId"),
+        recommend=answer.get("Recommend"),
+    )

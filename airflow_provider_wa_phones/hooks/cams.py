@@ -1,0 +1,266 @@
+"""Alibaba Cloud ChatApp Message Service (CAMS) hook: phone numbers and business profiles."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from airflow.sdk import BaseHook
+from requests.auth import AuthBase
+
+from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones.api import cams as api
+from airflow_provider_wa_phones.exceptions import (
+    ConnectionConfigError,
+    ServiceError,
+    TransportError,
+    WaPhonesError,
+)
+from airflow_provider_wa_phones.ratelimit import shared_limiter
+from airflow_provider_wa_phones.retry import RetryPolicy
+
+#: Calls per second per operation and account that CAMS documents.
+CAMS_RATE_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class CamsSettings:
+    """What a hook or trigger needs from an ``alibaba_cams`` connection, checked once."""
+
+    conn_id: str
+    endpoint: str
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    region: str = api.DEFAULT_REGION
+    cust_space_id: str | None = None
+
+    @property
+    def host(self) -> str:
+        """The ``host`` header value: what the request is signed for and sent to."""
+        return urlsplit(self.endpoint).netloc
+
+    @classmethod
+    def from_connection(cls, conn: Any) -> CamsSettings:
+        """Read and check the fields of an Airflow connection object.
+
+        Credentials come from login/password, or from the ``access_key_id`` / ``access_key_secret``
+        extras that connections of the ``alibaba_cloud`` type already carry.
+        """
+        extra = conn.extra_dejson or {}
+
+        def extra_value(name: str) -> Any:
+            return extra.get(name, extra.get(f"extra__alibaba_cams__{name}"))
+
+        key_id = conn.login or extra_value("access_key_id")
+        secret = conn.password or extra_value("access_key_secret")
+        if not key_id:
+            raise ConnectionConfigError(conn.conn_id, "login", "the AccessKey ID is empty")
+        if not secret:
+            raise ConnectionConfigError(conn.conn_id, "password", "the AccessKey secret is empty")
+        region = extra_value("region") or api.DEFAULT_REGION
+        try:
+            api.check_region(region)
+        except WaPhonesError as exc:
+            raise ConnectionConfigError(conn.conn_id, "region", str(exc)) from None
+        space = extra_value("cust_space_id") or None
+        return cls(
+            conn_id=conn.conn_id,
+            endpoint=_endpoint(conn, region),
+            access_key_id=key_id,
+            access_key_secret=secret,
+            security_token=extra_value("security_token") or None,
+            region=region,
+            cust_space_id=space,
+        )
+
+
+def _endpoint(conn: Any, region: str) -> str:
+    host = (conn.host or "").strip().rstrip("/")
+    if not host:
+        return api.endpoint_for(region)
+    if "://" not in host:
+        host = f"https://{host}"
+    if conn.port and not urlsplit(host).port:
+        host = f"{host}:{conn.port}"
+    return host
+
+
+class CamsAuth(AuthBase):
+    """Signs a prepared CAMS request with ACS3-HMAC-SHA256.
+
+    It signs the query exactly as it stands in the prepared URL, so what is signed is what is sent;
+    each call gets a fresh date and nonce.
+    """
+
+    def __init__(self, settings: CamsSettings) -> None:
+        self._settings = settings
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        request.headers.update(
+            signing.acs3_headers(
+                access_key_id=self._settings.access_key_id,
+                access_key_secret=self._settings.access_key_secret,
+                host=self._settings.host,
+                action=request.headers["x-acs-action"],
+                version=request.headers["x-acs-version"],
+                canonical_query=urlsplit(request.url or "").query,
+                method=request.method or "POST",
+                body=body,
+                security_token=self._settings.security_token,
+            )
+        )
+        return request
+
+    def __repr__(self) -> str:
+        return f"CamsAuth(access_key_id={self._settings.access_key_id!r})"
+
+
+class CamsHook(BaseHook):
+    """Calls Alibaba Cloud CAMS with ACS3-signed, validated, rate-limited requests.
+
+    :param cams_conn_id: an ``alibaba_cams`` connection: login = AccessKey ID, password = AccessKey
+        secret, host = endpoint override, extras ``region`` (default ap-southeast-1),
+        ``security_token`` (STS) and ``cust_space_id`` (default space).
+    :param timeout: seconds to wait for each answer.
+    :param retry_policy: how transient failures (throttling, server errors) are retried.
+    :param rate_limit: most calls per second per operation from this process (CAMS allows 10);
+        None turns the client-side limit off.
+    """
+
+    conn_name_attr = "cams_conn_id"
+    default_conn_name = "alibaba_cams_default"
+    conn_type = "alibaba_cams"
+    hook_name = "Alibaba Cloud CAMS"
+
+    def __init__(
+        self,
+        cams_conn_id: str = default_conn_name,
+        *,
+        timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        rate_limit: int | None = CAMS_RATE_LIMIT,
+    ) -> None:
+        super().__init__()
+        self.cams_conn_id = cams_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.rate_limit = rate_limit
+
+    @cached_property
+    def settings(self) -> CamsSettings:
+        """The connection's fields, read once per hook."""
+        from airflow.sdk.log import mask_secret
+
+        settings = CamsSettings.from_connection(self.get_connection(self.cams_conn_id))
+        mask_secret(settings.access_key_secret)
+        if settings.security_token:
+            mask_secret(settings.security_token)
+        return settings
+
+    def get_conn(self) -> requests.Session:
+        """Return the hook's HTTP session, created once and reused for every call."""
+        return self._session
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(self.settings.endpoint))
+        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session.auth = CamsAuth(self.settings)
+        return session
+
+    def close(self) -> None:
+        """Release the pooled HTTP connections."""
+        if "_session" in self.__dict__:
+            self.__dict__.pop("_session").close()
+
+    # -- operations -------------------------------------------------------------------------
+
+    def query_phone_numbers(
+        self, cust_space_id: str | None = None, isv_code: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Return the space's sender numbers (``QueryChatappPhoneNumbers``), CAMS field names kept.
+
+        ``cust_space_id`` defaults to the connection's; ``status`` filters (CONNECTED, BANNED, ...).
+        """
+        space = cust_space_id if cust_space_id is not None else self.settings.cust_space_id
+        params = api.phone_numbers_params(space, isv_code, status)
+        answer = self._call(api.QUERY_PHONE_NUMBERS, params)
+        return [dict(item) for item in answer.get("PhoneNumbers") or [] if isinstance(item, dict)]
+
+    def query_phone_business_profile(
+        self, phone_number: str, cust_space_id: str | None = None
+    ) -> dict[str, Any]:
+        """Return the business profile of a sender number (``QueryPhoneBusinessProfile``'s ``Data``)."""
+        space = cust_space_id if cust_space_id is not None else self.settings.cust_space_id
+        params = api.business_profile_params(phone_number, space)
+        return dict(self._call(api.QUERY_BUSINESS_PROFILE, params).get("Data") or {})
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Make one cheap signed call and say whether the credentials work."""
+        try:
+            settings = self.settings
+            count = len(self.query_phone_numbers())
+        except WaPhonesError as exc:
+            return False, str(exc)
+        space = settings.cust_space_id or "the account's default space"
+        return True, f"Connected to CAMS at {settings.endpoint}: {count} numbers in {space}"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _call(self, action: str, params: dict[str, str]) -> dict[str, Any]:
+        """Send one signed RPC call, retrying transient failures, and return the answer."""
+        settings = self.settings
+        query = signing.acs3_canonical_query(params)
+        url = f"{settings.endpoint}/?{query}" if query else f"{settings.endpoint}/"
+        headers = {"x-acs-action": action, "x-acs-version": api.VERSION, "host": settings.host}
+        limiter = (
+            shared_limiter((settings.endpoint, settings.access_key_id, action), self.rate_limit)
+            if self.rate_limit
+            else None
+        )
+        secrets = (settings.access_key_secret, settings.security_token or "")
+
+        def attempt() -> dict[str, Any]:
+            if limiter is not None:
+                limiter.wait()
+            started = time.monotonic()
+            try:
+                response = self._session.post(url, headers=headers, data=b"", timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise TransportError(
+                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})"
+                ) from None
+            self.log.debug(
+                "CAMS %s: HTTP %s in %.0f ms",
+                action,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            try:
+                return api.parse_response(
+                    action, response.status_code, response.content, response.headers.get("Date"), secrets
+                )
+            except ServiceError as exc:
+                exc.retry_after = _retry_after(response.headers.get("x-acs-retry-after"))
+                raise
+
+        return self.retry_policy.run(attempt, name=f"CAMS {action}", log=self.log)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        seconds = int(value or "")
+    except ValueError:
+        return None
+    return float(seconds) if seconds > 0 else None
