@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -74,6 +74,28 @@ class RetryPolicy:
                 delay = max(delay, getattr(exc, "retry_after", None) or 0.0)
                 log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
                 sleep(delay)
+
+    async def arun(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        name: str,
+        log: logging.Logger | logging.LoggerAdapter,
+    ) -> T:
+        """:meth:`run` for coroutines: waits with ``asyncio.sleep`` so the event loop keeps going."""
+        import asyncio
+
+        delays = self.delays()
+        while True:
+            try:
+                return await attempt()
+            except WaPhonesError as exc:
+                delay = next(delays, None) if exc.retryable else None
+                if delay is None:
+                    raise
+                delay = max(delay, getattr(exc, "retry_after", None) or 0.0)
+                log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
+                await asyncio.sleep(delay)
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

@@ -264,3 +264,114 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return float(seconds) if seconds > 0 else None
+
+
+class CamsAsyncHook(BaseHook):
+    """The CAMS call triggers need, on aiohttp: same validation, ACS3 signing, parsing and rate
+    limit as :class:`CamsHook`, without blocking the event loop.
+
+    Use it as ``async with CamsAsyncHook(conn_id) as hook:``; every hook in one event loop shares
+    one HTTP session.
+    """
+
+    conn_name_attr = "cams_conn_id"
+    default_conn_name = "alibaba_cams_default"
+    conn_type = "alibaba_cams"
+    hook_name = "Alibaba Cloud CAMS"
+
+    def __init__(
+        self,
+        cams_conn_id: str = default_conn_name,
+        *,
+        timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        rate_limit: int | None = CAMS_RATE_LIMIT,
+    ) -> None:
+        super().__init__()
+        self.cams_conn_id = cams_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.rate_limit = rate_limit
+        self._settings: CamsSettings | None = None
+        self._lease: Any = None
+        self._session: Any = None
+
+    async def __aenter__(self) -> CamsAsyncHook:
+        from airflow_provider_wa_phones.aio import shared_session
+
+        self._lease = shared_session()
+        self._session = await self._lease.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        lease, self._lease, self._session = self._lease, None, None
+        await lease.__aexit__(*exc_info)
+
+    async def settings(self) -> CamsSettings:
+        """The connection's fields, read once per hook without blocking the loop."""
+        if self._settings is None:
+            from airflow.sdk.log import amask_secret
+
+            conn = await self.aget_connection(self.cams_conn_id)
+            self._settings = CamsSettings.from_connection(conn)
+            await amask_secret(self._settings.access_key_secret)
+            if self._settings.security_token:
+                await amask_secret(self._settings.security_token)
+        return self._settings
+
+    async def query_phone_numbers(
+        self, cust_space_id: str | None = None, isv_code: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """As :meth:`CamsHook.query_phone_numbers`."""
+        settings = await self.settings()
+        space = cust_space_id if cust_space_id is not None else settings.cust_space_id
+        answer = await self._call(api.QUERY_PHONE_NUMBERS, api.phone_numbers_params(space, isv_code, status))
+        return [dict(item) for item in answer.get("PhoneNumbers") or [] if isinstance(item, dict)]
+
+    async def _call(self, action: str, params: dict[str, str]) -> dict[str, Any]:
+        import asyncio
+
+        import aiohttp
+        from yarl import URL
+
+        if self._session is None:
+            raise RuntimeError("use CamsAsyncHook inside 'async with'")
+        settings = await self.settings()
+        query = signing.acs3_canonical_query(params)
+        # yarl would re-encode a plain string URL; encoded=True sends the signed query untouched.
+        url = URL(f"{settings.endpoint}/?{query}" if query else f"{settings.endpoint}/", encoded=True)
+        limiter = (
+            shared_limiter((settings.endpoint, settings.access_key_id, action), self.rate_limit)
+            if self.rate_limit
+            else None
+        )
+        secrets = (settings.access_key_secret, settings.security_token or "")
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+
+        async def attempt() -> dict[str, Any]:
+            if limiter is not None:
+                await asyncio.sleep(limiter.reserve())
+            headers = signing.acs3_headers(
+                access_key_id=settings.access_key_id,
+                access_key_secret=settings.access_key_secret,
+                host=settings.host,
+                action=action,
+                version=api.VERSION,
+                canonical_query=query,
+                security_token=settings.security_token,
+            )
+            try:
+                async with self._session.post(url, data=b"", headers=headers, timeout=timeout) as response:
+                    content = await response.read()
+                    status, response_headers = response.status, response.headers
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise TransportError(
+                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})"
+                ) from None
+            try:
+                return api.parse_response(action, status, content, response_headers.get("Date"), secrets)
+            except ServiceError as exc:
+                exc.retry_after = _retry_after(response_headers.get("x-acs-retry-after"))
+                raise
+
+        return await self.retry_policy.arun(attempt, name=f"CAMS {action}", log=self.log)

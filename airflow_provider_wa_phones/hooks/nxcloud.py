@@ -350,3 +350,115 @@ def _transport_error(
     return TransportError(
         f"NxCloud {operation.name}: no answer from {base_url} ({type(exc).__name__})", unsent=unsent
     )
+
+
+class NxCloudAsyncHook(BaseHook):
+    """The NxCloud calls triggers need, on aiohttp: same validation, signing and parsing as
+    :class:`NxCloudHook`, without blocking the event loop.
+
+    Use it as ``async with NxCloudAsyncHook(conn_id) as hook:``; every hook in one event loop
+    shares one HTTP session.
+    """
+
+    conn_name_attr = "nxcloud_conn_id"
+    default_conn_name = "nxcloud_default"
+    conn_type = "nxcloud"
+    hook_name = "NxCloud"
+
+    def __init__(
+        self,
+        nxcloud_conn_id: str = default_conn_name,
+        *,
+        timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__()
+        self.nxcloud_conn_id = nxcloud_conn_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._settings: NxCloudSettings | None = None
+        self._lease: Any = None
+        self._session: Any = None
+
+    async def __aenter__(self) -> NxCloudAsyncHook:
+        from airflow_provider_wa_phones.aio import shared_session
+
+        self._lease = shared_session()
+        self._session = await self._lease.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        lease, self._lease, self._session = self._lease, None, None
+        await lease.__aexit__(*exc_info)
+
+    async def settings(self) -> NxCloudSettings:
+        """The connection's fields, read once per hook without blocking the loop."""
+        if self._settings is None:
+            from airflow.sdk.log import amask_secret
+
+            conn = await self.aget_connection(self.nxcloud_conn_id)
+            self._settings = NxCloudSettings.from_connection(conn)
+            await amask_secret(self._settings.access_secret)
+        return self._settings
+
+    async def get_phone_info(
+        self, phones: str | Iterable[str] | None = None, appkey: str | None = None
+    ) -> list[dict[str, Any]]:
+        """As :meth:`NxCloudHook.get_phone_info`."""
+        settings = await self.settings()
+        chosen = appkey if appkey is not None else settings.appkey
+        body = api.get_phone_body(api.check_appkey(chosen), phones)
+        return api.flatten_phone_info(await self._call(api.GET_PHONE, body))
+
+    async def query_number_check(
+        self,
+        date: str | dt.date,
+        batch_no: str | None = None,
+        message_id: str | None = None,
+        phone: str | None = None,
+        appkey: str | None = None,
+        page: int = 1,
+        page_size: int = api.MAX_PAGE_SIZE,
+    ) -> dict[str, Any]:
+        """As :meth:`NxCloudHook.query_number_check`."""
+        body = api.query_body(date, batch_no, message_id, phone, appkey, page, page_size)
+        data = await self._call(api.NUMBER_CHECK_QUERY, body) or {}
+        data.setdefault("result", [])
+        return data
+
+    async def _call(self, operation: api.Operation, body: dict[str, Any]) -> Any:
+
+        import aiohttp
+
+        if self._session is None:
+            raise RuntimeError("use NxCloudAsyncHook inside 'async with'")
+        settings = await self.settings()
+        payload = api.encode_body(body)
+        url = settings.base_url + operation.path
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+
+        async def attempt() -> Any:
+            headers = {
+                "Content-Type": "application/json",
+                **signing.nxcloud_headers(
+                    settings.access_key,
+                    settings.access_secret,
+                    operation.action,
+                    operation.biz_type,
+                    payload,
+                    settings.algorithm,
+                ),
+            }
+            try:
+                async with self._session.post(
+                    url, data=payload, headers=headers, timeout=timeout
+                ) as response:
+                    content = await response.read()
+                    status, date = response.status, response.headers.get("Date")
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise TransportError(
+                    f"NxCloud {operation.name}: no answer from {settings.base_url} ({type(exc).__name__})"
+                ) from None
+            return api.parse_envelope(operation, status, content, (settings.access_secret,), date)
+
+        return await self.retry_policy.arun(attempt, name=f"NxCloud {operation.name}", log=self.log)

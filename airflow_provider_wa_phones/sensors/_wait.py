@@ -1,0 +1,133 @@
+"""What every sensor of this provider shares: poke, reschedule or defer, and when to give up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from airflow.triggers.base import BaseTrigger
+
+
+class WaitSensor(BaseSensorOperator):
+    """A sensor that can wait in a worker (``mode="poke"`` / ``"reschedule"``) or in the triggerer
+    (``deferrable=True``, default from ``[operators] default_deferrable``).
+
+    Transient errors (connection problems, throttling, server errors) count as "not yet"; a
+    hopeless state fails the task at once (or skips it with ``soft_fail``); any other error, such
+    as wrong credentials, fails it.
+    """
+
+    def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if deferrable is None:
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.deferrable = deferrable
+
+    def check(self, context: Context) -> PokeReturnValue:
+        """Look once; raise :class:`AirflowFailException` when waiting is pointless."""
+        raise NotImplementedError
+
+    def make_trigger(self) -> BaseTrigger:
+        """The trigger that waits the same way in the triggerer."""
+        raise NotImplementedError
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        from airflow_provider_wa_phones.exceptions import WaPhonesError
+
+        try:
+            return self.check(context)
+        except WaPhonesError as exc:
+            if not exc.retryable:
+                raise
+            self.log.warning("Could not look this time (%s); will try again", exc)
+            return PokeReturnValue(is_done=False)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        try:
+            first = self.poke(context)
+        except AirflowFailException as exc:
+            self._give_up(str(exc))
+        if first.is_done:
+            return first.xcom_value
+        self.defer(
+            trigger=self.make_trigger(),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Turn the trigger's event into the task's result."""
+        if not event:
+            raise AirflowException(f"{self.task_id}: the trigger ended without an event")
+        if event.get("status") == "success":
+            self.log.info("%s", event.get("message"))
+            return self.event_result(event)
+        if event.get("status") == "failure":
+            self._give_up(str(event.get("message")))
+        raise AirflowException(f"{self.task_id}: {event.get('message')}")
+
+    def event_result(self, event: dict[str, Any]) -> Any:
+        """The XCom value of a successful event."""
+        raise NotImplementedError
+
+    def _give_up(self, message: str) -> NoReturn:
+        if self.soft_fail:
+            raise AirflowSkipException(message)
+        raise AirflowFailException(message)
+
+
+class PhoneStatusWait(WaitSensor):
+    """Waits until every listed number has ``target_status``; a failure status ends the wait.
+
+    Subclasses say how to fetch the numbers' common-shape records in one call, and which trigger
+    does the same in the triggerer.
+    """
+
+    phones_param = "phones"
+
+    def __init__(self, *, target_status: str, failure_statuses: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_status = target_status
+        self.failure_statuses = failure_statuses
+
+    def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
+        """The common-shape records of ``phones`` (others may be included), with one call."""
+        raise NotImplementedError
+
+    def phone_trigger(self, phones: list[str], target: str, failures: list[str]) -> BaseTrigger:
+        """The trigger that waits for ``phones`` in the triggerer."""
+        raise NotImplementedError
+
+    def arguments(self) -> tuple[list[str], str, list[str]]:
+        """The awaited numbers (normalised), the target status and the failure statuses."""
+        from airflow_provider_wa_phones.phones import normalize_phones
+        from airflow_provider_wa_phones.waits import check_status_arguments
+
+        phones = normalize_phones(getattr(self, self.phones_param), self.phones_param)
+        return phones, *check_status_arguments(self.target_status, self.failure_statuses)
+
+    def check(self, context: Context) -> PokeReturnValue:
+        from airflow_provider_wa_phones.waits import check_phone_statuses
+
+        phones, target, failures = self.arguments()
+        wanted = set(phones)
+        records = [record for record in self.fetch_records(phones) if record["phone_number"] in wanted]
+        result = check_phone_statuses(records, phones, target, failures)
+        if result.failed:
+            raise AirflowFailException(result.describe())
+        self.log.info("%s", result.describe())
+        return PokeReturnValue(is_done=result.done, xcom_value=records if result.done else None)
+
+    def make_trigger(self) -> BaseTrigger:
+        return self.phone_trigger(*self.arguments())
+
+    def event_result(self, event: dict[str, Any]) -> Any:
+        return event["records"]

@@ -1,0 +1,82 @@
+"""Sensor for Alibaba Cloud CAMS: sender numbers to reach a status.
+
+DAG files import this module at parse time, so it imports only ``airflow.sdk``; hooks, HTTP and
+phone-number libraries load when a task runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_wa_phones.sensors._wait import PhoneStatusWait
+from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
+
+if TYPE_CHECKING:
+    from airflow.triggers.base import BaseTrigger
+
+    from airflow_provider_wa_phones.hooks.cams import CamsHook
+
+
+class CamsPhoneStatusSensor(PhoneStatusWait):
+    """Wait until every listed sender number of a CAMS space has ``target_status`` (default
+    CONNECTED).
+
+    One ``QueryChatappPhoneNumbers`` call per poke covers all numbers. A number in a failure status
+    fails the task at once, naming the number and its status (``soft_fail`` skips instead). A
+    number not yet in the space counts as still waiting.
+
+    :param phone_numbers: the numbers, as a list or comma-separated string, with country code.
+        Templated.
+    :param cust_space_id: the ChatApp space; defaults to the connection's. Templated.
+    :param target_status: the awaited status. Templated.
+    :param failure_statuses: statuses that end the wait (default BANNED, DELETED, MIGRATED,
+        DISCONNECTED).
+    :param cams_conn_id: an ``alibaba_cams`` connection. Templated.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+
+    Plus every ``BaseSensorOperator`` argument. Returns (XCom) the numbers' final phone records
+    in the common shape.
+    """
+
+    template_fields: Sequence[str] = ("phone_numbers", "cust_space_id", "target_status", "cams_conn_id")
+    phones_param = "phone_numbers"
+
+    def __init__(
+        self,
+        *,
+        phone_numbers: str | list[str],
+        cust_space_id: str | None = None,
+        target_status: str = "CONNECTED",
+        failure_statuses: Sequence[str] = DEFAULT_FAILURE_STATUSES,
+        cams_conn_id: str = "alibaba_cams_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(target_status=target_status, failure_statuses=failure_statuses, **kwargs)
+        self.phone_numbers = phone_numbers
+        self.cust_space_id = cust_space_id
+        self.cams_conn_id = cams_conn_id
+
+    @cached_property
+    def hook(self) -> CamsHook:
+        from airflow_provider_wa_phones.hooks.cams import CamsHook
+
+        return CamsHook(cams_conn_id=self.cams_conn_id)
+
+    def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
+        from airflow_provider_wa_phones.phones import cams_phone_record
+
+        return [cams_phone_record(r) for r in self.hook.query_phone_numbers(cust_space_id=self.cust_space_id)]
+
+    def phone_trigger(self, phones: list[str], target: str, failures: list[str]) -> BaseTrigger:
+        from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
+
+        return CamsPhoneStatusTrigger(
+            phone_numbers=phones,
+            target_status=target,
+            failure_statuses=failures,
+            cust_space_id=self.cust_space_id,
+            cams_conn_id=self.cams_conn_id,
+            poke_interval=self.poke_interval,
+        )

@@ -1,0 +1,178 @@
+"""Sensors for NxCloud: a number-check batch to finish, sender numbers to reach a status.
+
+DAG files import this module at parse time, so it imports only ``airflow.sdk``; hooks, HTTP and
+phone-number libraries load when a task runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import PokeReturnValue
+
+from airflow_provider_wa_phones.sensors._wait import PhoneStatusWait, WaitSensor
+from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from airflow.triggers.base import BaseTrigger
+
+    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+
+
+def _nxcloud_hook(conn_id: str) -> NxCloudHook:
+    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+
+    return NxCloudHook(nxcloud_conn_id=conn_id)
+
+
+class NxCloudNumberCheckSensor(WaitSensor):
+    """Wait until number-check batches are finished: as many result records as numbers submitted
+    (a record whose check failed is finished too). Never succeeds on an empty result.
+
+    Say what to wait for in one of three ways:
+
+    :param batches: the XCom of ``NxCloudNumberCheckOperator`` (``submit.output``).
+    :param batch_no: a batch number, with ``expected_count`` and ``date``. Templated.
+    :param message_id: a submit's message id, with ``date``; one record unless ``expected_count``
+        says more. Templated.
+    :param expected_count: how many records finish the batch. Templated.
+    :param date: the submit day, ``yyyy-MM-dd``. Templated.
+    :param appkey: limit the query to this application (not sent when omitted). Templated.
+    :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+
+    Plus every ``BaseSensorOperator`` argument (``poke_interval``, ``timeout``, ``mode``,
+    ``soft_fail``, ...). Each poke costs one request per batch. Returns (XCom) a summary:
+    ``expected``, ``found`` and per-batch ``batches`` progress.
+    """
+
+    template_fields: Sequence[str] = (
+        "batch_no",
+        "message_id",
+        "expected_count",
+        "date",
+        "appkey",
+        "nxcloud_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        batches: list[dict[str, Any]] | None = None,
+        batch_no: str | None = None,
+        message_id: str | None = None,
+        expected_count: int | str | None = None,
+        date: str | None = None,
+        appkey: str | None = None,
+        nxcloud_conn_id: str = "nxcloud_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.nxcloud_conn_id = nxcloud_conn_id
+        self.batches = batches
+        self.batch_no = batch_no
+        self.message_id = message_id
+        self.expected_count = expected_count
+        self.date = date
+        self.appkey = appkey
+
+    @cached_property
+    def hook(self) -> NxCloudHook:
+        return _nxcloud_hook(self.nxcloud_conn_id)
+
+    def _targets(self) -> list[Any]:
+        from airflow_provider_wa_phones.waits import batch_targets
+
+        return batch_targets(self.batches, self.batch_no, self.expected_count, self.message_id, self.date)
+
+    def check(self, context: Context) -> PokeReturnValue:
+        from airflow_provider_wa_phones.waits import number_check_summary
+
+        targets = self._targets()
+        found = [
+            int(
+                self.hook.query_number_check(
+                    target.date, target.batch_no, target.message_id, appkey=self.appkey, page_size=1
+                ).get("totalSize")
+                or 0
+            )
+            for target in targets
+        ]
+        summary = number_check_summary(targets, found)
+        done = summary.pop("done")
+        self.log.info("Number check: %d of %d results", summary["found"], summary["expected"])
+        return PokeReturnValue(is_done=done, xcom_value=summary if done else None)
+
+    def make_trigger(self) -> BaseTrigger:
+        from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger
+
+        return NxCloudNumberCheckTrigger(
+            batches=[asdict(target) for target in self._targets()],
+            appkey=self.appkey,
+            nxcloud_conn_id=self.nxcloud_conn_id,
+            poke_interval=self.poke_interval,
+        )
+
+    def event_result(self, event: dict[str, Any]) -> Any:
+        return event["summary"]
+
+
+class NxCloudPhoneStatusSensor(PhoneStatusWait):
+    """Wait until every listed sender number has ``target_status`` (default CONNECTED).
+
+    One ``getPhone`` call per poke covers all numbers. A number in a failure status fails the task
+    at once, naming the number and its status (``soft_fail`` skips instead).
+
+    :param phones: the numbers, as a list or comma-separated string, with country code. Templated.
+    :param target_status: the awaited status. Templated.
+    :param failure_statuses: statuses that end the wait (default BANNED, DELETED, MIGRATED,
+        DISCONNECTED).
+    :param appkey: NxCloud application; defaults to the connection's ``appkey``. Templated.
+    :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
+    :param deferrable: wait in the triggerer instead of a worker slot.
+
+    Plus every ``BaseSensorOperator`` argument. Returns (XCom) the numbers' final phone records
+    in the common shape.
+    """
+
+    template_fields: Sequence[str] = ("phones", "target_status", "appkey", "nxcloud_conn_id")
+
+    def __init__(
+        self,
+        *,
+        phones: str | list[str],
+        target_status: str = "CONNECTED",
+        failure_statuses: Sequence[str] = DEFAULT_FAILURE_STATUSES,
+        appkey: str | None = None,
+        nxcloud_conn_id: str = "nxcloud_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(target_status=target_status, failure_statuses=failure_statuses, **kwargs)
+        self.phones = phones
+        self.appkey = appkey
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+    @cached_property
+    def hook(self) -> NxCloudHook:
+        return _nxcloud_hook(self.nxcloud_conn_id)
+
+    def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
+        from airflow_provider_wa_phones.phones import nxcloud_phone_record
+
+        return [nxcloud_phone_record(r) for r in self.hook.get_phone_info(phones=phones, appkey=self.appkey)]
+
+    def phone_trigger(self, phones: list[str], target: str, failures: list[str]) -> BaseTrigger:
+        from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger
+
+        return NxCloudPhoneStatusTrigger(
+            phones=phones,
+            target_status=target,
+            failure_statuses=failures,
+            appkey=self.appkey,
+            nxcloud_conn_id=self.nxcloud_conn_id,
+            poke_interval=self.poke_interval,
+        )

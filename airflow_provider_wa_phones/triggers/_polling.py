@@ -1,0 +1,61 @@
+"""The polling loop every trigger of this provider runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_wa_phones.exceptions import WaPhonesError
+
+
+class PollingTrigger(BaseTrigger):
+    """Polls :meth:`check` every ``poke_interval`` seconds until it has an answer.
+
+    The event payload is always ``{"status": "success" | "failure" | "error", "message": ..., ...}``.
+    Transient errors (connection problems, throttling, server errors) keep the wait going;
+    any other error (credentials, permissions, parameters) ends it at once with ``"error"``.
+    """
+
+    def __init__(self, poke_interval: float) -> None:
+        super().__init__()
+        self.poke_interval = float(poke_interval)
+
+    def make_hook(self) -> Any:
+        """Return the async hook to poll with (an async context manager)."""
+        raise NotImplementedError
+
+    async def check(self, hook: Any) -> TriggerEvent | None:
+        """Poll once: an event ends the wait, None polls again after ``poke_interval``."""
+        raise NotImplementedError
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        async with self.make_hook() as hook:
+            while True:
+                try:
+                    event = await self.check(hook)
+                except WaPhonesError as exc:
+                    if not exc.retryable:
+                        yield TriggerEvent({"status": "error", "message": str(exc)})
+                        return
+                    self.log.warning("Poll failed (%s); polling again in %.0f s", exc, self.poke_interval)
+                    event = None
+                except Exception as exc:
+                    # A bug must end the wait with its cause, not leave the task deferred for days.
+                    yield TriggerEvent({"status": "error", "message": f"{type(exc).__name__}: {exc}"})
+                    return
+                if event is not None:
+                    yield event
+                    return
+                await asyncio.sleep(self.poke_interval)
+
+
+def phone_status_event(check: Any, records: list[dict[str, Any]]) -> TriggerEvent | None:
+    """The event a phone-status poll ends with, or None to keep waiting."""
+    if check.failed:
+        return TriggerEvent({"status": "failure", "message": check.describe(), "records": records})
+    if check.done:
+        return TriggerEvent({"status": "success", "message": check.describe(), "records": records})
+    return None

@@ -1,0 +1,122 @@
+"""Deferrable waits on NxCloud: number-check batches to finish, numbers to reach a status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.triggers.base import TriggerEvent
+
+from airflow_provider_wa_phones.triggers._polling import PollingTrigger, phone_status_event
+
+
+class NxCloudPhoneStatusTrigger(PollingTrigger):
+    """Waits until every number in ``phones`` has ``target_status``, with one ``getPhone`` call
+    per poll whatever the number of phones.
+
+    :param phones: normalised numbers (digits with country code).
+    :param target_status: the awaited status, e.g. CONNECTED.
+    :param failure_statuses: statuses that end the wait as a failure.
+    :param appkey: NxCloud application; the connection's when None.
+    :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
+    :param poke_interval: seconds between polls.
+    """
+
+    def __init__(
+        self,
+        phones: list[str],
+        target_status: str,
+        failure_statuses: list[str],
+        appkey: str | None = None,
+        nxcloud_conn_id: str = "nxcloud_default",
+        poke_interval: float = 30.0,
+    ) -> None:
+        super().__init__(poke_interval)
+        self.phones = list(phones)
+        self.target_status = target_status
+        self.failure_statuses = list(failure_statuses)
+        self.appkey = appkey
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "phones": self.phones,
+                "target_status": self.target_status,
+                "failure_statuses": self.failure_statuses,
+                "appkey": self.appkey,
+                "nxcloud_conn_id": self.nxcloud_conn_id,
+                "poke_interval": self.poke_interval,
+            },
+        )
+
+    def make_hook(self) -> Any:
+        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
+
+        return NxCloudAsyncHook(self.nxcloud_conn_id)
+
+    async def check(self, hook: Any) -> TriggerEvent | None:
+        from airflow_provider_wa_phones.phones import nxcloud_phone_record
+        from airflow_provider_wa_phones.waits import check_phone_statuses
+
+        records = [nxcloud_phone_record(r) for r in await hook.get_phone_info(self.phones, self.appkey)]
+        return phone_status_event(
+            check_phone_statuses(records, self.phones, self.target_status, self.failure_statuses), records
+        )
+
+
+class NxCloudNumberCheckTrigger(PollingTrigger):
+    """Waits until every number-check batch has as many result records as numbers submitted,
+    with one page-size-1 query per batch per poll.
+
+    :param batches: plain dicts with ``date``, ``expected`` and ``batch_no`` or ``message_id``.
+    :param appkey: limit the query to this application (not sent when None).
+    :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
+    :param poke_interval: seconds between polls.
+    """
+
+    def __init__(
+        self,
+        batches: list[dict[str, Any]],
+        appkey: str | None = None,
+        nxcloud_conn_id: str = "nxcloud_default",
+        poke_interval: float = 30.0,
+    ) -> None:
+        super().__init__(poke_interval)
+        self.batches = [dict(batch) for batch in batches]
+        self.appkey = appkey
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "batches": self.batches,
+                "appkey": self.appkey,
+                "nxcloud_conn_id": self.nxcloud_conn_id,
+                "poke_interval": self.poke_interval,
+            },
+        )
+
+    def make_hook(self) -> Any:
+        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
+
+        return NxCloudAsyncHook(self.nxcloud_conn_id)
+
+    async def check(self, hook: Any) -> TriggerEvent | None:
+        from airflow_provider_wa_phones.waits import BatchTarget, number_check_summary
+
+        targets = [BatchTarget(**batch) for batch in self.batches]
+        found = []
+        for target in targets:
+            page = await hook.query_number_check(
+                target.date, target.batch_no, target.message_id, appkey=self.appkey, page_size=1
+            )
+            found.append(int(page.get("totalSize") or 0))
+        summary = number_check_summary(targets, found)
+        if summary.pop("done"):
+            return TriggerEvent(
+                {"status": "success", "message": "every batch is finished", "summary": summary}
+            )
+        self.log.info("Number check: %d of %d results", summary["found"], summary["expected"])
+        return None
