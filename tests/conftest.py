@@ -14,7 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 _home = Path(tempfile.mkdtemp(prefix="wa-phones-airflow-"))
 os.environ["AIRFLOW_HOME"] = str(_home)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "example_dags")
+# dag.test() runs only DAGs from files under the dags folder: link the example DAGs and the
+# test-only DAGs into one private folder.
+_dags = _home / "dags"
+_dags.mkdir()
+for _file in [*(REPO / "example_dags").glob("*.py"), *(REPO / "tests" / "dags" / "dag_files").glob("*.py")]:
+    (_dags / _file.name).symlink_to(_file)
+DAGS_FOLDER = _dags
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_dags)
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home / 'airflow.db'}"
 # Tests never reach the real services: no connection may default to a production host.

@@ -160,7 +160,8 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
     Say which results either with ``batches`` (the XCom of ``NxCloudNumberCheckOperator``) or with
     ``date`` plus ``batch_no`` or ``message_id``.
 
-    :param batches: list of batch entries as returned by ``NxCloudNumberCheckOperator``.
+    :param batches: list of batch entries as returned by ``NxCloudNumberCheckOperator``
+        (``submit.output``). Templated, so an XCom reference resolves.
     :param date: the day the numbers were submitted (``yyyy-MM-dd``, within the last 14 days).
         Templated.
     :param batch_no: batch number to read. Templated.
@@ -181,6 +182,7 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
     """
 
     template_fields: Sequence[str] = (
+        "batches",
         "date",
         "batch_no",
         "message_id",

@@ -35,7 +35,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
 
     Say what to wait for in one of three ways:
 
-    :param batches: the XCom of ``NxCloudNumberCheckOperator`` (``submit.output``).
+    :param batches: the XCom of ``NxCloudNumberCheckOperator`` (``submit.output``). Templated.
     :param batch_no: a batch number, with ``expected_count`` and ``date``. Templated.
     :param message_id: a submit's message id, with ``date``; one record unless ``expected_count``
         says more. Templated.
@@ -51,6 +51,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
     """
 
     template_fields: Sequence[str] = (
+        "batches",
         "batch_no",
         "message_id",
         "expected_count",

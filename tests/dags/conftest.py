@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,32 @@ def sandbox_env(dag_sandbox, monkeypatch, tmp_path, airflow_db):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("WA_PHONES_REPORT_DIR", str(tmp_path))
     return dag_sandbox
+
+
+@pytest.fixture
+def advance_when_looked(sandbox_env):
+    """Start a watcher that moves the (frozen) sandbox clock by ``seconds`` as soon as the DAG has
+    made its first matching request; returns the thread and a dict with the count seen then."""
+    threads = []
+
+    def start(seconds: float, path: str | None = None, action: str | None = None):
+        looked: dict[str, int] = {}
+
+        def watch() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                count = sandbox_env.request_count(path=path, action=action)
+                if count:
+                    looked["before"] = count
+                    sandbox_env.advance(seconds)
+                    return
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=watch, daemon=True)
+        thread.start()
+        threads.append(thread)
+        return thread, looked
+
+    yield start
+    for thread in threads:
+        thread.join(5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,8 @@ from airflow_provider_wa_phones.sandbox import data
 
 pytestmark = pytest.mark.dags
 
-DAGS_DIR = Path(__file__).resolve().parents[2] / "example_dags"
+from tests.conftest import DAGS_FOLDER as DAGS_DIR  # noqa: E402
+
 SECRETS = (data.NXCLOUD_ACCESS_SECRET, data.CAMS_ACCESS_KEY_SECRET)
 
 
@@ -27,7 +27,7 @@ def test_example_dags_parse_without_import_errors():
 
     bag = DagBag(dag_folder=str(DAGS_DIR))
     assert bag.import_errors == {}
-    assert "phone_health" in bag.dag_ids
+    assert {"phone_health", "number_check", "onboarding"} <= set(bag.dag_ids)
 
 
 def test_phone_health_dag_reports_both_services_and_flags_numbers(sandbox_env, tmp_path, caplog, capsys):
@@ -50,3 +50,31 @@ def test_phone_health_dag_reports_both_services_and_flags_numbers(sandbox_env, t
     for secret in SECRETS:
         assert secret not in logs
         assert secret not in json.dumps(rows)
+
+
+def test_number_check_dag_submits_waits_deferred_and_summarises(sandbox_env, tmp_path, advance_when_looked):
+    advance_when_looked(10, path="/api/number/query")
+    run = get_dag("example_number_check.py", "number_check").test()
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == dict.fromkeys(["submit", "wait_for_results", "results", "summarise"], "success")
+    assert sandbox_env.request_count(path="/api/number/check") == 4  # CN, ID, US, GB
+    (results,) = tmp_path.glob("number-check-*.jsonl")
+    records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 7
+    invalid = [r["phone"] for r in records if r["preCheck"] != "YES"]
+    assert invalid == ["8612000000000"]
+
+
+def test_onboarding_dag_waits_for_both_services_then_reads_the_profile(sandbox_env, advance_when_looked):
+    advance_when_looked(6)  # whichever service is asked first, both PENDING numbers then connect
+    run = get_dag("example_onboarding.py", "onboarding").test()
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == dict.fromkeys(
+        ["wait_nxcloud_connected", "wait_cams_connected", "cams_profile", "ready"], "success"
+    )
+    assert sandbox_env.request_count(action="QueryPhoneBusinessProfile") == 1
+    # The first wait saw PENDING then CONNECTED (two polls); the second found CONNECTED at once.
+    polls = sandbox_env.request_count(path="/api/wa/getPhone") + sandbox_env.request_count(
+        action="QueryChatappPhoneNumbers"
+    )
+    assert polls >= 3

@@ -1,0 +1,88 @@
+"""Check a contact list before a campaign: which numbers are valid, and where are they?
+
+Submits the list for a number check (one batch per country), waits for every result in the
+triggerer (deferrable: no worker slot is held while NxCloud works), streams the results to a
+JSON Lines file and summarises valid and invalid numbers.
+
+Needs an ``nxcloud_default`` connection with an ``appkey``; ``make demo`` points it at the sandbox.
+Results go to ``$WA_PHONES_REPORT_DIR`` (default ``/tmp/wa-phones-reports``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow.sdk import Param, dag, task
+
+from airflow_provider_wa_phones.operators.nxcloud import (
+    NxCloudNumberCheckOperator,
+    NxCloudNumberCheckResultsOperator,
+)
+from airflow_provider_wa_phones.sensors.nxcloud import NxCloudNumberCheckSensor
+
+REPORT_DIR = os.environ.get("WA_PHONES_REPORT_DIR", "/tmp/wa-phones-reports")
+CONTACTS = [
+    "+86 138 0000 1234",
+    "+86 139 1234 5678",
+    "+86 120 0000 0000",  # not a valid Chinese mobile number
+    "+62 812-3456-7890",
+    "+62 813 9876 5432",
+    "+1 415 555 0123",
+    "+44 20 7946 0000",
+]
+
+
+@dag(
+    dag_id="number_check",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["whatsapp", "nxcloud", "example"],
+    params={
+        "contacts": Param(CONTACTS, type="array", description="Numbers to check, with country code"),
+        "report_dir": Param(REPORT_DIR, type="string"),
+    },
+    render_template_as_native_obj=True,
+    doc_md=__doc__,
+)
+def number_check():
+    submit = NxCloudNumberCheckOperator(
+        task_id="submit",
+        phones="{{ params.contacts }}",
+        batch_no="contacts-{{ ts_nodash }}",
+    )
+    wait = NxCloudNumberCheckSensor(
+        task_id="wait_for_results",
+        batches=submit.output,
+        deferrable=True,
+        poke_interval=5,
+        timeout=timedelta(hours=1).total_seconds(),
+    )
+    results = NxCloudNumberCheckResultsOperator(
+        task_id="results",
+        batches=submit.output,
+        output_path="file://{{ params.report_dir }}/number-check-{{ ts_nodash }}.jsonl",
+    )
+
+    @task
+    def summarise(outcome: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        from airflow.sdk import ObjectStoragePath
+
+        valid, invalid = [], []
+        with ObjectStoragePath(outcome["output_path"]).open("r", encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                (valid if record.get("preCheck") == "YES" else invalid).append(record["phone"])
+        print(f"{len(valid)} valid, {len(invalid)} invalid of {outcome['record_count']} checked")
+        print("invalid:", ", ".join(invalid) or "none")
+        return {"valid": len(valid), "invalid": invalid, "by_region": outcome["summary"]["by_region"]}
+
+    wait >> results
+    summarise(results.output)
+
+
+number_check()
