@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from airflow_provider_wa_phones.sandbox.faults import DEFAULT_SLOW_SECONDS, FAULT_KINDS, FaultPlan
 from airflow_provider_wa_phones.sandbox.server import DEFAULT_HOST, SandboxServer
 
 DEFAULT_PORT = 8765
@@ -48,8 +49,61 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=10,
         help="CAMS requests per AccessKey and action per second, 0 for no limit (default: %(default)s)",
     )
+    parser.add_argument(
+        "--fault-rate",
+        type=_probability,
+        default=0.0,
+        help="probability that a service request meets a fault, 0 to 1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fault-kinds",
+        type=_fault_kinds,
+        default=None,
+        metavar="KIND,...",
+        help=f"comma-separated fault kinds to draw from (default: all of {','.join(FAULT_KINDS)})",
+    )
+    parser.add_argument(
+        "--fault-seed", type=int, default=None, help="seed of the fault draws (default: --seed)"
+    )
+    parser.add_argument(
+        "--fault-slow-seconds",
+        type=float,
+        default=DEFAULT_SLOW_SECONDS,
+        help="how late a 'slow' fault answers (default: %(default)s)",
+    )
     parser.add_argument("--ready-file", type=Path, help="write the base URL to this file once listening")
     return parser.parse_args(argv)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _fault_kinds(text: str) -> tuple[str, ...]:
+    kinds = tuple(kind.strip() for kind in text.split(",") if kind.strip())
+    unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
+    if not kinds or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown fault kind(s) {', '.join(unknown) or text!r}; choose from {', '.join(FAULT_KINDS)}"
+        )
+    return kinds
+
+
+def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
+    if not args.fault_rate:
+        return None
+    return FaultPlan(
+        rate=args.fault_rate,
+        kinds=args.fault_kinds or FAULT_KINDS,
+        seed=args.seed if args.fault_seed is None else args.fault_seed,
+        slow_seconds=args.fault_slow_seconds,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         cams_rate_limit=args.cams_rate_limit or None,
+        faults=_fault_plan(args),
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -79,6 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         assignments = (f"{name}={shlex.quote(value)}" for name, value in server.airflow_env().items())
         print("export " + " ".join(assignments))
         print(f"Sandbox listening on {server.url} (Ctrl-C to stop)", flush=True)
+        if server.state.faults.initial is not None:
+            plan = server.state.faults.initial
+            print(
+                f"Injecting faults into {plan.rate:.0%} of service requests: {', '.join(plan.kinds)} "
+                f"(seed {plan.seed})",
+                file=sys.stderr,
+                flush=True,
+            )
         if args.ready_file:
             # Written whole then renamed, so a waiting script never reads a partial URL.
             partial = args.ready_file.with_name(args.ready_file.name + ".tmp")

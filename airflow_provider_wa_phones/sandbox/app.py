@@ -5,11 +5,12 @@ from __future__ import annotations
 from email.utils import formatdate
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airflow_provider_wa_phones.sandbox.cams import routes as cams_routes
+from airflow_provider_wa_phones.sandbox.faults import FaultPlan, serve_with_fault
 from airflow_provider_wa_phones.sandbox.nxcloud import routes as nxcloud_routes
 from airflow_provider_wa_phones.sandbox.state import ENVELOPE_CODE_SCOPE_KEY, RecordedRequest, SandboxState
 
@@ -18,20 +19,38 @@ ADMIN_PREFIX = "/_sandbox"
 
 def create_app(state: SandboxState) -> FastAPI:
     """A FastAPI app serving the emulated services from ``state``."""
-    app = FastAPI(title="airflow-provider-wa-phones sandbox", docs_url=None, redoc_url=None, openapi_url=None)
+    app = _SandboxApp(state)
     app.include_router(nxcloud_routes.create_router(state))
     app.include_router(nxcloud_routes.create_admin_router(state), prefix=f"{ADMIN_PREFIX}/nxcloud")
     app.include_router(cams_routes.create_router(state))
     app.include_router(cams_routes.create_admin_router(state), prefix=f"{ADMIN_PREFIX}/cams")
     app.include_router(_admin_router(state), prefix=ADMIN_PREFIX)
-    app.add_middleware(RequestRecorder, state=state)
     return app
 
 
-class RequestRecorder:
-    """Dates every response with the server's wall clock and logs each request to a service path.
+class _SandboxApp(FastAPI):
+    """FastAPI with the :class:`RequestRecorder` outside every other middleware.
 
-    This is the one place every request passes through, where faults will be injected too.
+    Outermost, the recorder gets the server's own ``send`` (the only way to break a connection) and
+    sees even the answers of Starlette's error middleware.
+    """
+
+    def __init__(self, state: SandboxState) -> None:
+        super().__init__(
+            title="airflow-provider-wa-phones sandbox", docs_url=None, redoc_url=None, openapi_url=None
+        )
+        self.sandbox_state = state
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestRecorder(super().build_middleware_stack(), state=self.sandbox_state)
+
+
+class RequestRecorder:
+    """Dates every response with the server's wall clock, logs each request to a service path and
+    injects the faults ``state.faults`` chooses for it.
+
+    A request is logged before the last byte of its answer leaves (or before its connection is
+    broken), so a client never sees an answer the log does not have yet.
     """
 
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
@@ -44,38 +63,64 @@ class RequestRecorder:
             return
         server_time = self.state.clock.wall_time()
         date_header = (b"date", formatdate(server_time, usegmt=True).encode("ascii"))
+        path = scope["path"]
+        if path == ADMIN_PREFIX or path.startswith(f"{ADMIN_PREFIX}/"):
+
+            async def send_dated_admin(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", ()), date_header]}
+                await send(message)
+
+            await self.app(scope, receive, send_dated_admin)
+            return
+
+        body = await _read_body(receive)
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        fault = self.state.faults.choose(path, headers.get("x-acs-action"))
         status = 500
+        recorded = False
+
+        def record(final_status: int | None = None) -> None:
+            nonlocal recorded, status
+            if recorded:
+                return
+            recorded = True
+            if final_status is not None:
+                status = final_status
+            self.state.requests.record(
+                RecordedRequest(
+                    method=scope["method"],
+                    path=path,
+                    headers=headers,
+                    body=body,
+                    status=status,
+                    code=scope.get(ENVELOPE_CODE_SCOPE_KEY),
+                    server_time=server_time,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    fault=fault.kind if fault is not None else None,
+                )
+            )
 
         async def send_dated(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message = {**message, "headers": [*message.get("headers", ()), date_header]}
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()
             await send(message)
 
-        path = scope["path"]
-        if path == ADMIN_PREFIX or path.startswith(f"{ADMIN_PREFIX}/"):
-            await self.app(scope, receive, send_dated)
-            return
-        body = await _read_body(receive)
         try:
-            await self.app(scope, _replay(body, receive), send_dated)
-        finally:
-            self.state.requests.record(
-                RecordedRequest(
-                    method=scope["method"],
-                    path=path,
-                    headers={
-                        name.decode("latin-1").lower(): value.decode("latin-1")
-                        for name, value in scope["headers"]
-                    },
-                    body=body,
-                    status=status,
-                    code=scope.get(ENVELOPE_CODE_SCOPE_KEY),
-                    server_time=server_time,
-                    query=scope.get("query_string", b"").decode("latin-1"),
+            if fault is None:
+                await self.app(scope, _replay(body, receive), send_dated)
+            else:
+                await serve_with_fault(
+                    fault, self.app, scope, receive, _replay(body, receive), send_dated, send, record
                 )
-            )
+        finally:
+            record()
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -116,8 +161,55 @@ class ClockOffset(BaseModel):
     offset_seconds: float
 
 
+class FaultPlanBody(BaseModel):
+    """Body of ``POST /_sandbox/faults``: the random fault plan (see ``faults.FaultPlan``)."""
+
+    rate: float = Field(ge=0, le=1)
+    kinds: list[str] | None = None  # None: every kind
+    seed: int = 0
+    paths: list[str] | None = None
+    actions: list[str] | None = None
+    slow_seconds: float | None = Field(default=None, ge=0)
+
+
+class NextFaultBody(BaseModel):
+    """Body of ``POST /_sandbox/faults/next``: one-shot faults for the next matching requests."""
+
+    kind: str
+    count: int = Field(default=1, ge=1)
+    path: str | None = None
+    action: str | None = None
+    slow_seconds: float | None = Field(default=None, ge=0)
+
+
 def _admin_router(state: SandboxState) -> APIRouter:
     router = APIRouter()
+
+    @router.get("/faults")
+    async def get_faults() -> dict[str, Any]:
+        return state.faults.as_json()
+
+    @router.post("/faults")
+    async def set_faults(body: FaultPlanBody) -> dict[str, Any]:
+        fields = body.model_dump(exclude_none=True)
+        try:
+            state.faults.set_plan(FaultPlan(**fields))
+        except ValueError as error:
+            raise HTTPException(status_code=400, detail=str(error)) from None
+        return state.faults.as_json()
+
+    @router.post("/faults/next")
+    async def fail_next(body: NextFaultBody) -> dict[str, Any]:
+        try:
+            state.faults.fail_next(body.kind, body.count, body.path, body.action, body.slow_seconds)
+        except ValueError as error:
+            raise HTTPException(status_code=400, detail=str(error)) from None
+        return state.faults.as_json()
+
+    @router.delete("/faults")
+    async def clear_faults() -> dict[str, Any]:
+        state.faults.clear()
+        return state.faults.as_json()
 
     @router.get("/health")
     async def health() -> dict[str, str]:

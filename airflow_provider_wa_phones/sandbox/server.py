@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from airflow_provider_wa_phones.sandbox import data
 if TYPE_CHECKING:
     import uvicorn
 
+    from airflow_provider_wa_phones.sandbox.faults import FaultPlan
     from airflow_provider_wa_phones.sandbox.state import RecordedRequest, SandboxState
 
 DEFAULT_HOST = "127.0.0.1"
@@ -44,7 +46,9 @@ class SandboxServer:
         port: int = 0,
         startup_timeout: float = 10.0,
         cams_rate_limit: int | None = 10,
+        faults: FaultPlan | Mapping[str, Any] | None = None,
     ) -> None:
+        from airflow_provider_wa_phones.sandbox.faults import make_plan
         from airflow_provider_wa_phones.sandbox.state import SandboxState
 
         self.state: SandboxState = SandboxState(
@@ -53,6 +57,7 @@ class SandboxServer:
             time_scale=time_scale,
             clock_offset=clock_offset,
             cams_rate_limit=cams_rate_limit,
+            faults=make_plan(faults),
         )
         self.host = host
         self._requested_port = port
@@ -170,8 +175,64 @@ class SandboxServer:
         self.state.clock.set_offset(seconds)
 
     def reset(self) -> None:
-        """Back to the seed data, clocks and CAMS rate limit as configured, empty request log."""
+        """Back to the seed data; clocks, CAMS rate limit and faults as configured; empty request log.
+
+        Faults set with :meth:`set_faults` or :meth:`fail_next` are gone; a plan given as ``faults=``
+        at start-up is back, drawing from its seed again.
+        """
         self.state.reset()
+
+    # --- faults ----------------------------------------------------------------------------------
+
+    def set_faults(
+        self,
+        rate: float,
+        kinds: str | Iterable[str] | None = None,
+        seed: int = 0,
+        paths: str | Iterable[str] | None = None,
+        actions: str | Iterable[str] | None = None,
+        slow_seconds: float | None = None,
+    ) -> FaultPlan:
+        """Fault each service request independently with probability ``rate``, of a kind drawn
+        uniformly from ``kinds`` (all of ``faults.FAULT_KINDS`` when None), from ``random.Random(seed)``:
+        the same request sequence meets the same faults.
+
+        ``paths`` and ``actions`` (CAMS ``x-acs-action``) limit the plan to those requests; a ``slow``
+        answer comes ``slow_seconds`` late (default ``faults.DEFAULT_SLOW_SECONDS``). Replaces the
+        previous plan; queued :meth:`fail_next` faults stay and still come first.
+        """
+        from airflow_provider_wa_phones.sandbox.faults import FaultPlan
+
+        fields: dict[str, Any] = {"rate": rate, "seed": seed, "paths": paths, "actions": actions}
+        if kinds is not None:
+            fields["kinds"] = kinds
+        if slow_seconds is not None:
+            fields["slow_seconds"] = slow_seconds
+        plan = FaultPlan(**fields)
+        self.state.faults.set_plan(plan)
+        return plan
+
+    def fail_next(
+        self,
+        kind: str,
+        count: int = 1,
+        path: str | None = None,
+        action: str | None = None,
+        *,
+        slow_seconds: float | None = None,
+    ) -> None:
+        """Give the next ``count`` requests to ``path`` / of CAMS ``action`` (any when None) the fault
+        ``kind``, before the random plan. ``slow_seconds`` defaults to the plan's.
+        """
+        self.state.faults.fail_next(kind, count, path, action, slow_seconds)
+
+    def clear_faults(self) -> None:
+        """No more faults: no random plan, no queued ones, counts back to zero."""
+        self.state.faults.clear()
+
+    def fault_counts(self) -> dict[str, int]:
+        """How many requests met each kind of fault, e.g. ``{"http_503": 2}`` (kinds that happened)."""
+        return self.state.faults.counts()
 
     @property
     def cams_rate_limit(self) -> int | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow_provider_wa_phones.sandbox.cams.models import DEFAULT_RATE_LIMIT as DEFAULT_CAMS_RATE_LIMIT
 from airflow_provider_wa_phones.sandbox.cams.models import CamsBackend
+from airflow_provider_wa_phones.sandbox.faults import FaultInjector, FaultPlan
 from airflow_provider_wa_phones.sandbox.nxcloud.models import DEFAULT_RESULT_DELAY, NxCloudBackend
 
 DEFAULT_REQUEST_LOG_SIZE = 100_000
@@ -74,6 +75,7 @@ class RecordedRequest:
     code: int | str | None
     server_time: float
     query: str = ""  # the raw query string, exactly as it arrived
+    fault: str | None = None  # the injected fault kind (see faults.py), None for a normal answer
 
     @property
     def action(self) -> str | None:
@@ -91,6 +93,7 @@ class RecordedRequest:
             "status": self.status,
             "code": self.code,
             "server_time": self.server_time,
+            "fault": self.fault,
         }
 
 
@@ -134,7 +137,10 @@ def _matches(entry_path: str, entry_action: str | None, path: str | None, action
 
 
 class SandboxState:
-    """The live state of one sandbox: clocks, request log and the per-service backends."""
+    """The live state of one sandbox: clocks, request log, the per-service backends and the faults.
+
+    ``faults`` is the random fault plan in force from the start (and again after :meth:`reset`).
+    """
 
     def __init__(
         self,
@@ -144,16 +150,19 @@ class SandboxState:
         clock_offset: float = 0.0,
         request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
         cams_rate_limit: int | None = DEFAULT_CAMS_RATE_LIMIT,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
         self.requests = RequestLog(maxlen=request_log_size)
         self.nxcloud = NxCloudBackend(self.clock, seed=seed, result_delay=result_delay)
         # cams_rate_limit: accepted requests per AccessKey and action per second; None or 0 lifts it.
         self.cams = CamsBackend(self.clock, rate_limit=cams_rate_limit)
+        self.faults = FaultInjector(faults)
 
     def reset(self) -> None:
-        """Back to the seed: fresh backends, clocks as configured, empty request log."""
+        """Back to the seed: fresh backends, clocks and faults as configured, empty request log."""
         self.clock.reset()
         self.requests.clear()
         self.nxcloud.reset()
         self.cams.reset()
+        self.faults.reset()

@@ -77,6 +77,7 @@ def test_recorded_request_json_has_the_body_as_text() -> None:
         "status": 200,
         "code": 1003,
         "server_time": 1.0,
+        "fault": None,
     }
 
 
