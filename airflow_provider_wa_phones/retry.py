@@ -6,7 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from airflow_provider_wa_phones.exceptions import WaPhonesError
@@ -54,25 +54,25 @@ class RetryPolicy:
         name: str,
         log: logging.Logger | logging.LoggerAdapter,
         may_retry: Callable[[WaPhonesError], bool] | None = None,
+        on_retry: Callable[[WaPhonesError, float], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> T:
         """Call ``attempt`` until it succeeds, fails for good, or the policy runs out.
 
         An error is retried when its ``retryable`` flag is set and ``may_retry`` (if given) agrees;
-        a server's ``retry_after`` hint lengthens the wait.
+        a server's ``retry_after`` hint lengthens the wait. ``on_retry`` hears of every retry.
         """
         delays = self.delays()
         while True:
             try:
                 return attempt()
             except WaPhonesError as exc:
-                if not exc.retryable or (may_retry is not None and not may_retry(exc)):
-                    raise
-                delay = next(delays, None)
+                delay = _wait_before_retry(exc, delays, may_retry)
                 if delay is None:
                     raise
-                delay = max(delay, getattr(exc, "retry_after", None) or 0.0)
                 log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
+                if on_retry is not None:
+                    on_retry(exc, delay)
                 sleep(delay)
 
     async def arun(
@@ -81,6 +81,7 @@ class RetryPolicy:
         *,
         name: str,
         log: logging.Logger | logging.LoggerAdapter,
+        on_retry: Callable[[WaPhonesError, float], None] | None = None,
     ) -> T:
         """:meth:`run` for coroutines: waits with ``asyncio.sleep`` so the event loop keeps going."""
         import asyncio
@@ -90,12 +91,39 @@ class RetryPolicy:
             try:
                 return await attempt()
             except WaPhonesError as exc:
-                delay = next(delays, None) if exc.retryable else None
+                delay = _wait_before_retry(exc, delays, None)
                 if delay is None:
                     raise
-                delay = max(delay, getattr(exc, "retry_after", None) or 0.0)
                 log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
+                if on_retry is not None:
+                    on_retry(exc, delay)
                 await asyncio.sleep(delay)
 
 
+def _wait_before_retry(
+    exc: WaPhonesError, delays: Iterator[float], may_retry: Callable[[WaPhonesError], bool] | None
+) -> float | None:
+    """Seconds to wait before retrying after ``exc``, or None to give up."""
+    if not exc.retryable or (may_retry is not None and not may_retry(exc)):
+        return None
+    delay = next(delays, None)
+    if delay is None:
+        return None
+    return max(delay, getattr(exc, "retry_after", None) or 0.0)
+
+
 NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+@dataclass
+class CallStats:
+    """What a hook's calls cost: requests sent and retries taken, by cause."""
+
+    requests: int = 0
+    retries: int = 0
+    retry_causes: dict[str, int] = field(default_factory=dict)
+
+    def record_retry(self, exc: WaPhonesError, delay: float) -> None:
+        cause = str(getattr(exc, "code", None) or type(exc).__name__)
+        self.retries += 1
+        self.retry_causes[cause] = self.retry_causes.get(cause, 0) + 1

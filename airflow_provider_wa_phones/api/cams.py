@@ -112,7 +112,7 @@ def parse_response(
     if not isinstance(answer, dict) or ("Code" not in answer and http_status != 200):
         if http_status >= 500 or http_status == 429:
             raise cams_error(action, f"HTTP {http_status}", "no error envelope", http_status=http_status)
-        snippet = scrub_secrets(content[:200].decode("utf-8", "replace"), scrub)
+        snippet = scrub_secrets(content[:80].decode("utf-8", "replace"), scrub)
         raise MalformedResponseError(
             f"Alibaba Cloud CAMS {action} answered HTTP {http_status} without the JSON envelope: {snippet!r}"
         )

@@ -242,7 +242,7 @@ def parse_envelope(
                 retryable=True,
                 http_status=http_status,
             )
-        snippet = scrub_secrets(content[:200].decode("utf-8", "replace"), scrub)
+        snippet = scrub_secrets(content[:80].decode("utf-8", "replace"), scrub)
         raise MalformedResponseError(
             f"NxCloud {operation.name} answered HTTP {http_status} without the JSON envelope: {snippet!r}"
         )

@@ -22,7 +22,7 @@ from airflow_provider_wa_phones.exceptions import (
     WaPhonesError,
 )
 from airflow_provider_wa_phones.ratelimit import shared_limiter
-from airflow_provider_wa_phones.retry import RetryPolicy
+from airflow_provider_wa_phones.retry import CallStats, RetryPolicy
 
 #: Calls per second per operation and account that CAMS documents.
 CAMS_RATE_LIMIT = 10
@@ -154,6 +154,8 @@ class CamsHook(BaseHook):
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
         self.rate_limit = rate_limit
+        self.stats = CallStats()
+        self._sleep = time.sleep
 
     @cached_property
     def settings(self) -> CamsSettings:
@@ -235,6 +237,7 @@ class CamsHook(BaseHook):
             if limiter is not None:
                 limiter.wait()
             started = time.monotonic()
+            self.stats.requests += 1
             try:
                 response = self._session.post(url, headers=headers, data=b"", timeout=self.timeout)
             except requests.RequestException as exc:
@@ -255,7 +258,9 @@ class CamsHook(BaseHook):
                 exc.retry_after = _retry_after(response.headers.get("x-acs-retry-after"))
                 raise
 
-        return self.retry_policy.run(attempt, name=f"CAMS {action}", log=self.log)
+        return self.retry_policy.run(
+            attempt, name=f"CAMS {action}", log=self.log, on_retry=self.stats.record_retry, sleep=self._sleep
+        )
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -292,6 +297,7 @@ class CamsAsyncHook(BaseHook):
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
         self.rate_limit = rate_limit
+        self.stats = CallStats()
         self._settings: CamsSettings | None = None
         self._lease: Any = None
         self._session: Any = None
@@ -360,6 +366,7 @@ class CamsAsyncHook(BaseHook):
                 canonical_query=query,
                 security_token=settings.security_token,
             )
+            self.stats.requests += 1
             try:
                 async with self._session.post(url, data=b"", headers=headers, timeout=timeout) as response:
                     content = await response.read()
@@ -374,4 +381,6 @@ class CamsAsyncHook(BaseHook):
                 exc.retry_after = _retry_after(response_headers.get("x-acs-retry-after"))
                 raise
 
-        return await self.retry_policy.arun(attempt, name=f"CAMS {action}", log=self.log)
+        return await self.retry_policy.arun(
+            attempt, name=f"CAMS {action}", log=self.log, on_retry=self.stats.record_retry
+        )

@@ -23,7 +23,7 @@ from airflow_provider_wa_phones.exceptions import (
     TransportError,
     WaPhonesError,
 )
-from airflow_provider_wa_phones.retry import RetryPolicy
+from airflow_provider_wa_phones.retry import CallStats, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,8 @@ class NxCloudHook(BaseHook):
         self.nxcloud_conn_id = nxcloud_conn_id
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
+        self.stats = CallStats()
+        self._sleep = time.sleep
 
     @cached_property
     def settings(self) -> NxCloudSettings:
@@ -189,27 +191,73 @@ class NxCloudHook(BaseHook):
         batch_no: str | None = None,
         check_level: int | str = 1,
         dr_url: str | None = None,
+        *,
+        reuse_existing: bool = False,
+        lost_response_wait: float = 60.0,
     ) -> list[dict[str, Any]]:
         """Submit numbers for checking, one request per country; return one entry per batch.
 
-        Each entry has ``batch_no``, ``message_id``, ``country``, ``phone_count`` and ``date`` (the
-        day to query the results under). A submit is charged, so it is retried only when the
-        service surely did not take it (refused connection, throttling, an error answer).
+        Each entry has ``batch_no``, ``message_id``, ``country``, ``phone_count``, ``date`` (the day
+        to query the results under) and ``reused``. A submit is charged, so it is never sent twice
+        blindly: it is retried only when the service surely did not take it, and when an answer is
+        lost on the way back, the batch is looked up (for up to ``lost_response_wait`` seconds, as
+        results appear) instead of being sent again. With ``reuse_existing`` (a task retry), a
+        batch the service already has is reused without submitting. Both need a ``batch_no``.
         """
         batches = api.submit_batches(self._appkey(appkey), phones, batch_no, check_level, dr_url)
+        today = dt.datetime.now(dt.UTC).date().isoformat()
         submitted = []
         for batch in batches:
-            data = self._call(api.NUMBER_CHECK, batch.body, idempotent=False) or {}
+            number = batch.body.get("batchNo")
+            message_id = self._find_batch(today, number) if reuse_existing and number else None
+            reused = message_id is not None
+            if not reused:
+                try:
+                    data = self._call(api.NUMBER_CHECK, batch.body, idempotent=False) or {}
+                except WaPhonesError as exc:
+                    if not number or not (exc.retryable and not _surely_not_taken(exc)):
+                        raise
+                    message_id = self._await_batch(today, number, lost_response_wait)
+                    if message_id is None:
+                        raise
+                    self.log.warning(
+                        "The answer to batch %s was lost, but NxCloud has it: not resending", number
+                    )
+                    reused = True
+                else:
+                    number, message_id = data.get("batchNo") or number, data.get("messageId")
             submitted.append(
                 {
-                    "batch_no": data.get("batchNo") or batch.body.get("batchNo"),
-                    "message_id": data.get("messageId"),
+                    "batch_no": number,
+                    "message_id": message_id or None,
                     "country": batch.country,
                     "phone_count": len(batch.phones),
-                    "date": dt.datetime.now(dt.UTC).date().isoformat(),
+                    "date": today,
+                    "reused": reused,
                 }
             )
         return submitted
+
+    def _find_batch(self, date: str, batch_no: str) -> str | None:
+        """The message id of a batch the service has results for ("" if unknown), else None."""
+        page = self.query_number_check(date, batch_no=batch_no, page_size=1)
+        if not int(page.get("totalSize") or 0):
+            return None
+        first = (page.get("result") or [{}])[0].get("messageId") or ""
+        # Records of a several-number submit carry "<submit id>-<index>".
+        head, _, tail = first.rpartition("-")
+        return head if head and tail.isdigit() else first
+
+    def _await_batch(self, date: str, batch_no: str, wait: float) -> str | None:
+        """Look for a batch until ``wait`` seconds of waiting have passed (results take time)."""
+        waited = 0.0
+        while True:
+            found = self._find_batch(date, batch_no)
+            if found is not None or waited >= wait:
+                return found
+            step = min(2.0, wait - waited)
+            self._sleep(step)
+            waited += step
 
     def query_number_check(
         self,
@@ -298,6 +346,7 @@ class NxCloudHook(BaseHook):
 
         def attempt() -> Any:
             started = time.monotonic()
+            self.stats.requests += 1
             try:
                 response = self._session.post(url, data=payload, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
@@ -322,12 +371,14 @@ class NxCloudHook(BaseHook):
                 name=f"NxCloud {operation.name}",
                 log=self.log,
                 may_retry=None if idempotent else _surely_not_taken,
+                on_retry=self.stats.record_retry,
+                sleep=self._sleep,
             )
         except WaPhonesError as exc:
             if exc.retryable and not idempotent and not _surely_not_taken(exc):
                 exc.add_note(
-                    "The request may have been accepted (and charged): look the batch up with "
-                    "query_number_check before submitting it again."
+                    "The request may have been accepted (and charged): it was not sent again. Look the "
+                    "batch up with query_number_check before submitting it again."
                 )
             raise
 
@@ -376,6 +427,7 @@ class NxCloudAsyncHook(BaseHook):
         self.nxcloud_conn_id = nxcloud_conn_id
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
+        self.stats = CallStats()
         self._settings: NxCloudSettings | None = None
         self._lease: Any = None
         self._session: Any = None
@@ -449,6 +501,7 @@ class NxCloudAsyncHook(BaseHook):
                     settings.algorithm,
                 ),
             }
+            self.stats.requests += 1
             try:
                 async with self._session.post(
                     url, data=payload, headers=headers, timeout=timeout
@@ -461,4 +514,6 @@ class NxCloudAsyncHook(BaseHook):
                 ) from None
             return api.parse_envelope(operation, status, content, (settings.access_secret,), date)
 
-        return await self.retry_policy.arun(attempt, name=f"NxCloud {operation.name}", log=self.log)
+        return await self.retry_policy.arun(
+            attempt, name=f"NxCloud {operation.name}", log=self.log, on_retry=self.stats.record_retry
+        )

@@ -16,20 +16,37 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_wa_phones.hooks.cams import CamsHook
+    from airflow_provider_wa_phones.retry import RetryPolicy
 
 
 class _CamsOperator(BaseOperator):
-    """Holds the connection id and builds the hook on first use."""
+    """Holds the connection settings and builds the hook on first use.
 
-    def __init__(self, *, cams_conn_id: str = "alibaba_cams_default", **kwargs: Any) -> None:
+    :param request_timeout: seconds to wait for each answer (default 30).
+    :param retry_policy: how transient failures are retried (``RetryPolicy``; default 4 attempts
+        with exponential backoff honouring ``x-acs-retry-after``, at most 30 s of waiting).
+    """
+
+    def __init__(
+        self,
+        *,
+        cams_conn_id: str = "alibaba_cams_default",
+        request_timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id
+        self.request_timeout = request_timeout
+        self.retry_policy = retry_policy
 
     @cached_property
     def hook(self) -> CamsHook:
         from airflow_provider_wa_phones.hooks.cams import CamsHook
 
-        return CamsHook(cams_conn_id=self.cams_conn_id)
+        return CamsHook(
+            cams_conn_id=self.cams_conn_id, timeout=self.request_timeout, retry_policy=self.retry_policy
+        )
 
 
 class CamsPhoneNumbersOperator(_CamsOperator):

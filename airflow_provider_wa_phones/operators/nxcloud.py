@@ -18,20 +18,37 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+    from airflow_provider_wa_phones.retry import RetryPolicy
 
 
 class _NxCloudOperator(BaseOperator):
-    """Holds the connection id and builds the hook on first use."""
+    """Holds the connection settings and builds the hook on first use.
 
-    def __init__(self, *, nxcloud_conn_id: str = "nxcloud_default", **kwargs: Any) -> None:
+    :param request_timeout: seconds to wait for each answer (default 30).
+    :param retry_policy: how transient failures are retried (``RetryPolicy``; default 4 attempts
+        with exponential backoff, at most 30 s of waiting).
+    """
+
+    def __init__(
+        self,
+        *,
+        nxcloud_conn_id: str = "nxcloud_default",
+        request_timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
+        self.request_timeout = request_timeout
+        self.retry_policy = retry_policy
 
     @cached_property
     def hook(self) -> NxCloudHook:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 
-        return NxCloudHook(nxcloud_conn_id=self.nxcloud_conn_id)
+        return NxCloudHook(
+            nxcloud_conn_id=self.nxcloud_conn_id, timeout=self.request_timeout, retry_policy=self.retry_policy
+        )
 
 
 def _phone_records(raw: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -97,16 +114,21 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
     :param phones: the numbers, as a list or a comma-separated string, each with its country code.
         Duplicates are checked once. Templated.
     :param appkey: NxCloud application key; defaults to the connection's ``appkey``. Templated.
-    :param batch_no: your batch number (at most 64 characters); with numbers from several countries
-        each batch gets the country as a suffix (``<batch_no>-CN``). NxCloud generates one when
-        omitted. Templated.
+    :param batch_no: your batch number (at most 64 characters, unique per run: template it); with
+        numbers from several countries each batch gets the country as a suffix (``<batch_no>-CN``).
+        When omitted, one is derived from the task instance (``af-<hash of dag, task, run, map
+        index>``), so it is the same on every try. Templated.
     :param check_level: 1 basic (default), 4 call, 5 HLR. Templated.
     :param dr_url: optional http(s) URL NxCloud calls back with each result. Templated.
     :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
 
-    Returns (XCom) one entry per batch: ``batch_no``, ``message_id``, ``country``, ``phone_count``
-    and ``date`` (the day to query results under). Pass it to ``NxCloudNumberCheckResultsOperator``
-    as ``batches``.
+    A submit is charged per number, so a task retry never submits a batch twice: on a retry each
+    batch is looked up first and reused when NxCloud already has it, and an answer lost on the way
+    back is recovered by looking the batch up rather than sending it again.
+
+    Returns (XCom) one entry per batch: ``batch_no``, ``message_id``, ``country``, ``phone_count``,
+    ``date`` (the day to query results under) and ``reused``. Pass it to
+    ``NxCloudNumberCheckResultsOperator`` or ``NxCloudNumberCheckSensor`` as ``batches``.
     """
 
     template_fields: Sequence[str] = (
@@ -136,22 +158,33 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
         self.dr_url = dr_url
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
+        ti = context.get("ti")
         batches = self.hook.submit_number_check(
             phones=self.phones,
             appkey=self.appkey,
-            batch_no=self.batch_no,
+            batch_no=self.batch_no or (task_batch_no(ti) if ti is not None else None),
             check_level=self.check_level,
             dr_url=self.dr_url,
+            reuse_existing=ti is not None and ti.try_number > 1,
         )
         for batch in batches:
             self.log.info(
-                "Submitted %d %s numbers as batch %s (message id %s)",
+                "%s %d %s numbers as batch %s (message id %s)",
+                "Reused already submitted" if batch["reused"] else "Submitted",
                 batch["phone_count"],
                 batch["country"],
                 batch["batch_no"],
                 batch["message_id"],
             )
         return batches
+
+
+def task_batch_no(ti: Any) -> str:
+    """A batch number that names one task instance and stays the same across its tries."""
+    import hashlib
+
+    identity = f"{ti.dag_id}|{ti.task_id}|{ti.run_id}|{getattr(ti, 'map_index', -1)}"
+    return "af-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
 class NxCloudNumberCheckResultsOperator(_NxCloudOperator):

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
+    from airflow_provider_wa_phones.retry import RetryPolicy
+
 
 class WaitSensor(BaseSensorOperator):
     """A sensor that can wait in a worker (``mode="poke"`` / ``"reschedule"``) or in the triggerer
@@ -20,14 +22,35 @@ class WaitSensor(BaseSensorOperator):
 
     Transient errors (connection problems, throttling, server errors) count as "not yet"; a
     hopeless state fails the task at once (or skips it with ``soft_fail``); any other error, such
-    as wrong credentials, fails it.
+    as wrong credentials, fails it. ``request_timeout`` and ``retry_policy`` tune each call, as
+    for the operators.
     """
 
-    def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        deferrable: bool | None = None,
+        request_timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if deferrable is None:
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = deferrable
+        self.request_timeout = request_timeout
+        self.retry_policy = retry_policy
+
+    def hook_settings(self) -> dict[str, Any]:
+        """Keyword arguments for the hook: timeout and retry policy."""
+        return {"timeout": self.request_timeout, "retry_policy": self.retry_policy}
+
+    def trigger_settings(self) -> dict[str, Any]:
+        """The same settings as plain data for a trigger, plus the poll interval."""
+        from dataclasses import asdict
+
+        retry = asdict(self.retry_policy) if self.retry_policy is not None else None
+        return {"poke_interval": self.poke_interval, "request_timeout": self.request_timeout, "retry": retry}
 
     def check(self, context: Context) -> PokeReturnValue:
         """Look once; raise :class:`AirflowFailException` when waiting is pointless."""

@@ -62,7 +62,7 @@ class CamsPhoneStatusSensor(PhoneStatusWait):
     def hook(self) -> CamsHook:
         from airflow_provider_wa_phones.hooks.cams import CamsHook
 
-        return CamsHook(cams_conn_id=self.cams_conn_id)
+        return CamsHook(cams_conn_id=self.cams_conn_id, **self.hook_settings())
 
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import cams_phone_record
@@ -78,5 +78,5 @@ class CamsPhoneStatusSensor(PhoneStatusWait):
             failure_statuses=failures,
             cust_space_id=self.cust_space_id,
             cams_conn_id=self.cams_conn_id,
-            poke_interval=self.poke_interval,
+            **self.trigger_settings(),
         )

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 
 
-def _nxcloud_hook(conn_id: str) -> NxCloudHook:
+def _nxcloud_hook(sensor: WaitSensor, conn_id: str) -> NxCloudHook:
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 
-    return NxCloudHook(nxcloud_conn_id=conn_id)
+    return NxCloudHook(nxcloud_conn_id=conn_id, **sensor.hook_settings())
 
 
 class NxCloudNumberCheckSensor(WaitSensor):
@@ -83,7 +83,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
 
     @cached_property
     def hook(self) -> NxCloudHook:
-        return _nxcloud_hook(self.nxcloud_conn_id)
+        return _nxcloud_hook(self, self.nxcloud_conn_id)
 
     def _targets(self) -> list[Any]:
         from airflow_provider_wa_phones.waits import batch_targets
@@ -115,7 +115,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
             batches=[asdict(target) for target in self._targets()],
             appkey=self.appkey,
             nxcloud_conn_id=self.nxcloud_conn_id,
-            poke_interval=self.poke_interval,
+            **self.trigger_settings(),
         )
 
     def event_result(self, event: dict[str, Any]) -> Any:
@@ -159,7 +159,7 @@ class NxCloudPhoneStatusSensor(PhoneStatusWait):
 
     @cached_property
     def hook(self) -> NxCloudHook:
-        return _nxcloud_hook(self.nxcloud_conn_id)
+        return _nxcloud_hook(self, self.nxcloud_conn_id)
 
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import nxcloud_phone_record
@@ -175,5 +175,5 @@ class NxCloudPhoneStatusSensor(PhoneStatusWait):
             failure_statuses=failures,
             appkey=self.appkey,
             nxcloud_conn_id=self.nxcloud_conn_id,
-            poke_interval=self.poke_interval,
+            **self.trigger_settings(),
         )

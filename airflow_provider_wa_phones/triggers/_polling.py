@@ -19,9 +19,28 @@ class PollingTrigger(BaseTrigger):
     any other error (credentials, permissions, parameters) ends it at once with ``"error"``.
     """
 
-    def __init__(self, poke_interval: float) -> None:
+    def __init__(
+        self, poke_interval: float, request_timeout: float = 30.0, retry: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.poke_interval = float(poke_interval)
+        self.request_timeout = float(request_timeout)
+        self.retry = dict(retry) if retry else None
+
+    def hook_settings(self) -> dict[str, Any]:
+        """Keyword arguments for the async hook: timeout and retry policy."""
+        from airflow_provider_wa_phones.retry import RetryPolicy
+
+        policy = RetryPolicy(**self.retry) if self.retry else None
+        return {"timeout": self.request_timeout, "retry_policy": policy}
+
+    def common_kwargs(self) -> dict[str, Any]:
+        """The serialised form of what every polling trigger takes."""
+        return {
+            "poke_interval": self.poke_interval,
+            "request_timeout": self.request_timeout,
+            "retry": self.retry,
+        }
 
     def make_hook(self) -> Any:
         """Return the async hook to poll with (an async context manager)."""

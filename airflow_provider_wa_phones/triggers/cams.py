@@ -19,6 +19,8 @@ class CamsPhoneStatusTrigger(PollingTrigger):
     :param cust_space_id: the ChatApp space; the connection's when None.
     :param cams_conn_id: the connection id (credentials are read from it, never serialised).
     :param poke_interval: seconds between polls.
+    :param request_timeout: seconds to wait for each answer.
+    :param retry: ``RetryPolicy`` fields as plain data (None: the default policy).
     """
 
     def __init__(
@@ -29,8 +31,10 @@ class CamsPhoneStatusTrigger(PollingTrigger):
         cust_space_id: str | None = None,
         cams_conn_id: str = "alibaba_cams_default",
         poke_interval: float = 30.0,
+        request_timeout: float = 30.0,
+        retry: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(poke_interval)
+        super().__init__(poke_interval, request_timeout, retry)
         self.phone_numbers = list(phone_numbers)
         self.target_status = target_status
         self.failure_statuses = list(failure_statuses)
@@ -46,14 +50,14 @@ class CamsPhoneStatusTrigger(PollingTrigger):
                 "failure_statuses": self.failure_statuses,
                 "cust_space_id": self.cust_space_id,
                 "cams_conn_id": self.cams_conn_id,
-                "poke_interval": self.poke_interval,
+                **self.common_kwargs(),
             },
         )
 
     def make_hook(self) -> Any:
         from airflow_provider_wa_phones.hooks.cams import CamsAsyncHook
 
-        return CamsAsyncHook(self.cams_conn_id)
+        return CamsAsyncHook(self.cams_conn_id, **self.hook_settings())
 
     async def check(self, hook: Any) -> TriggerEvent | None:
         from airflow_provider_wa_phones.phones import cams_phone_record

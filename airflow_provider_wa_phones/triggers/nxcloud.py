@@ -19,6 +19,8 @@ class NxCloudPhoneStatusTrigger(PollingTrigger):
     :param appkey: NxCloud application; the connection's when None.
     :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
     :param poke_interval: seconds between polls.
+    :param request_timeout: seconds to wait for each answer.
+    :param retry: ``RetryPolicy`` fields as plain data (None: the default policy).
     """
 
     def __init__(
@@ -29,8 +31,10 @@ class NxCloudPhoneStatusTrigger(PollingTrigger):
         appkey: str | None = None,
         nxcloud_conn_id: str = "nxcloud_default",
         poke_interval: float = 30.0,
+        request_timeout: float = 30.0,
+        retry: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(poke_interval)
+        super().__init__(poke_interval, request_timeout, retry)
         self.phones = list(phones)
         self.target_status = target_status
         self.failure_statuses = list(failure_statuses)
@@ -46,14 +50,14 @@ class NxCloudPhoneStatusTrigger(PollingTrigger):
                 "failure_statuses": self.failure_statuses,
                 "appkey": self.appkey,
                 "nxcloud_conn_id": self.nxcloud_conn_id,
-                "poke_interval": self.poke_interval,
+                **self.common_kwargs(),
             },
         )
 
     def make_hook(self) -> Any:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
 
-        return NxCloudAsyncHook(self.nxcloud_conn_id)
+        return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
 
     async def check(self, hook: Any) -> TriggerEvent | None:
         from airflow_provider_wa_phones.phones import nxcloud_phone_record
@@ -73,6 +77,8 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
     :param appkey: limit the query to this application (not sent when None).
     :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
     :param poke_interval: seconds between polls.
+    :param request_timeout: seconds to wait for each answer.
+    :param retry: ``RetryPolicy`` fields as plain data (None: the default policy).
     """
 
     def __init__(
@@ -81,8 +87,10 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         appkey: str | None = None,
         nxcloud_conn_id: str = "nxcloud_default",
         poke_interval: float = 30.0,
+        request_timeout: float = 30.0,
+        retry: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(poke_interval)
+        super().__init__(poke_interval, request_timeout, retry)
         self.batches = [dict(batch) for batch in batches]
         self.appkey = appkey
         self.nxcloud_conn_id = nxcloud_conn_id
@@ -94,14 +102,14 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
                 "batches": self.batches,
                 "appkey": self.appkey,
                 "nxcloud_conn_id": self.nxcloud_conn_id,
-                "poke_interval": self.poke_interval,
+                **self.common_kwargs(),
             },
         )
 
     def make_hook(self) -> Any:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
 
-        return NxCloudAsyncHook(self.nxcloud_conn_id)
+        return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
 
     async def check(self, hook: Any) -> TriggerEvent | None:
         from airflow_provider_wa_phones.waits import BatchTarget, number_check_summary

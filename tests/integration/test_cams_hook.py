@@ -16,7 +16,7 @@ from airflow_provider_wa_phones.exceptions import (
     ThrottledError,
 )
 from airflow_provider_wa_phones.hooks.cams import CamsHook
-from airflow_provider_wa_phones.retry import NO_RETRY
+from airflow_provider_wa_phones.retry import NO_RETRY, RetryPolicy
 from airflow_provider_wa_phones.sandbox import data
 
 pytestmark = pytest.mark.integration
@@ -193,7 +193,7 @@ def test_profile_needs_a_space_when_the_connection_has_none(monkeypatch, sandbox
 # -- secrets ----------------------------------------------------------------------------------
 
 
-def test_secret_and_token_stay_out_of_logs_and_errors(monkeypatch, sandbox, caplog):
+def test_secret_and_token_stay_out_of_logs_and_errors(monkeypatch, sandbox, caplog, capfd):
     caplog.set_level(logging.DEBUG)
     extra = sandbox.connections()["alibaba_cams_default"]["extra"] | {
         "security_token": data.CAMS_STS_SECURITY_TOKEN
@@ -205,8 +205,9 @@ def test_secret_and_token_stay_out_of_logs_and_errors(monkeypatch, sandbox, capl
         password=data.CAMS_STS_ACCESS_KEY_SECRET,
         extra=extra,
     )
-    hook = CamsHook(retry_policy=NO_RETRY)
-    hook.query_phone_numbers()
+    sandbox.fail_next("http_502", action="QueryChatappPhoneNumbers")
+    hook = CamsHook(retry_policy=RetryPolicy(initial_delay=0.0))
+    hook.query_phone_numbers()  # retried once: a warning is logged
     errors = []
     for call in (
         lambda: hook.query_phone_numbers(cust_space_id="someone-elses-space"),
@@ -216,7 +217,10 @@ def test_secret_and_token_stay_out_of_logs_and_errors(monkeypatch, sandbox, capl
             call()
         errors.append(str(info.value) + repr(info.value))
     signatures = [r.headers["authorization"].rsplit("Signature=", 1)[1] for r in sandbox.requests()]
-    text = caplog.text + "".join(errors) + repr(hook.settings) + repr(hook.get_conn().auth)
+    captured = capfd.readouterr()
+    logs = caplog.text + captured.out + captured.err
+    assert "retrying" in logs  # the hook's own log lines were captured
+    text = logs + "".join(errors) + repr(hook.settings) + repr(hook.get_conn().auth)
     for secret in (data.CAMS_STS_ACCESS_KEY_SECRET, data.CAMS_STS_SECURITY_TOKEN, *signatures):
         assert secret not in text
 
