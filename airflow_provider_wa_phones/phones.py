@@ -29,6 +29,7 @@ COMMON_FIELDS = (
 _SEPARATORS = re.compile(r"[,;\n]")
 _ALLOWED = re.compile(r"^\(?\+?[0-9 ().\-/]+$")
 _NOT_DIGIT = re.compile(r"\D")
+_FLOAT_TEXT = re.compile(r"^\+?\d{6,}\.0+$|^\d(\.\d+)?[eE]\+?\d+$")
 _EXAMPLE = "digits with the country code, e.g. +86 138 0000 1234 or 8613800001234"
 
 
@@ -41,6 +42,14 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
     """
     import phonenumbers  # heavy (metadata for every region): only when a number is checked
 
+    # A float (a spreadsheet or pandas column) has lost its formatting and maybe digits: its
+    # ".0" must not be read as one more digit.
+    if isinstance(value, float) or (isinstance(value, str) and _FLOAT_TEXT.match(value.strip())):
+        raise ParameterError(
+            param, f"{value!r} looks like a number read as a float; pass phone numbers as text ({_EXAMPLE})"
+        )
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ParameterError(param, f"{value!r} is not a phone number: expected {_EXAMPLE}")
     text = str(value).strip()
     if text.startswith("00"):
         text = "+" + text[2:]
@@ -68,26 +77,31 @@ def normalize_phones(values: str | int | Iterable[str | int] | None, param: str 
     """
     if values is None:
         raise ParameterError(param, "at least one phone number is required")
-    if isinstance(values, (str, int)):
-        items: list[str | int] = [part for part in _SEPARATORS.split(str(values)) if part.strip()]
-    elif isinstance(values, Mapping):
+    if isinstance(values, float):
+        items: list[Any] = [values]
+    elif isinstance(values, (str, int)):
+        items = [part for part in _SEPARATORS.split(str(values)) if part.strip()]
+    elif isinstance(values, (Mapping, bytes)):
         raise ParameterError(param, "expected a list of phone numbers or a comma-separated string")
     else:
         items = list(values)
     if not items:
         raise ParameterError(param, "at least one phone number is required")
     result: dict[str, None] = {}
+    errors: list[ParameterError] = []
     bad: list[str] = []
     for item in items:
         try:
             result[normalize_phone(item, param)] = None
-        except ParameterError:
+        except ParameterError as exc:
+            errors.append(exc)
             bad.append(repr(item))
+    if len(items) == 1 and errors:
+        raise errors[0]  # one number: its own, precise reason
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        raise ParameterError(
-            param, f"{len(bad)} entries are not phone numbers ({shown}): expected {_EXAMPLE}"
-        )
+        noun = "entry is not a phone number" if len(bad) == 1 else "entries are not phone numbers"
+        raise ParameterError(param, f"{len(bad)} {noun} ({shown}): expected {_EXAMPLE}")
     return list(result)
 
 

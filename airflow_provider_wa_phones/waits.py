@@ -64,7 +64,12 @@ def check_status_arguments(target_status: Any, failure_statuses: Any) -> tuple[s
     if not isinstance(target_status, str) or not target_status.strip():
         raise ParameterError("target_status", f"must be a status such as CONNECTED, got {target_status!r}")
     target = target_status.strip().upper()
-    if isinstance(failure_statuses, str) or not all(isinstance(s, str) for s in failure_statuses):
+    if (
+        failure_statuses is None
+        or isinstance(failure_statuses, str)
+        or not isinstance(failure_statuses, (list, tuple, set, frozenset))
+        or not all(isinstance(s, str) for s in failure_statuses)
+    ):
         raise ParameterError("failure_statuses", "must be a list of statuses, e.g. ['BANNED', 'DELETED']")
     failures = sorted({status.strip().upper() for status in failure_statuses})
     if target in failures:

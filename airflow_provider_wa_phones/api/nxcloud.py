@@ -94,7 +94,11 @@ def phone_list_body(appkey: str) -> dict[str, Any]:
 
 def _check_int(param: str, value: Any, low: int, high: int | None = None) -> int:
     # Templated arguments arrive as strings; accept "5" but not 5.5, True or "five".
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, str))
+        or not re.fullmatch(r"-?\d+", str(value).strip())
+    ):
         raise ParameterError(param, f"must be a whole number, got {value!r}")
     number = int(value)
     if number < low or (high is not None and number > high):

@@ -17,6 +17,7 @@ from airflow_provider_wa_phones import signing
 from airflow_provider_wa_phones.api import cams as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
+    ParameterError,
     ServiceError,
     TransportError,
     WaPhonesError,
@@ -66,8 +67,8 @@ class CamsSettings:
         region = extra_value("region") or api.DEFAULT_REGION
         try:
             api.check_region(region)
-        except WaPhonesError as exc:
-            raise ConnectionConfigError(conn.conn_id, "region", str(exc)) from None
+        except ParameterError as exc:
+            raise ConnectionConfigError(conn.conn_id, "region", exc.rule) from None
         space = extra_value("cust_space_id") or None
         return cls(
             conn_id=conn.conn_id,

@@ -50,7 +50,8 @@ class NxCloudSettings:
             raise ConnectionConfigError(conn.conn_id, "login", "the NxCloud access key is empty")
         if not conn.password:
             raise ConnectionConfigError(conn.conn_id, "password", "the NxCloud access secret is empty")
-        algorithm = (extra_value("sign_algorithm") or "md5").lower()
+        algorithm = extra_value("sign_algorithm") or "md5"
+        algorithm = algorithm.lower() if isinstance(algorithm, str) else algorithm
         if algorithm not in signing.NXCLOUD_ALGORITHMS:
             raise ConnectionConfigError(
                 conn.conn_id, "sign_algorithm", f"must be md5 or sha256, got {algorithm!r}"

@@ -255,26 +255,38 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
 
         if self.batches is None:
             return [{"date": self.date, "batch_no": self.batch_no, "message_id": self.message_id}]
-        if isinstance(self.batches, dict):
-            self.batches = [self.batches]
-        if not isinstance(self.batches, list) or not all(isinstance(b, dict) for b in self.batches):
-            raise ParameterError("batches", "must be the list returned by NxCloudNumberCheckOperator")
+        batches = [self.batches] if isinstance(self.batches, dict) else self.batches
+        if not isinstance(batches, list) or not batches or not all(isinstance(b, dict) for b in batches):
+            raise ParameterError(
+                "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
+            )
         if self.date or self.batch_no or self.message_id:
             raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
         return [
-            {"date": b.get("date"), "batch_no": b.get("batch_no"), "message_id": None} for b in self.batches
+            {
+                "date": b.get("date"),
+                "batch_no": b.get("batch_no"),
+                "message_id": None if b.get("batch_no") else b.get("message_id"),
+            }
+            for b in batches
         ]
 
     def _records(self) -> Iterator[dict[str, Any]]:
-        # Build every iterator first: all arguments are checked before the first request.
+        """Check every argument now, then return the records of all queries, read lazily."""
+        from itertools import chain
+
+        from airflow_provider_wa_phones.exceptions import ParameterError
+
+        limit = self.max_xcom_records
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {limit!r}")
         iterators = [
             self.hook.iter_number_check_results(
                 phone=self.phone, appkey=self.appkey, page_size=self.page_size, **query
             )
             for query in self._queries()
         ]
-        for iterator in iterators:
-            yield from iterator
+        return chain.from_iterable(iterators)
 
     def execute(self, context: Context) -> Any:
         records = self._records()

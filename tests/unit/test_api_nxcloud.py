@@ -69,7 +69,7 @@ def test_single_country_keeps_the_batch_number_as_given():
         ({"batch_no": ""}, "batch_no", "non-empty"),
         ({"dr_url": "ftp://x"}, "dr_url", "http(s) URL"),
         ({"phones": []}, "phones", "at least one"),
-        ({"phones": "abc"}, "phones", "not phone numbers"),
+        ({"phones": "abc"}, "phones", "is not a phone number"),
         ({"appkey": ""}, "appkey", "required"),
         ({"appkey": "has space"}, "appkey", "without spaces"),
     ],
