@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,6 +13,7 @@ from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones._http import new_session, prepare_template, send
 from airflow_provider_wa_phones.api import cams as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
@@ -175,15 +175,20 @@ class CamsHook(BaseHook):
 
     @cached_property
     def _session(self) -> requests.Session:
-        session = requests.Session()
-        session.trust_env = False
-        session.proxies.update(requests.utils.get_environ_proxies(self.settings.endpoint))
-        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session = new_session(self.settings.endpoint)
         session.auth = CamsAuth(self.settings)
         return session
 
+    def _template(self, action: str) -> requests.PreparedRequest:
+        templates = self.__dict__.setdefault("_templates", {})
+        if action not in templates:
+            headers = {"x-acs-action": action, "x-acs-version": api.VERSION, "host": self.settings.host}
+            templates[action] = prepare_template(self._session, "POST", f"{self.settings.endpoint}/", headers)
+        return templates[action]
+
     def close(self) -> None:
         """Release the pooled HTTP connections."""
+        self.__dict__.pop("_templates", None)
         if "_session" in self.__dict__:
             self.__dict__.pop("_session").close()
 
@@ -225,8 +230,9 @@ class CamsHook(BaseHook):
         """Send one signed RPC call, retrying transient failures, and return the answer."""
         settings = self.settings
         query = signing.acs3_canonical_query(params)
+        # The canonical query is already percent-encoded: it goes into the URL untouched.
         url = f"{settings.endpoint}/?{query}" if query else f"{settings.endpoint}/"
-        headers = {"x-acs-action": action, "x-acs-version": api.VERSION, "host": settings.host}
+        template = self._template(action)
         limiter = (
             shared_limiter((settings.endpoint, settings.access_key_id, action), self.rate_limit)
             if self.rate_limit
@@ -240,7 +246,7 @@ class CamsHook(BaseHook):
             started = time.monotonic()
             self.stats.requests += 1
             try:
-                response = self._session.post(url, headers=headers, data=b"", timeout=self.timeout)
+                response = send(self._session, template, b"", self.timeout, url=url)
             except requests.RequestException as exc:
                 raise TransportError(
                     f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones._http import new_session, prepare_template, send
 from airflow_provider_wa_phones.api import nxcloud as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
@@ -152,18 +152,27 @@ class NxCloudHook(BaseHook):
 
     @cached_property
     def _session(self) -> requests.Session:
-        session = requests.Session()
-        # Resolve proxy and CA settings from the environment once instead of on every request.
-        session.trust_env = False
-        session.proxies.update(requests.utils.get_environ_proxies(self.settings.base_url))
-        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        session = new_session(self.settings.base_url)
         session.auth = NxCloudAuth(
             self.settings.access_key, self.settings.access_secret, self.settings.algorithm
         )
         return session
 
+    def _template(self, operation: api.Operation) -> requests.PreparedRequest:
+        templates = self.__dict__.setdefault("_templates", {})
+        if operation not in templates:
+            headers = {
+                "Content-Type": "application/json",
+                "bizType": operation.biz_type,
+                "action": operation.action,
+            }
+            url = self.settings.base_url + operation.path
+            templates[operation] = prepare_template(self._session, "POST", url, headers)
+        return templates[operation]
+
     def close(self) -> None:
         """Release the pooled HTTP connections."""
+        self.__dict__.pop("_templates", None)
         if "_session" in self.__dict__:
             self.__dict__.pop("_session").close()
 
@@ -338,18 +347,13 @@ class NxCloudHook(BaseHook):
         """Send one signed request, retrying transient failures, and return the answer's data."""
         payload = api.encode_body(body)
         settings = self.settings
-        url = settings.base_url + operation.path
-        headers = {
-            "Content-Type": "application/json",
-            "bizType": operation.biz_type,
-            "action": operation.action,
-        }
+        template = self._template(operation)
 
         def attempt() -> Any:
             started = time.monotonic()
             self.stats.requests += 1
             try:
-                response = self._session.post(url, data=payload, headers=headers, timeout=self.timeout)
+                response = send(self._session, template, payload, self.timeout)
             except requests.RequestException as exc:
                 raise _transport_error(operation, settings.base_url, exc) from None
             self.log.debug(

@@ -50,6 +50,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="CAMS requests per AccessKey and action per second, 0 for no limit (default: %(default)s)",
     )
     parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="no request log, no faults (for throughput benchmarks); signatures are still checked",
+    )
+    parser.add_argument(
         "--fault-rate",
         type=_probability,
         default=0.0,
@@ -119,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         cams_rate_limit=args.cams_rate_limit or None,
         faults=_fault_plan(args),
+        lean=args.lean,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

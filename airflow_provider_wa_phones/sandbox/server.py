@@ -47,6 +47,7 @@ class SandboxServer:
         startup_timeout: float = 10.0,
         cams_rate_limit: int | None = 10,
         faults: FaultPlan | Mapping[str, Any] | None = None,
+        lean: bool = False,
     ) -> None:
         from airflow_provider_wa_phones.sandbox.faults import make_plan
         from airflow_provider_wa_phones.sandbox.state import SandboxState
@@ -58,6 +59,7 @@ class SandboxServer:
             clock_offset=clock_offset,
             cams_rate_limit=cams_rate_limit,
             faults=make_plan(faults),
+            lean=lean,
         )
         self.host = host
         self._requested_port = port

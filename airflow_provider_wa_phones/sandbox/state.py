@@ -151,7 +151,10 @@ class SandboxState:
         request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
         cams_rate_limit: int | None = DEFAULT_CAMS_RATE_LIMIT,
         faults: FaultPlan | None = None,
+        lean: bool = False,
     ) -> None:
+        # lean: no request log and no faults, for throughput runs (signatures are still checked).
+        self.lean = lean
         self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
         self.requests = RequestLog(maxlen=request_log_size)
         self.nxcloud = NxCloudBackend(self.clock, seed=seed, result_delay=result_delay)
