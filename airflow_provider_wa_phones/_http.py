@@ -11,10 +11,17 @@ import os
 
 import requests
 
+USER_AGENT = "airflow-provider-wa-phones"
+
 
 def new_session(base_url: str) -> requests.Session:
     """A keep-alive session whose proxy and CA settings are read from the environment once."""
     session = requests.Session()
+    # HTTP/1.1 keeps connections alive and accepts any type by default; every header is parsed
+    # (and for CAMS hashed) on both ends, so only the ones that carry information are sent.
+    session.headers = requests.structures.CaseInsensitiveDict(
+        {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    )
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
@@ -44,4 +51,9 @@ def send(
     request.headers["Content-Length"] = str(len(body))
     if session.auth is not None:
         request = session.auth(request)
-    return session.send(request, timeout=timeout, allow_redirects=False)
+    # Straight to the transport adapter: no redirects to follow, no cookies to keep, and proxies
+    # and TLS settings were resolved when the session was made.
+    adapter = session.get_adapter(request.url or "")
+    return adapter.send(
+        request, timeout=timeout, verify=session.verify, proxies=session.proxies, cert=session.cert
+    )

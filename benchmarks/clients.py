@@ -23,7 +23,7 @@ def _nxcloud_sign(key: str, secret: str, action: str, biz_type: str, ts: str, bo
 
 
 class NxCloudSigningAuth(AuthBase):
-    """What a user plugs into HttpHook today: ``auth_type=NxCloudSigningAuth`` (built as (login, password))."""
+    """What a user plugs into HttpHook today: ``auth_type=NxCloudSigningAuth``, built as (login, password)."""
 
     def __init__(self, login: str, password: str) -> None:
         self.login, self.password = login, password
@@ -33,7 +33,11 @@ class NxCloudSigningAuth(AuthBase):
         ts = str(time.time_ns() // 1_000_000)
         action, biz_type = request.headers["action"], request.headers["bizType"]
         request.headers.update(
-            {"accessKey": self.login, "ts": ts, "sign": _nxcloud_sign(self.login, self.password, action, biz_type, ts, body)}
+            {
+                "accessKey": self.login,
+                "ts": ts,
+                "sign": _nxcloud_sign(self.login, self.password, action, biz_type, ts, body),
+            }
         )
         return request
 
@@ -45,7 +49,9 @@ def http_hook_get_phone(conn_id: str, appkey: str) -> Any:
     hook = HttpHook(method="POST", http_conn_id=conn_id, auth_type=NxCloudSigningAuth)
     body = json.dumps({"appkey": appkey, "messaging_product": "whatsapp"}, separators=(",", ":")).encode()
     response = hook.run(
-        GET_PHONE, data=body, headers={"Content-Type": "application/json", "action": "getPhone", "bizType": "2"}
+        GET_PHONE,
+        data=body,
+        headers={"Content-Type": "application/json", "action": "getPhone", "bizType": "2"},
     )
     answer = response.json()
     assert answer["code"] == 0, answer
@@ -58,7 +64,9 @@ class TunedNxCloudClient:
     def __init__(self, base_url: str, key: str, secret: str, appkey: str) -> None:
         self.url = base_url + GET_PHONE
         self.key, self.secret = key, secret
-        self.body = json.dumps({"appkey": appkey, "messaging_product": "whatsapp"}, separators=(",", ":")).encode()
+        self.body = json.dumps(
+            {"appkey": appkey, "messaging_product": "whatsapp"}, separators=(",", ":")
+        ).encode()
         self.session = requests.Session()
         self.session.trust_env = False
 

@@ -270,3 +270,14 @@ def test_clock_skew_error_says_how_far_off_the_clock_is(hook, sandbox):
     sandbox.set_clock_offset(-75)
     with pytest.raises(ClockSkewError, match=r"local clock is 7[4-6] s ahead of the server"):
         hook.list_phones()
+
+
+@pytest.mark.parametrize("count", [1, 99, 100, 101, 250, 1000])
+def test_requests_made_for_n_records_is_ceil_n_over_100(hook, sandbox, count):
+    import math
+
+    sandbox.preload_number_check_batch(f"n-{count}", count)
+    sandbox.clear_requests()
+    records = list(hook.iter_number_check_results(TODAY, batch_no=f"n-{count}"))
+    assert len(records) == count
+    assert hook.stats.requests == sandbox.request_count() == math.ceil(count / 100)
