@@ -8,6 +8,7 @@ it once and sends signed copies.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import requests
 
@@ -35,15 +36,34 @@ def prepare_template(
     return requests.Request(method, url, headers={**session.headers, **headers}).prepare()
 
 
+class Answer:
+    """The parts of an HTTP answer the hooks read."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, content: bytes, headers: Mapping[str, str]) -> None:
+        self.status_code = status_code
+        self.content = content
+        self.headers = headers
+
+
 def send(
     session: requests.Session,
     template: requests.PreparedRequest,
     body: bytes,
     timeout: float,
     url: str | None = None,
-) -> requests.Response:
+) -> Answer:
     """Send a copy of ``template`` with ``body`` (and ``url``, already encoded), signed by the
-    session's auth at this moment, so every attempt carries a fresh signature."""
+    session's auth at this moment, so every attempt carries a fresh signature.
+
+    The request goes to the connection pool the session's adapter resolved (proxies and TLS
+    settings included) without building a ``requests.Response``: for small JSON answers that layer
+    costs more client time than the request itself. Transport failures surface as the
+    ``requests`` exceptions the hooks already classify.
+    """
+    import urllib3
+
     request = template.copy()
     if url is not None:
         request.url = url
@@ -51,9 +71,29 @@ def send(
     request.headers["Content-Length"] = str(len(body))
     if session.auth is not None:
         request = session.auth(request)
-    # Straight to the transport adapter: no redirects to follow, no cookies to keep, and proxies
-    # and TLS settings were resolved when the session was made.
     adapter = session.get_adapter(request.url or "")
-    return adapter.send(
-        request, timeout=timeout, verify=session.verify, proxies=session.proxies, cert=session.cert
-    )
+    try:
+        pool = adapter.get_connection_with_tls_context(request, session.verify, session.proxies, session.cert)
+        answer = pool.urlopen(
+            request.method,
+            adapter.request_url(request, session.proxies),
+            body=body,
+            headers=request.headers,
+            redirect=False,
+            assert_same_host=False,
+            preload_content=True,
+            decode_content=True,
+            retries=False,
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        )
+    except urllib3.exceptions.NewConnectionError as exc:
+        raise requests.ConnectionError(exc, request=request) from exc
+    except urllib3.exceptions.ConnectTimeoutError as exc:
+        raise requests.ConnectTimeout(exc, request=request) from exc
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ReadTimeout(exc, request=request) from exc
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc, request=request) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.ConnectionError(exc, request=request) from exc
+    return Answer(answer.status, answer.data, answer.headers)

@@ -219,3 +219,18 @@ def test_secrets_of_the_demo_accounts_are_not_in_retry_warnings(sandbox, caplog,
     logs = caplog.text + captured.out + captured.err
     assert "retrying" in logs  # the warning was captured, so its absence of secrets means something
     assert data.NXCLOUD_ACCESS_SECRET not in logs
+
+
+def test_a_refused_connection_is_known_to_be_unsent(sandbox, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conn = sandbox.connections()["nxcloud_default"] | {"host": f"http://127.0.0.1:{port}"}
+    monkeypatch.setenv("AIRFLOW_CONN_NXCLOUD_DEFAULT", json.dumps(conn))
+    hook = NxCloudHook(retry_policy=RetryPolicy(max_attempts=2, initial_delay=0.0))
+    with pytest.raises(TransportError) as info:
+        hook.submit_number_check("+86 138 0000 1234", batch_no="refused")
+    assert info.value.unsent is True
+    assert hook.stats.requests == 2  # nothing can have been charged, so the submit was retried
