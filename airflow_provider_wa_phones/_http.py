@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 
 import requests
+from requests.adapters import HTTPAdapter
 
 USER_AGENT = "airflow-provider-wa-phones"
 
@@ -69,16 +70,18 @@ def send(
         request.url = url
     request.body = body
     request.headers["Content-Length"] = str(len(body))
-    if session.auth is not None:
+    if callable(session.auth):
         request = session.auth(request)
     adapter = session.get_adapter(request.url or "")
+    if not isinstance(adapter, HTTPAdapter):
+        raise TypeError(f"the session must use requests' HTTPAdapter, not {type(adapter).__name__}")
     try:
         pool = adapter.get_connection_with_tls_context(request, session.verify, session.proxies, session.cert)
         answer = pool.urlopen(
-            request.method,
+            request.method or "POST",
             adapter.request_url(request, session.proxies),
             body=body,
-            headers=request.headers,
+            headers={name: header_text(request, name) for name in request.headers},
             redirect=False,
             assert_same_host=False,
             preload_content=True,
@@ -97,3 +100,21 @@ def send(
     except urllib3.exceptions.HTTPError as exc:
         raise requests.ConnectionError(exc, request=request) from exc
     return Answer(answer.status, answer.data, answer.headers)
+
+
+def body_bytes(request: requests.PreparedRequest) -> bytes:
+    """The prepared request's body as the bytes that will be sent (hooks only send bytes)."""
+    body = request.body
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, bytes):
+        return body
+    raise TypeError("this provider signs only in-memory bodies")
+
+
+def header_text(request: requests.PreparedRequest, name: str) -> str:
+    """A header of the prepared request as text."""
+    value = request.headers[name]
+    return value.decode("latin-1") if isinstance(value, bytes) else value

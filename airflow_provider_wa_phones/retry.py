@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from airflow_provider_wa_phones.exceptions import WaPhonesError
 
 T = TypeVar("T")
+
+
+class WarningLog(Protocol):
+    """Where retries are reported: a stdlib logger or adapter, or a hook's Airflow (structlog) logger."""
+
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class RetryPolicy:
         attempt: Callable[[], T],
         *,
         name: str,
-        log: logging.Logger | logging.LoggerAdapter,
+        log: WarningLog,
         may_retry: Callable[[WaPhonesError], bool] | None = None,
         on_retry: Callable[[WaPhonesError, float], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -80,7 +85,7 @@ class RetryPolicy:
         attempt: Callable[[], Awaitable[T]],
         *,
         name: str,
-        log: logging.Logger | logging.LoggerAdapter,
+        log: WarningLog,
         on_retry: Callable[[WaPhonesError, float], None] | None = None,
     ) -> T:
         """:meth:`run` for coroutines: waits with ``asyncio.sleep`` so the event loop keeps going."""

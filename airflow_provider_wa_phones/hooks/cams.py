@@ -13,7 +13,7 @@ from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
-from airflow_provider_wa_phones._http import new_session, prepare_template, send
+from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
 from airflow_provider_wa_phones.api import cams as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
@@ -23,7 +23,7 @@ from airflow_provider_wa_phones.exceptions import (
     WaPhonesError,
 )
 from airflow_provider_wa_phones.ratelimit import shared_limiter
-from airflow_provider_wa_phones.retry import CallStats, RetryPolicy
+from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
 
 #: Calls per second per operation and account that CAMS documents.
 CAMS_RATE_LIMIT = 10
@@ -54,6 +54,8 @@ class CamsSettings:
         extras that connections of the ``alibaba_cloud`` type already carry.
         """
         extra = conn.extra_dejson or {}
+        if not isinstance(extra, dict):
+            raise ConnectionConfigError(conn.conn_id, "extra", "must be a JSON object of named fields")
 
         def extra_value(name: str) -> Any:
             return extra.get(name, extra.get(f"extra__alibaba_cams__{name}"))
@@ -103,19 +105,16 @@ class CamsAuth(AuthBase):
         self._settings = settings
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
         request.headers.update(
             signing.acs3_headers(
                 access_key_id=self._settings.access_key_id,
                 access_key_secret=self._settings.access_key_secret,
                 host=self._settings.host,
-                action=request.headers["x-acs-action"],
-                version=request.headers["x-acs-version"],
+                action=header_text(request, "x-acs-action"),
+                version=header_text(request, "x-acs-version"),
                 canonical_query=urlsplit(request.url or "").query,
                 method=request.method or "POST",
-                body=body,
+                body=body_bytes(request),
                 security_token=self._settings.security_token,
             )
         )
@@ -180,7 +179,7 @@ class CamsHook(BaseHook):
         return session
 
     def _template(self, action: str) -> requests.PreparedRequest:
-        templates = self.__dict__.setdefault("_templates", {})
+        templates: dict[str, requests.PreparedRequest] = self.__dict__.setdefault("_templates", {})
         if action not in templates:
             headers = {"x-acs-action": action, "x-acs-version": api.VERSION, "host": self.settings.host}
             templates[action] = prepare_template(self._session, "POST", f"{self.settings.endpoint}/", headers)
@@ -216,11 +215,17 @@ class CamsHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Make one cheap signed call and say whether the credentials work."""
+        # The Test button wants one cheap answer: no retries, and never an exception.
+        policy, self.retry_policy = self.retry_policy, NO_RETRY
         try:
             settings = self.settings
             count = len(self.query_phone_numbers())
         except WaPhonesError as exc:
             return False, str(exc)
+        except Exception as exc:  # e.g. the connection id does not exist
+            return False, f"{type(exc).__name__}: {exc}"
+        finally:
+            self.retry_policy = policy
         space = settings.cust_space_id or "the account's default space"
         return True, f"Connected to CAMS at {settings.endpoint}: {count} numbers in {space}"
 

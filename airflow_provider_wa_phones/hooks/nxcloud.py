@@ -14,7 +14,7 @@ from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
-from airflow_provider_wa_phones._http import new_session, prepare_template, send
+from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
 from airflow_provider_wa_phones.api import nxcloud as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
@@ -23,7 +23,7 @@ from airflow_provider_wa_phones.exceptions import (
     TransportError,
     WaPhonesError,
 )
-from airflow_provider_wa_phones.retry import CallStats, RetryPolicy
+from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class NxCloudSettings:
     def from_connection(cls, conn: Any) -> NxCloudSettings:
         """Read and check the fields of an Airflow connection object."""
         extra = conn.extra_dejson or {}
+        if not isinstance(extra, dict):
+            raise ConnectionConfigError(conn.conn_id, "extra", "must be a JSON object of named fields")
 
         def extra_value(name: str) -> Any:
             # The connection form stores conn-fields under their own name; older tooling prefixes them.
@@ -90,16 +92,13 @@ class NxCloudAuth(AuthBase):
         self.algorithm = algorithm
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
         request.headers.update(
             signing.nxcloud_headers(
                 self.access_key,
                 self._access_secret,
-                request.headers["action"],
-                request.headers["bizType"],
-                body,
+                header_text(request, "action"),
+                header_text(request, "bizType"),
+                body_bytes(request),
                 self.algorithm,
             )
         )
@@ -159,7 +158,7 @@ class NxCloudHook(BaseHook):
         return session
 
     def _template(self, operation: api.Operation) -> requests.PreparedRequest:
-        templates = self.__dict__.setdefault("_templates", {})
+        templates: dict[api.Operation, requests.PreparedRequest] = self.__dict__.setdefault("_templates", {})
         if operation not in templates:
             headers = {
                 "Content-Type": "application/json",
@@ -325,6 +324,8 @@ class NxCloudHook(BaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Make one cheap signed call and say whether the credentials work."""
+        # The Test button wants one cheap answer: no retries, and never an exception.
+        policy, self.retry_policy = self.retry_policy, NO_RETRY
         try:
             settings = self.settings
             if settings.appkey:
@@ -336,6 +337,10 @@ class NxCloudHook(BaseHook):
                 detail = "number-check query accepted (no appkey set)"
         except WaPhonesError as exc:
             return False, str(exc)
+        except Exception as exc:  # e.g. the connection id does not exist
+            return False, f"{type(exc).__name__}: {exc}"
+        finally:
+            self.retry_policy = policy
         return True, f"Connected to NxCloud at {settings.base_url}: {detail}"
 
     # -- plumbing ---------------------------------------------------------------------------

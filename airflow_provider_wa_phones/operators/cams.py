@@ -23,7 +23,8 @@ class _CamsOperator(BaseOperator):
     """Holds the connection settings and builds the hook on first use.
 
     :param request_timeout: seconds to wait for each answer (default 30).
-    :param retry_policy: how transient failures are retried (``RetryPolicy``; default 4 attempts
+    :param request_retry: how transient request failures are retried (``RetryPolicy`` from
+        ``airflow_provider_wa_phones.retry``; default 4 attempts
         with exponential backoff honouring ``x-acs-retry-after``, at most 30 s of waiting).
     """
 
@@ -32,20 +33,21 @@ class _CamsOperator(BaseOperator):
         *,
         cams_conn_id: str = "alibaba_cams_default",
         request_timeout: float = 30.0,
-        retry_policy: RetryPolicy | None = None,
+        request_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id
         self.request_timeout = request_timeout
-        self.retry_policy = retry_policy
+        # Not "retry_policy": BaseOperator has a task-level argument of that name.
+        self.request_retry = request_retry
 
     @cached_property
     def hook(self) -> CamsHook:
         from airflow_provider_wa_phones.hooks.cams import CamsHook
 
         return CamsHook(
-            cams_conn_id=self.cams_conn_id, timeout=self.request_timeout, retry_policy=self.retry_policy
+            cams_conn_id=self.cams_conn_id, timeout=self.request_timeout, retry_policy=self.request_retry
         )
 
 

@@ -25,7 +25,8 @@ class _NxCloudOperator(BaseOperator):
     """Holds the connection settings and builds the hook on first use.
 
     :param request_timeout: seconds to wait for each answer (default 30).
-    :param retry_policy: how transient failures are retried (``RetryPolicy``; default 4 attempts
+    :param request_retry: how transient request failures are retried (``RetryPolicy`` from
+        ``airflow_provider_wa_phones.retry``; default 4 attempts
         with exponential backoff, at most 30 s of waiting).
     """
 
@@ -34,20 +35,23 @@ class _NxCloudOperator(BaseOperator):
         *,
         nxcloud_conn_id: str = "nxcloud_default",
         request_timeout: float = 30.0,
-        retry_policy: RetryPolicy | None = None,
+        request_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
         self.request_timeout = request_timeout
-        self.retry_policy = retry_policy
+        # Not "retry_policy": BaseOperator has a task-level argument of that name.
+        self.request_retry = request_retry
 
     @cached_property
     def hook(self) -> NxCloudHook:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 
         return NxCloudHook(
-            nxcloud_conn_id=self.nxcloud_conn_id, timeout=self.request_timeout, retry_policy=self.retry_policy
+            nxcloud_conn_id=self.nxcloud_conn_id,
+            timeout=self.request_timeout,
+            retry_policy=self.request_retry,
         )
 
 
@@ -291,13 +295,13 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
     def execute(self, context: Context) -> Any:
         records = self._records()
         if self.output_path:
-            return self._write(records)
+            return self._write(records, self.output_path)
         return self._collect(records)
 
     def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.exceptions import ParameterError
 
-        result = []
+        result: list[dict[str, Any]] = []
         for record in records:
             if len(result) >= self.max_xcom_records:
                 raise ParameterError(
@@ -309,10 +313,10 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         self.log.info("Read %d number-check results", len(result))
         return result
 
-    def _write(self, records: Iterator[dict[str, Any]]) -> dict[str, Any]:
+    def _write(self, records: Iterator[dict[str, Any]], output_path: str) -> dict[str, Any]:
         from airflow.sdk import ObjectStoragePath
 
-        target = ObjectStoragePath(self.output_path)
+        target = ObjectStoragePath(output_path)
         partial = target.with_name(target.name + ".partial")
         summary = _Summary()
         target.parent.mkdir(parents=True, exist_ok=True)

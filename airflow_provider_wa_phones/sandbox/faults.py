@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from airflow_provider_wa_phones.sandbox.cams.models import HOST_ID, RECOMMEND_URL, RETRY_AFTER_SECONDS
 
@@ -39,7 +39,7 @@ _DISCONNECT_TIMEOUT = 2.0
 def _check_kind(kind: Any) -> str:
     if kind not in FAULT_KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; choose from {', '.join(FAULT_KINDS)}")
-    return kind
+    return cast(str, kind)  # one of FAULT_KINDS
 
 
 def _check_slow_seconds(seconds: Any) -> float:

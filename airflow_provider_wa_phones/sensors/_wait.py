@@ -22,7 +22,7 @@ class WaitSensor(BaseSensorOperator):
 
     Transient errors (connection problems, throttling, server errors) count as "not yet"; a
     hopeless state fails the task at once (or skips it with ``soft_fail``); any other error, such
-    as wrong credentials, fails it. ``request_timeout`` and ``retry_policy`` tune each call, as
+    as wrong credentials, fails it. ``request_timeout`` and ``request_retry`` tune each call, as
     for the operators.
     """
 
@@ -31,7 +31,7 @@ class WaitSensor(BaseSensorOperator):
         *,
         deferrable: bool | None = None,
         request_timeout: float = 30.0,
-        retry_policy: RetryPolicy | None = None,
+        request_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -39,17 +39,18 @@ class WaitSensor(BaseSensorOperator):
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = deferrable
         self.request_timeout = request_timeout
-        self.retry_policy = retry_policy
+        # Not "retry_policy": BaseOperator has a task-level argument of that name.
+        self.request_retry = request_retry
 
     def hook_settings(self) -> dict[str, Any]:
         """Keyword arguments for the hook: timeout and retry policy."""
-        return {"timeout": self.request_timeout, "retry_policy": self.retry_policy}
+        return {"timeout": self.request_timeout, "retry_policy": self.request_retry}
 
     def trigger_settings(self) -> dict[str, Any]:
         """The same settings as plain data for a trigger, plus the poll interval."""
         from dataclasses import asdict
 
-        retry = asdict(self.retry_policy) if self.retry_policy is not None else None
+        retry = asdict(self.request_retry) if self.request_retry is not None else None
         return {"poke_interval": self.poke_interval, "request_timeout": self.request_timeout, "retry": retry}
 
     def check(self, context: Context) -> PokeReturnValue:

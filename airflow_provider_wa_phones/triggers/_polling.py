@@ -22,7 +22,7 @@ class PollingTrigger(BaseTrigger):
     def __init__(
         self, poke_interval: float, request_timeout: float = 30.0, retry: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ is unannotated
         self.poke_interval = float(poke_interval)
         self.request_timeout = float(request_timeout)
         self.retry = dict(retry) if retry else None

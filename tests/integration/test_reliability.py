@@ -90,7 +90,7 @@ def test_phone_status_sensor_pokes_ride_out_faults(sandbox):
     sandbox.fail_next("http_502", count=2, path=GET_PHONE)
     sandbox.set_faults(rate=0.3, kinds=[k for k in FAULT_KINDS if k != "slow"], seed=5, paths=[GET_PHONE])
     sensor = NxCloudPhoneStatusSensor(
-        task_id="wait", phones="6281234567890", retry_policy=RetryPolicy(max_attempts=2, initial_delay=0.0)
+        task_id="wait", phones="6281234567890", request_retry=RetryPolicy(max_attempts=2, initial_delay=0.0)
     )
     outcomes = []
     for _ in range(30):  # bounded: each poke is one look
@@ -234,3 +234,18 @@ def test_a_refused_connection_is_known_to_be_unsent(sandbox, monkeypatch):
         hook.submit_number_check("+86 138 0000 1234", batch_no="refused")
     assert info.value.unsent is True
     assert hook.stats.requests == 2  # nothing can have been charged, so the submit was retried
+
+
+def test_the_test_button_makes_one_request_even_when_the_host_refuses(sandbox, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conn = sandbox.connections()["nxcloud_default"] | {"host": f"http://127.0.0.1:{port}"}
+    monkeypatch.setenv("AIRFLOW_CONN_NXCLOUD_DEFAULT", json.dumps(conn))
+    hook = NxCloudHook()
+    ok, message = hook.test_connection()
+    assert (ok, hook.stats.requests, hook.stats.retries) == (False, 1, 0)
+    assert "no answer" in message
+    assert hook.retry_policy == RetryPolicy()  # the hook's own policy is back for later calls
