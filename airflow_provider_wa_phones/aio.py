@@ -10,7 +10,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     import aiohttp
@@ -50,3 +50,26 @@ async def shared_session() -> AsyncIterator[aiohttp.ClientSession]:
 def open_sessions() -> int:
     """How many shared sessions are open (for tests and diagnostics)."""
     return sum(1 for entry in _by_loop.values() if not entry.session.closed)
+
+
+class HoldsSharedSession:
+    """For async hooks: ``async with hook:`` holds the loop's shared session while in use."""
+
+    _lease: Any = None
+    _session: Any = None
+
+    async def __aenter__(self) -> Self:
+        self._lease = shared_session()
+        self._session = await self._lease.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        lease, self._lease, self._session = self._lease, None, None
+        await lease.__aexit__(*exc_info)
+
+    def http(self) -> aiohttp.ClientSession:
+        """The held session; calls outside ``async with`` are a programming error."""
+        if self._session is None:
+            raise RuntimeError(f"use {type(self).__name__} inside 'async with'")
+        session: aiohttp.ClientSession = self._session
+        return session

@@ -14,6 +14,7 @@ from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
 from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
+from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import cams as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
@@ -283,7 +284,7 @@ def _retry_after(value: str | None) -> float | None:
     return float(seconds) if seconds > 0 else None
 
 
-class CamsAsyncHook(BaseHook):
+class CamsAsyncHook(HoldsSharedSession, BaseHook):
     """The CAMS call triggers need, on aiohttp: same validation, ACS3 signing, parsing and rate
     limit as :class:`CamsHook`, without blocking the event loop.
 
@@ -311,19 +312,6 @@ class CamsAsyncHook(BaseHook):
         self.rate_limit = rate_limit
         self.stats = CallStats()
         self._settings: CamsSettings | None = None
-        self._lease: Any = None
-        self._session: Any = None
-
-    async def __aenter__(self) -> CamsAsyncHook:
-        from airflow_provider_wa_phones.aio import shared_session
-
-        self._lease = shared_session()
-        self._session = await self._lease.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        lease, self._lease, self._session = self._lease, None, None
-        await lease.__aexit__(*exc_info)
 
     async def settings(self) -> CamsSettings:
         """The connection's fields, read once per hook without blocking the loop."""
@@ -352,8 +340,7 @@ class CamsAsyncHook(BaseHook):
         import aiohttp
         from yarl import URL
 
-        if self._session is None:
-            raise RuntimeError("use CamsAsyncHook inside 'async with'")
+        session = self.http()
         settings = await self.settings()
         query = signing.acs3_canonical_query(params)
         # yarl would re-encode a plain string URL; encoded=True sends the signed query untouched.
@@ -380,7 +367,7 @@ class CamsAsyncHook(BaseHook):
             )
             self.stats.requests += 1
             try:
-                async with self._session.post(url, data=b"", headers=headers, timeout=timeout) as response:
+                async with session.post(url, data=b"", headers=headers, timeout=timeout) as response:
                     content = await response.read()
                     status, response_headers = response.status, response.headers
             except (TimeoutError, aiohttp.ClientError) as exc:

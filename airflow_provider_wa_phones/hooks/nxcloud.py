@@ -15,6 +15,7 @@ from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
 from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
+from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import nxcloud as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
@@ -413,7 +414,7 @@ def _transport_error(
     )
 
 
-class NxCloudAsyncHook(BaseHook):
+class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
     """The NxCloud calls triggers need, on aiohttp: same validation, signing and parsing as
     :class:`NxCloudHook`, without blocking the event loop.
 
@@ -439,19 +440,6 @@ class NxCloudAsyncHook(BaseHook):
         self.retry_policy = retry_policy or RetryPolicy()
         self.stats = CallStats()
         self._settings: NxCloudSettings | None = None
-        self._lease: Any = None
-        self._session: Any = None
-
-    async def __aenter__(self) -> NxCloudAsyncHook:
-        from airflow_provider_wa_phones.aio import shared_session
-
-        self._lease = shared_session()
-        self._session = await self._lease.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        lease, self._lease, self._session = self._lease, None, None
-        await lease.__aexit__(*exc_info)
 
     async def settings(self) -> NxCloudSettings:
         """The connection's fields, read once per hook without blocking the loop."""
@@ -492,8 +480,7 @@ class NxCloudAsyncHook(BaseHook):
 
         import aiohttp
 
-        if self._session is None:
-            raise RuntimeError("use NxCloudAsyncHook inside 'async with'")
+        session = self.http()
         settings = await self.settings()
         payload = api.encode_body(body)
         url = settings.base_url + operation.path
@@ -513,9 +500,7 @@ class NxCloudAsyncHook(BaseHook):
             }
             self.stats.requests += 1
             try:
-                async with self._session.post(
-                    url, data=payload, headers=headers, timeout=timeout
-                ) as response:
+                async with session.post(url, data=payload, headers=headers, timeout=timeout) as response:
                     content = await response.read()
                     status, date = response.status, response.headers.get("Date")
             except (TimeoutError, aiohttp.ClientError) as exc:
