@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones._compat import BaseHook, with_legacy_connection_form
 from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
 from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import cams as api
@@ -125,6 +125,7 @@ class CamsAuth(AuthBase):
         return f"CamsAuth(access_key_id={self._settings.access_key_id!r})"
 
 
+@with_legacy_connection_form
 class CamsHook(BaseHook):
     """Calls Alibaba Cloud CAMS with ACS3-signed, validated, rate-limited requests.
 
@@ -316,7 +317,7 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
     async def settings(self) -> CamsSettings:
         """The connection's fields, read once per hook without blocking the loop."""
         if self._settings is None:
-            from airflow.sdk.log import amask_secret
+            from airflow_provider_wa_phones._compat import amask_secret
 
             conn = await self.aget_connection(self.cams_conn_id)
             self._settings = CamsSettings.from_connection(conn)

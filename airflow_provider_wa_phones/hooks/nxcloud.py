@@ -10,10 +10,10 @@ from functools import cached_property
 from typing import Any
 
 import requests
-from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones._compat import BaseHook, with_legacy_connection_form
 from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
 from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import nxcloud as api
@@ -109,6 +109,7 @@ class NxCloudAuth(AuthBase):
         return f"NxCloudAuth(access_key={self.access_key!r}, algorithm={self.algorithm!r})"
 
 
+@with_legacy_connection_form
 class NxCloudHook(BaseHook):
     """Calls the NxCloud open API with a signed, validated request.
 
@@ -444,7 +445,7 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
     async def settings(self) -> NxCloudSettings:
         """The connection's fields, read once per hook without blocking the loop."""
         if self._settings is None:
-            from airflow.sdk.log import amask_secret
+            from airflow_provider_wa_phones._compat import amask_secret
 
             conn = await self.aget_connection(self.nxcloud_conn_id)
             self._settings = NxCloudSettings.from_connection(conn)
