@@ -74,7 +74,8 @@ def number_check():
 
         valid, invalid = [], []
         with ObjectStoragePath(outcome["output_path"]).open("r", encoding="utf-8") as lines:
-            for line in lines:
+            # readline: Airflow 3.0's file wrapper cannot be iterated line by line (fixed in 3.1).
+            for line in iter(lines.readline, ""):
                 record = json.loads(line)
                 (valid if record.get("preCheck") == "YES" else invalid).append(record["phone"])
         print(f"{len(valid)} valid, {len(invalid)} invalid of {outcome['record_count']} checked")
