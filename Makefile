@@ -11,7 +11,7 @@ LINT_PATHS := airflow_provider_wa_phones tests example_dags scripts benchmarks
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv install demo test lint ui ui-test bench clean constraints
+.PHONY: venv install demo test lint ui ui-test bench clean constraints compat compat-constraints
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,18 @@ constraints:
 	  echo "# Regenerate with: make constraints (installs unpinned into a scratch venv and freezes it)."; \
 	  build/constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f; \
 	} > constraints.txt
+
+# Every supported Airflow minor (3.0 to 3.3, latest patch each): its own virtualenv in
+# build/compat/<minor>/ pinned by compat/constraints-<minor>.txt, the wheel installed, every module
+# imported, provider and connection forms checked, the example DAGs run against the sandbox
+# (deferrable waits included). MINORS="3.0 3.2" checks only those. Needs only Python 3.11.
+compat:
+	$(PYTHON) scripts/compat.py run $(MINORS)
+
+# Re-resolve compat/constraints-<minor>.txt as each minor's users got it (pip --uploaded-prior-to
+# the day after its latest patch, PyPI only). A deliberate, reviewed change, like `constraints`.
+compat-constraints:
+	$(PYTHON) scripts/compat.py constraints $(MINORS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .airflow-home

@@ -1,0 +1,723 @@
+"""`make compat`: install the provider on every supported Airflow 3 minor and prove it works there.
+
+For each minor (3.0, 3.1, 3.2, 3.3: the latest patch of each) this builds a virtualenv in
+``build/compat/<minor>/`` pinned by ``compat/constraints-<minor>.txt`` (reused while its inputs are
+unchanged), installs the package from a wheel (as users get it, not editable), then checks in
+separate processes of that virtualenv:
+
+- imports: every module of ``airflow_provider_wa_phones`` imports;
+- provider: ``ProvidersManager`` sees the provider and both connection types with their hooks;
+- forms: both connection forms are customised the way that version's UI reads them (3.3 and
+  later: ``conn-fields`` / ``ui-field-behaviour`` from the provider info; before: the hook
+  classmethods ``get_connection_form_widgets`` / ``get_ui_field_behaviour``);
+- the example DAGs, run with ``airflow dags test`` against the local sandbox on a migrated SQLite
+  database, including the deferrable waits of ``number_check`` and ``onboarding`` (the run must
+  have polled the sandbox from the triggerer's aiohttp client, not only from the worker).
+
+It prints one table (Airflow version -> result per check, time per minor) and exits non-zero if
+anything failed. Everything binds to 127.0.0.1 and is stopped before the script exits.
+
+``python scripts/compat.py constraints [MINOR ...]`` re-resolves the constraints files: pip
+``--uploaded-prior-to`` the day after that minor's latest patch was uploaded, against PyPI only
+(files in local indexes carry no upload time, so pip would not filter them), so the pins are what
+that version's users got. Only the standard library is imported at module level: the checks run
+this same file with each virtualenv's Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "build" / "compat"
+CONSTRAINTS_DIR = REPO / "compat"
+PACKAGE = "airflow_provider_wa_phones"
+DISTRIBUTION = "airflow-provider-wa-phones"
+PIP_PIN = "pip==26.3"  # as the Makefile: the first pip with --uploaded-prior-to that we checked
+PYPI = "https://pypi.org/simple"
+# Resolved beside the package's own dependencies: what the checks import directly (the async hooks
+# use aiohttp, the sandbox fastapi and uvicorn; all arrive through Airflow, pinned here explicitly).
+CHECK_REQUIREMENTS = ["aiohttp", "fastapi", "uvicorn"]
+DAGS = ("phone_health", "number_check", "onboarding")
+# How many deferrable waits each DAG has: each must really defer (see DeferralDriver).
+DEFERRALS = {"number_check": 1, "onboarding": 2}
+REPORTS = {"phone_health": "phone-health-*.json", "number_check": "number-check-*.jsonl",
+           "onboarding": "onboarding-*.json"}  # fmt: skip
+CONN_TYPES = {
+    "nxcloud": f"{PACKAGE}.hooks.nxcloud.NxCloudHook",
+    "alibaba_cams": f"{PACKAGE}.hooks.cams.CamsHook",
+}
+
+
+@dataclass(frozen=True)
+class Minor:
+    """An Airflow minor under test: its latest patch, and the cut-off of its constraints."""
+
+    airflow: str
+    # The day after the patch's wheel reached PyPI (upload time in the comment), 00:00 UTC.
+    uploaded_prior_to: str
+    # Resolved and installed beside it, for what that version's users need for a check to apply.
+    extras: tuple[str, ...] = ()
+
+
+MINORS: dict[str, Minor] = {
+    # 3.0 builds no provider's connection form without WTForms (users get it with the FAB provider).
+    "3.0": Minor("3.0.6", "2025-08-30T00:00:00Z", ("wtforms",)),  # uploaded 2025-08-29T15:56Z
+    "3.1": Minor("3.1.8", "2026-03-12T00:00:00Z"),  # uploaded 2026-03-11T19:27Z
+    "3.2": Minor("3.2.2", "2026-05-30T00:00:00Z"),  # uploaded 2026-05-29T05:19Z
+    "3.3": Minor("3.3.2", "2026-09-18T00:00:00Z"),  # uploaded 2026-09-17T08:38Z
+}
+
+
+def constraints_file(minor: str) -> Path:
+    return CONSTRAINTS_DIR / f"constraints-{minor}.txt"
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def base_python() -> str:
+    """Python 3.11 for the virtualenvs: the one running this script, or python3.11 on PATH."""
+    if sys.version_info[:2] == (3, 11):
+        return sys.executable
+    found = shutil.which("python3.11")
+    if not found:
+        raise SystemExit("make compat needs Python 3.11 (python3.11 on PATH)")
+    return found
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def run(cmd: list[str], log: Path, env: dict[str, str] | None = None, timeout: float = 900) -> int:
+    """Run ``cmd`` with its output appended to ``log``; returns the exit status.
+
+    The command gets its own process group, killed whole on a timeout or an interrupt, so nothing
+    it started (an Airflow task, a trigger) outlives the run.
+    """
+    import signal
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n")
+        out.flush()
+        process = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            out.write(f"\n!! timed out after {timeout:.0f} s\n")
+            return 124
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def tail(log: Path, lines: int = 25) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def tools_pip() -> list[str]:
+    """A pip of the pinned version (``build/compat/_tools``), for resolving and building the wheel."""
+    tools = WORK / "_tools"
+    pip = tools / "bin" / "pip"
+    marker = tools / ".pip"
+    if not (pip.exists() and marker.exists() and marker.read_text() == PIP_PIN):
+        shutil.rmtree(tools, ignore_errors=True)
+        subprocess.run([base_python(), "-m", "venv", str(tools)], check=True)
+        subprocess.run([str(pip), "install", "-q", PIP_PIN], check=True)
+        marker.write_text(PIP_PIN)
+    return [str(pip)]
+
+
+# --- constraints --------------------------------------------------------------------------------
+
+
+def pypi_only_env() -> dict[str, str]:
+    """pip settings that see PyPI alone: no config files, no local indexes or find-links."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") or k == "PIP_CERT"}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_DEFAULT_TIMEOUT="180")
+    return env
+
+
+def resolve_command(minor: str, report: Path) -> list[str]:
+    spec = MINORS[minor]
+    return [
+        *tools_pip(), "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
+        "--index-url", PYPI, "--uploaded-prior-to", spec.uploaded_prior_to,
+        ".", f"apache-airflow=={spec.airflow}", *CHECK_REQUIREMENTS, *spec.extras,
+    ]  # fmt: skip
+
+
+def write_constraints(minor: str) -> None:
+    """Resolve ``minor``'s pins as its users got them and write ``compat/constraints-<minor>.txt``."""
+    spec = MINORS[minor]
+    report = WORK / "resolve" / f"{minor}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    log = report.with_suffix(".log")
+    log.unlink(missing_ok=True)
+    cmd = resolve_command(minor, report)
+    started = time.monotonic()
+    with log.open("w") as out:
+        result = subprocess.run(cmd, cwd=REPO, env=pypi_only_env(), stdout=out, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        raise SystemExit(f"resolving {minor} failed:\n{tail(log)}")
+    installs = json.loads(report.read_text())["install"]
+    pins = sorted(
+        (f"{item['metadata']['name']}=={item['metadata']['version']}" for item in installs
+         if item["metadata"]["name"] != DISTRIBUTION),
+        key=str.lower,
+    )  # fmt: skip
+    header = [
+        f"# Airflow {spec.airflow} as its users got it: every package uploaded to PyPI before",
+        f"# {spec.uploaded_prior_to}, the day after apache-airflow {spec.airflow} was released.",
+        f"# Regenerate: make compat-constraints MINORS={minor} (scripts/compat.py constraints {minor}),",
+        f"# which runs {PIP_PIN} with PyPI as the only index:",
+        f"#   pip install --dry-run --ignore-installed --report - --index-url {PYPI} \\",
+        f"#     --uploaded-prior-to {spec.uploaded_prior_to} . apache-airflow=={spec.airflow} "
+        + " ".join([*CHECK_REQUIREMENTS, *spec.extras]),
+    ]
+    constraints_file(minor).parent.mkdir(parents=True, exist_ok=True)
+    constraints_file(minor).write_text("\n".join([*header, *pins]) + "\n")
+    took = time.monotonic() - started
+    print(f"{constraints_file(minor).relative_to(REPO)}: {len(pins)} pins ({took:.0f} s)")
+
+
+# --- the package and the virtualenvs ------------------------------------------------------------
+
+
+def source_files() -> list[Path]:
+    """What the wheel is built from."""
+    files = [REPO / "pyproject.toml", REPO / "README.md"]
+    files += sorted(
+        path for path in (REPO / PACKAGE).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    )  # fmt: skip
+    return files
+
+
+def build_wheel() -> Path:
+    """The package's wheel, rebuilt only when its sources change (in a copy: no stale build/lib)."""
+    key = digest(*(f"{path.relative_to(REPO)}".encode() + path.read_bytes() for path in source_files()))
+    dist = WORK / "dist" / key
+    wheels = list(dist.glob("*.whl"))
+    if wheels:
+        return wheels[0]
+    shutil.rmtree(WORK / "dist", ignore_errors=True)
+    dist.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(prefix="wa-phones-wheel-") as tmp:
+        for path in source_files():
+            target = Path(tmp) / path.relative_to(REPO)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        log = WORK / "dist" / "build.log"
+        if run([*tools_pip(), "wheel", "--no-deps", "-w", str(dist), tmp], log) != 0:
+            raise SystemExit(f"building the wheel failed:\n{tail(log)}")
+    return next(dist.glob("*.whl"))
+
+
+@dataclass
+class Venv:
+    minor: str
+    path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.path = WORK / self.minor
+
+    @property
+    def python(self) -> str:
+        return str(self.path / "bin" / "python")
+
+    @property
+    def pip(self) -> list[str]:
+        return [self.python, "-m", "pip"]
+
+    def inputs(self) -> str:
+        """What the installed dependencies depend on; a change rebuilds the virtualenv."""
+        version = subprocess.run(
+            [base_python(), "-c", "import sys; print(sys.version)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return digest(PIP_PIN, version, constraints_file(self.minor).read_bytes())
+
+    def ensure(self, wheel: Path, log: Path) -> str:
+        """Create or reuse the virtualenv, install ``wheel`` into it; returns how, raises on failure."""
+        stamp, installed = self.path / ".inputs", self.path / ".wheel"
+        inputs = self.inputs()
+        how = "reused"
+        if not (Path(self.python).exists() and stamp.exists() and stamp.read_text() == inputs):
+            how = "built"
+            shutil.rmtree(self.path, ignore_errors=True)
+            steps = [
+                [base_python(), "-m", "venv", str(self.path)],
+                [*self.pip, "install", "-q", PIP_PIN],
+            ]
+            for step in steps:
+                if run(step, log) != 0:
+                    raise CheckFailed(f"{' '.join(step[-3:])} failed", log)
+            installed.unlink(missing_ok=True)
+        if not installed.exists() or installed.read_text() != wheel.name + wheel.parent.name:
+            if how == "reused":
+                how = "reused, package reinstalled"
+            # Uninstall first: the version number does not change between builds.
+            run([*self.pip, "uninstall", "-q", "-y", DISTRIBUTION], log)
+            extras = [*CHECK_REQUIREMENTS, *MINORS[self.minor].extras]
+            cmd = [*self.pip, "install", "-q", "-c", str(constraints_file(self.minor)), str(wheel), *extras]
+            if run(cmd, log) != 0:
+                raise CheckFailed("pip install -c constraints failed", log)
+            if run([*self.pip, "check"], log) != 0:
+                raise CheckFailed("pip check found broken requirements", log)
+            installed.write_text(wheel.name + wheel.parent.name)
+        stamp.write_text(inputs)
+        return how
+
+
+class CheckFailed(Exception):
+    def __init__(self, message: str, log: Path | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+
+
+# --- the checks, run inside each virtualenv (python scripts/compat.py inside-<check>) ------------
+
+
+def report(ok: bool, detail: str, **data: Any) -> int:
+    """The last line a check prints: what the orchestrator reads."""
+    print(json.dumps({"ok": ok, "detail": detail, **data}), flush=True)
+    return 0 if ok else 1
+
+
+def inside_imports() -> int:
+    """Import every module of the package; count the deprecation warnings it causes itself."""
+    import importlib
+    import pkgutil
+    import warnings
+
+    started = time.monotonic()
+    warnings.simplefilter("always")
+    failures: dict[str, str] = {}
+    names: list[str] = [PACKAGE]
+    with warnings.catch_warnings(record=True) as caught:
+        package = importlib.import_module(PACKAGE)
+        for info in pkgutil.walk_packages(package.__path__, f"{PACKAGE}.", onerror=lambda name: None):
+            names.append(info.name)
+            try:
+                importlib.import_module(info.name)
+            except Exception as exc:
+                failures[info.name] = f"{type(exc).__name__}: {exc}"
+    root = str(Path(package.__file__).parent)
+    ours = sorted({f"{w.category.__name__}: {w.message}" for w in caught if w.filename.startswith(root)})
+    took = time.monotonic() - started
+    if failures:
+        first = next(iter(failures.items()))
+        return report(
+            False, f"{len(failures)}/{len(names)} failed; {first[0]}: {first[1]}", failures=failures
+        )
+    detail = f"{len(names)} modules"
+    if ours:
+        detail += f", {len(ours)} warnings: {ours[0]}"
+    return report(True, detail, seconds=round(took, 1), warnings=ours)
+
+
+def inside_provider() -> int:
+    """ProvidersManager sees the provider and maps both connection types to their hooks."""
+    import warnings
+
+    warnings.simplefilter("ignore")  # 3.2+: ProvidersManager.hooks is deprecated for task code
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    provider = manager.providers.get(DISTRIBUTION)
+    if provider is None:
+        return report(False, f"{DISTRIBUTION} not among {len(manager.providers)} providers")
+    problems = []
+    for conn_type, hook_class in CONN_TYPES.items():
+        info = manager.hooks.get(conn_type)
+        if info is None:
+            problems.append(f"{conn_type}: no hook (import failed or not registered)")
+        elif info.hook_class_name != hook_class:
+            problems.append(f"{conn_type}: hook {info.hook_class_name}")
+        elif not info.connection_testable:
+            problems.append(f"{conn_type}: no test_connection")
+    if problems:
+        return report(False, "; ".join(problems))
+    return report(True, f"{provider.version}, {len(CONN_TYPES)} connection types")
+
+
+def inside_forms() -> int:
+    """The connection forms as this version's UI gets them (``GET /ui/connections/hook_meta``)."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    from airflow_provider_wa_phones import _compat
+    from airflow_provider_wa_phones.get_provider_info import get_provider_info
+
+    calls: list[str] = []  # does this version call the hook classmethods (before 3.2) or not?
+    legacy = _compat.legacy_connection_form_widgets
+
+    def counting(conn_type: str) -> dict[str, Any]:
+        calls.append(conn_type)
+        return legacy(conn_type)
+
+    _compat.legacy_connection_form_widgets = counting  # type: ignore[assignment]
+    try:
+        metas = {
+            meta.connection_type: meta.model_dump(mode="json") for meta in HookMetaService.hook_meta_data()
+        }
+    finally:
+        _compat.legacy_connection_form_widgets = legacy  # type: ignore[assignment]
+    problems = []
+    for spec in get_provider_info()["connection-types"]:
+        conn_type = spec["connection-type"]
+        meta = metas.get(conn_type)
+        if meta is None:
+            problems.append(f"{conn_type}: not in hook_meta")
+            continue
+        problems += [f"{conn_type}: {problem}" for problem in form_problems(spec, meta)]
+    source = "hook classmethods" if calls else "provider info"
+    if problems:
+        return report(False, f"via {source}: " + "; ".join(problems))
+    return report(True, f"via {source}")
+
+
+def form_problems(spec: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """How the UI's form for one connection type differs from what the provider info asks for."""
+    problems = []
+    behaviour = spec.get("ui-field-behaviour", {})
+    standard = meta.get("standard_fields") or {}
+    ui_name = {"schema": "url_schema"}
+    for name in behaviour.get("hidden-fields", []):
+        if not (standard.get(ui_name.get(name, name)) or {}).get("hidden"):
+            problems.append(f"{name} not hidden")
+    for key, attribute in (("relabeling", "title"), ("placeholders", "placeholder")):
+        for name, text in behaviour.get(key, {}).items():
+            shown = (standard.get(ui_name.get(name, name)) or {}).get(attribute)
+            if shown != text:
+                problems.append(f"{name} {attribute} {shown!r}")
+    extra = meta.get("extra_fields") or {}
+    wanted = spec.get("conn-fields", {})
+    if set(extra) != set(wanted):
+        problems.append(f"extra fields {sorted(extra)}")
+    for name, field_spec in wanted.items():
+        got = extra.get(name) or {}
+        schema, want = got.get("schema") or {}, field_spec.get("schema", {})
+        if schema.get("title") != field_spec.get("label"):
+            problems.append(f"{name} label {schema.get('title')!r}")
+        if want.get("enum") and schema.get("enum") != want["enum"]:
+            problems.append(f"{name} choices {schema.get('enum')!r}")
+        if "default" in want and got.get("value") != want["default"]:
+            problems.append(f"{name} default {got.get('value')!r}")
+        if (want.get("format") == "password") != (schema.get("format") == "password"):
+            problems.append(f"{name} secret {schema.get('format') == 'password'}")
+    return problems[:4]
+
+
+class DeferralDriver:
+    """Makes every deferrable wait of a DAG run really defer, whatever the machine's speed.
+
+    The sandbox's clock stands still (``time_scale=0``), so a sensor's first poke in the worker
+    always finds the number PENDING or the results missing, and the sensor has to defer. When
+    Airflow records a task as deferred, the clock jumps an hour, so the trigger's next poll finds the
+    outcome. With ``rewind``, the clock goes back to the start as soon as the sandbox has answered a
+    request that arrived after the jump (``dags test`` runs one thing at a time: that is the
+    trigger's poll), so the next wait has to defer too. Deferrals are read from the metadata
+    database, not guessed from the package's requests.
+    """
+
+    def __init__(self, sandbox: Any, database: Path, dag_id: str, rewind: bool) -> None:
+        import threading
+
+        self.sandbox, self.database, self.dag_id, self.rewind = sandbox, database, dag_id, rewind
+        self.deferred: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="deferral-driver", daemon=True)
+
+    def __enter__(self) -> DeferralDriver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _watch(self) -> None:
+        import sqlite3
+
+        waiting: set[str] = set()
+        jumped_at: float | None = None
+        clock = self.sandbox.state.clock
+        while not self._stop.wait(0.05):
+            if jumped_at is not None and any(r.server_time > jumped_at for r in self.sandbox.requests()):
+                clock.reset()  # the trigger has seen the outcome
+                jumped_at = None
+            try:
+                with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=0.5) as db:
+                    # Deferred: handed to a trigger and not finished (`dags test` may show "queued").
+                    now = {
+                        task for (task,) in db.execute(
+                            "SELECT task_id FROM task_instance WHERE dag_id = ? AND (state = 'deferred'"
+                            " OR (trigger_id IS NOT NULL AND state NOT IN ('success', 'failed', 'skipped')))",
+                            (self.dag_id,),
+                        )
+                    }  # fmt: skip
+            except sqlite3.Error:
+                continue  # not created yet, or locked for a moment by a writer
+            if now - waiting:
+                self.deferred |= now - waiting
+                self.sandbox.advance(3600)
+                if self.rewind:
+                    jumped_at = clock.wall_time()
+            waiting = now
+
+
+def inside_dags(work: str) -> int:
+    """Run the example DAGs with ``airflow dags test`` against the sandbox; one JSON line per DAG."""
+    import sqlite3
+
+    from airflow_provider_wa_phones.sandbox import SandboxServer
+
+    run_dir = Path(work)
+    home, reports = run_dir / "airflow-home", run_dir / "reports"
+    reports.mkdir(parents=True)
+    database = home / "airflow.db"
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "example_dags"),
+        WA_PHONES_REPORT_DIR=str(reports),
+    )
+    results: dict[str, dict[str, Any]] = {}
+    with SandboxServer(time_scale=0) as sandbox:  # 127.0.0.1, a free port, stopped on exit
+        env.update(sandbox.airflow_env())
+        started = time.monotonic()
+        log = run_dir / "db-migrate.log"
+        if run([airflow, "db", "migrate"], log, env, timeout=300) != 0:
+            return report(False, f"airflow db migrate failed: {error_hint(log)}", dags={})
+        migrate = time.monotonic() - started
+        for dag_id in DAGS:
+            sandbox.reset()
+            started = time.monotonic()
+            log = run_dir / f"{dag_id}.log"
+            with DeferralDriver(sandbox, database, dag_id, rewind=DEFERRALS.get(dag_id, 0) > 1):
+                status = run([airflow, "dags", "test", dag_id], log, env, timeout=600)
+            took = time.monotonic() - started
+            with sqlite3.connect(database) as db:
+                row = db.execute(
+                    "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+                ).fetchone()
+                run_id = row[0] if row else ""
+                tasks = dict(
+                    db.execute(
+                        "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = ?",
+                        (dag_id, run_id),
+                    )
+                )
+                # What Airflow itself recorded: the deferred tasks and their triggers' classes.
+                triggers = dict(
+                    db.execute(
+                        "SELECT ti.task_id, t.classpath FROM task_instance ti JOIN trigger t"
+                        " ON ti.trigger_id = t.id WHERE ti.dag_id = ? AND ti.run_id = ?",
+                        (dag_id, run_id),
+                    )
+                )
+                deferred = {
+                    task for (task,) in db.execute(
+                        "SELECT task_id FROM log WHERE event = 'deferred' AND dag_id = ? AND run_id = ?",
+                        (dag_id, run_id),
+                    )
+                } | set(triggers)  # fmt: skip
+            problems = []
+            if status != 0:
+                problems.append(f"exit {status}")
+            if not row or row[1] != "success":
+                problems.append(f"run {row[1] if row else 'missing'}")
+            bad = {task: state for task, state in tasks.items() if state != "success"}
+            if bad:
+                problems.append("tasks " + ", ".join(f"{t}={s}" for t, s in sorted(bad.items())))
+            if not list(reports.glob(REPORTS[dag_id])):
+                problems.append("no report file")
+            if len(deferred) < DEFERRALS.get(dag_id, 0):
+                problems.append(f"{len(deferred)} of {DEFERRALS[dag_id]} waits deferred")
+            detail = f"{len(tasks)} tasks"
+            if deferred:
+                names = sorted(triggers.get(task, task).rsplit(".", 1)[-1] for task in deferred)
+                detail += f", deferred to {', '.join(names)}"
+            if problems:
+                detail = "; ".join(problems) + f" ({error_hint(log)})"
+            results[dag_id] = {
+                "ok": not problems,
+                "detail": detail,
+                "seconds": round(took, 1),
+                "log": str(log),
+            }
+    ok = all(result["ok"] for result in results.values())
+    return report(ok, f"db migrate {migrate:.0f} s", dags=results)
+
+
+def error_hint(log: Path) -> str:
+    """The most telling error line of an Airflow log."""
+    lines = log.read_text(errors="replace").splitlines()
+    for needle in ("Error:", "Exception:", "error", "failed"):
+        for line in reversed(lines):
+            if needle in line and "INFO" not in line:
+                return line.strip()[-240:]
+    return f"see {log}"
+
+
+# --- the run: one row per minor -----------------------------------------------------------------
+
+COLUMNS = ("install", "imports", "provider", "forms", *DAGS)
+
+
+@dataclass
+class Row:
+    minor: str
+    results: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return len(self.results) == len(COLUMNS) and all(ok for ok, _ in self.results.values())
+
+
+def inside(venv: Venv, check: str, run_dir: Path, *args: str) -> dict[str, Any]:
+    """Run ``check`` with the virtualenv's Python; its last JSON line is the result."""
+    log = run_dir / f"check-{check}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(AIRFLOW_HOME=str(run_dir / "airflow-home"), AIRFLOW__CORE__LOAD_EXAMPLES="False")
+    cmd = [venv.python, str(Path(__file__).resolve()), "inside", check, *args]
+    with log.open("w") as err:
+        result = subprocess.run(
+            cmd, cwd=run_dir, env=env, stdout=subprocess.PIPE, stderr=err, text=True, timeout=1800
+        )  # fmt: skip
+    with log.open("a") as out:
+        out.write(result.stdout)
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith('{"ok"'):
+            answer: dict[str, Any] = json.loads(line)
+            return answer
+    return {"ok": False, "detail": f"exit {result.returncode}, no result: {tail(log, 3)}"}
+
+
+def check_minor(minor: str, wheel: Path) -> Row:
+    row, started = Row(minor), time.monotonic()
+    run_dir = WORK / "runs" / minor
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    venv = Venv(minor)
+    print(f"Airflow {MINORS[minor].airflow}: ", end="", flush=True)
+    try:
+        step = time.monotonic()
+        how = venv.ensure(wheel, run_dir / "install.log")
+        row.results["install"] = (True, f"{how} {time.monotonic() - step:.0f}s")
+    except CheckFailed as failure:
+        row.results["install"] = (False, f"{failure} ({failure.log})")
+        row.seconds = time.monotonic() - started
+        print("install failed")
+        return row
+    print("installed", end="", flush=True)
+    for check in ("imports", "provider", "forms"):
+        answer = inside(venv, check, run_dir)
+        row.results[check] = (answer["ok"], answer["detail"])
+        print(f", {check}", end="", flush=True)
+    answer = inside(venv, "dags", run_dir, str(run_dir / "dags"))
+    for dag_id in DAGS:
+        result = answer.get("dags", {}).get(dag_id)
+        if result is None:
+            row.results[dag_id] = (False, answer["detail"])
+        else:
+            row.results[dag_id] = (result["ok"], f"{result['detail']}, {result['seconds']:.0f}s")
+    row.seconds = time.monotonic() - started
+    print(f", DAGs: {'ok' if row.ok else 'FAILED'} ({row.seconds:.0f} s)", flush=True)
+    return row
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ["Airflow", *COLUMNS, "time"]
+    cells = [
+        [MINORS[row.minor].airflow]
+        + [("ok" if row.results[c][0] else "FAIL") if c in row.results else "-" for c in COLUMNS]
+        + [f"{row.seconds:.0f} s"]
+        for row in rows
+    ]  # fmt: skip
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    print()
+    for line in [header, ["-" * w for w in widths], *cells]:
+        print(" | ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)))
+    print()
+    for row in rows:
+        for column in COLUMNS:
+            if column in row.results:
+                ok, detail = row.results[column]
+                print(f"{MINORS[row.minor].airflow:6} {column:13} {'ok  ' if ok else 'FAIL'} {detail}")
+
+
+def run_all(minors: list[str]) -> int:
+    started = time.monotonic()
+    wheel = build_wheel()
+    print(f"Package: {wheel.name} (build/compat/dist/{wheel.parent.name})")
+    rows = [check_minor(minor, wheel) for minor in minors]
+    print_table(rows)
+    failed = [MINORS[row.minor].airflow for row in rows if not row.ok]
+    total = time.monotonic() - started
+    passed = len(rows) - len(failed)
+    print(f"\n{passed}/{len(rows)} Airflow versions pass ({total:.0f} s); logs in build/compat/runs/")
+    if failed:
+        print(f"FAILED on Airflow {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/compat.py", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    for name, text in (
+        ("run", "check the listed minors (default: all)"),
+        ("constraints", "re-resolve their pins"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("minors", nargs="*", metavar="MINOR", help=f"any of {', '.join(MINORS)}")
+    check = sub.add_parser("inside", help="(internal) one check, run by the virtualenv's Python")
+    check.add_argument("check", choices=["imports", "provider", "forms", "dags"])
+    check.add_argument("work", nargs="?")
+    args = parser.parse_args(argv)
+    if args.command == "inside":
+        checks = {"imports": inside_imports, "provider": inside_provider, "forms": inside_forms}
+        return inside_dags(args.work) if args.check == "dags" else checks[args.check]()
+    minors = args.minors if args.command else []
+    unknown = [minor for minor in minors if minor not in MINORS]
+    if unknown:
+        parser.error(f"unknown minor(s) {', '.join(unknown)}; choose from {', '.join(MINORS)}")
+    if args.command == "constraints":
+        for minor in minors or MINORS:
+            write_constraints(minor)
+        return 0
+    return run_all(minors or list(MINORS))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
