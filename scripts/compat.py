@@ -49,7 +49,8 @@ PYPI = "https://pypi.org/simple"
 # Resolved beside the package's own dependencies: what the checks import directly (the async hooks
 # use aiohttp, the sandbox fastapi and uvicorn; all arrive through Airflow, pinned here explicitly).
 CHECK_REQUIREMENTS = ["aiohttp", "fastapi", "uvicorn"]
-DAGS = ("phone_health", "number_check", "onboarding")
+# number_check last: the triggerer check re-runs its trigger against the state it leaves.
+DAGS = ("phone_health", "onboarding", "number_check")
 # How many deferrable waits each DAG has: each must really defer (see DeferralDriver).
 DEFERRALS = {"number_check": 1, "onboarding": 2}
 REPORTS = {"phone_health": "phone-health-*.json", "number_check": "number-check-*.jsonl",
@@ -575,8 +576,155 @@ def inside_dags(work: str) -> int:
                 "seconds": round(took, 1),
                 "log": str(log),
             }
+        started = time.monotonic()
+        ok, detail = triggerer_check(sandbox, env, run_dir, database)
+        results["triggerer"] = {"ok": ok, "detail": detail, "seconds": round(time.monotonic() - started, 1)}
     ok = all(result["ok"] for result in results.values())
     return report(ok, f"db migrate {migrate:.0f} s", dags=results)
+
+
+PROBE_MODULE = "wa_phones_compat_probe"
+PROBE_SOURCE = '''"""Written by scripts/compat.py: a trigger that reads a connection as the provider's do."""
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+
+class CompatProbeTrigger(BaseTrigger):
+    def __init__(self, conn_id):
+        super().__init__()
+        self.conn_id = conn_id
+
+    def serialize(self):
+        return ("wa_phones_compat_probe.CompatProbeTrigger", {"conn_id": self.conn_id})
+
+    async def run(self):
+        from airflow_provider_wa_phones._compat import BaseHook, amask_secret
+
+        conn = await BaseHook.aget_connection(self.conn_id)
+        extra = conn.extra_dejson  # Airflow 3.0 masks the extras here: must not fail in the loop
+        await amask_secret(conn.password)
+        self.log.info("compat probe: password=%s extra=%s", conn.password, sorted(extra))
+        yield TriggerEvent({"status": "success", "message": "compat probe"})
+'''
+
+
+def triggerer_check(sandbox: Any, env: dict[str, str], run_dir: Path, database: Path) -> tuple[bool, str]:
+    """The provider's triggers in a real ``airflow triggerer`` (``dags test`` runs them in-process).
+
+    The triggerer runs triggers in a subprocess that talks to its supervisor over an async channel:
+    reading a connection or masking a secret there is what differs most between versions. This
+    re-arms the triggers the DAG runs left (their tasks back to deferred), adds a probe that reads a
+    connection and masks its password through ``_compat``, runs the triggerer until every task has
+    its event, and checks each event, and that the password reached the logs only as ``***``.
+    """
+    import signal
+    import sqlite3
+
+    probe_dir = run_dir / "probe"
+    probe_dir.mkdir()
+    (probe_dir / f"{PROBE_MODULE}.py").write_text(PROBE_SOURCE)
+    arm_log, log = run_dir / "triggerer-arm.log", run_dir / "triggerer.log"
+    if run([sys.executable, str(Path(__file__).resolve()), "inside", "arm"], arm_log, env, timeout=120) != 0:
+        return False, f"could not re-arm the triggers: {error_hint(arm_log)}"
+    with sqlite3.connect(database) as db:
+        armed = dict(
+            db.execute(
+                "SELECT ti.dag_id || '.' || ti.task_id, t.classpath FROM task_instance ti"
+                " JOIN trigger t ON ti.trigger_id = t.id WHERE ti.state = 'deferred'"
+            )
+        )
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [airflow, "triggerer", "--skip-serve-logs"], stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, env={**env, "PYTHONPATH": str(probe_dir)}, start_new_session=True,
+        )  # fmt: skip
+    events: dict[str, str] = {}
+    placeholders = ",".join("?" * len(armed))
+    try:
+        deadline = time.monotonic() + 120
+        while len(events) < len(armed) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(1)
+            with sqlite3.connect(database, timeout=5) as db:
+                rows = db.execute(
+                    "SELECT dag_id || '.' || task_id, state, next_kwargs FROM task_instance"
+                    f" WHERE dag_id || '.' || task_id IN ({placeholders})",
+                    list(armed),
+                ).fetchall()
+            events = {key: event_status(kwargs) for key, state, kwargs in rows if state != "deferred"}
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    problems = [f"{key}: no event" for key in sorted(set(armed) - set(events))]
+    problems += [f"{key}: {status}" for key, status in sorted(events.items()) if status != "success"]
+    logs = [log, *(path for path in (Path(env["AIRFLOW_HOME"]) / "logs").rglob("*") if path.is_file())]
+    texts = [path.read_text(errors="replace") for path in logs]
+    probe_lines = [line for text in texts for line in text.splitlines() if "compat probe: password=" in line]
+    if not probe_lines:
+        problems.append("the probe logged nothing")
+    elif not all("password=***" in line for line in probe_lines):
+        problems.append("the probe's password was not masked")
+    secrets = [str(conn["password"]) for conn in sandbox.connections().values()]
+    if any(secret in text for secret in secrets for text in texts):
+        problems.append("a connection secret is in the logs")
+    if problems:
+        return False, "; ".join(problems[:3]) + f" (see {log})"
+    names = sorted(classpath.rsplit(".", 1)[-1] for classpath in armed.values())
+    return True, f"{len(names)} triggers ({', '.join(names)}) fired; secret masked"
+
+
+def event_status(next_kwargs: str | None) -> str:
+    """``status`` (and ``message`` unless a success) of the trigger event a task resumes with."""
+
+    def find(value: Any) -> dict[str, Any] | None:
+        if isinstance(value, dict):
+            if isinstance(value.get("status"), str):
+                return value
+            return next((found for item in value.values() if (found := find(item))), None)
+        return None
+
+    try:
+        event = find(json.loads(next_kwargs or "null"))
+    except ValueError:
+        return "unreadable event"
+    if event is None:
+        return "no status"
+    if event["status"] == "success":
+        return "success"
+    message = event.get("message")
+    return f"{event['status']}: {message.get('__var', message) if isinstance(message, dict) else message}"
+
+
+def inside_arm() -> int:
+    """Put the tasks the DAG runs deferred back to deferred, and add the probe on one more task."""
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from sqlalchemy import text
+
+    with create_session() as session:
+        rearmed = session.execute(
+            text(
+                "UPDATE task_instance SET state = 'deferred', next_method = 'execute_complete',"
+                " next_kwargs = NULL WHERE trigger_id IS NOT NULL"
+            )
+        ).rowcount
+        probe = Trigger(classpath=f"{PROBE_MODULE}.CompatProbeTrigger", kwargs={"conn_id": "nxcloud_default"})
+        session.add(probe)
+        session.flush()
+        session.execute(
+            text(
+                "UPDATE task_instance SET state = 'deferred', trigger_id = :trigger,"
+                " next_method = 'execute_complete' WHERE dag_id = :dag AND task_id = :task"
+            ),
+            {"trigger": probe.id, "dag": "phone_health", "task": "cams_phone_numbers"},
+        )
+    print(f"re-armed {rearmed} tasks, probe trigger {probe.id}")
+    return 0
 
 
 def error_hint(log: Path) -> str:
@@ -591,7 +739,7 @@ def error_hint(log: Path) -> str:
 
 # --- the run: one row per minor -----------------------------------------------------------------
 
-COLUMNS = ("install", "imports", "provider", "forms", *DAGS)
+COLUMNS = ("install", "imports", "provider", "forms", *DAGS, "triggerer")
 
 
 @dataclass
@@ -646,7 +794,7 @@ def check_minor(minor: str, wheel: Path) -> Row:
         row.results[check] = (answer["ok"], answer["detail"])
         print(f", {check}", end="", flush=True)
     answer = inside(venv, "dags", run_dir, str(run_dir / "dags"))
-    for dag_id in DAGS:
+    for dag_id in (*DAGS, "triggerer"):
         result = answer.get("dags", {}).get(dag_id)
         if result is None:
             row.results[dag_id] = (False, answer["detail"])
@@ -702,11 +850,12 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name, help=text)
         command.add_argument("minors", nargs="*", metavar="MINOR", help=f"any of {', '.join(MINORS)}")
     check = sub.add_parser("inside", help="(internal) one check, run by the virtualenv's Python")
-    check.add_argument("check", choices=["imports", "provider", "forms", "dags"])
+    check.add_argument("check", choices=["imports", "provider", "forms", "dags", "arm"])
     check.add_argument("work", nargs="?")
     args = parser.parse_args(argv)
     if args.command == "inside":
         checks = {"imports": inside_imports, "provider": inside_provider, "forms": inside_forms}
+        checks["arm"] = inside_arm
         return inside_dags(args.work) if args.check == "dags" else checks[args.check]()
     minors = args.minors if args.command else []
     unknown = [minor for minor in minors if minor not in MINORS]
