@@ -260,7 +260,10 @@ class Venv:
             text=True,
             check=True,
         ).stdout
-        return digest(PIP_PIN, version, constraints_file(self.minor).read_bytes())
+        pins = [
+            line for line in constraints_file(self.minor).read_text().splitlines() if not line.startswith("#")
+        ]
+        return digest(PIP_PIN, version, *pins, *MINORS[self.minor].extras)
 
     def ensure(self, wheel: Path, log: Path) -> str:
         """Create or reuse the virtualenv, install ``wheel`` into it; returns how, raises on failure."""
