@@ -16,6 +16,15 @@ from requests.adapters import HTTPAdapter
 USER_AGENT = "airflow-provider-wa-phones"
 
 
+class ConnectFailed(requests.ConnectionError):
+    """No connection could be made (refused, DNS failure): not a byte of the request was sent."""
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Whether a transport failure surely happened before the request left this machine."""
+    return isinstance(exc, (ConnectFailed, requests.ConnectTimeout))
+
+
 def new_session(base_url: str) -> requests.Session:
     """A keep-alive session whose proxy and CA settings are read from the environment once."""
     session = requests.Session()
@@ -89,8 +98,8 @@ def send(
             retries=False,
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
         )
-    except urllib3.exceptions.NewConnectionError as exc:
-        raise requests.ConnectionError(exc, request=request) from exc
+    except urllib3.exceptions.NewConnectionError as exc:  # refused, or DNS (NameResolutionError)
+        raise ConnectFailed(exc, request=request) from exc
     except urllib3.exceptions.ConnectTimeoutError as exc:
         raise requests.ConnectTimeout(exc, request=request) from exc
     except urllib3.exceptions.ReadTimeoutError as exc:

@@ -11,9 +11,15 @@ from dataclasses import dataclass
 
 
 class WaPhonesError(Exception):
-    """Base class of every error raised by this provider."""
+    """Base class of every error raised by this provider.
+
+    ``retryable``: sending the same request again may succeed. ``may_have_taken_effect``: the
+    request may have reached the service and been acted on although no clear answer came back (a
+    charged submit must then be looked up, never sent again blindly).
+    """
 
     retryable: bool = False
+    may_have_taken_effect: bool = False
 
 
 class ParameterError(WaPhonesError, ValueError):
@@ -46,12 +52,21 @@ class TransportError(WaPhonesError):
     def __init__(self, message: str, *, unsent: bool = False):
         super().__init__(message)
         self.unsent = unsent
+        self.may_have_taken_effect = not unsent
 
 
 class MalformedResponseError(WaPhonesError):
-    """The service answered with something that is not the documented envelope."""
+    """The answer is not the service's documented envelope, or not of the documented shape.
 
-    retryable = True
+    A success status (or a 5xx) with garbage may come from the service itself: the request may have
+    been processed, and another try may get a clean answer. A 4xx without the envelope comes from
+    something else (a wrong host, a proxy, a firewall): it is not retried, since it will not change.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = True, may_have_taken_effect: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+        self.may_have_taken_effect = may_have_taken_effect
 
 
 class ServiceError(WaPhonesError):
@@ -69,6 +84,7 @@ class ServiceError(WaPhonesError):
         request_id: str | None = None,
         http_status: int | None = None,
         retry_after: float | None = None,
+        may_have_taken_effect: bool = False,
     ):
         self.service = service
         self.operation = operation
@@ -78,13 +94,26 @@ class ServiceError(WaPhonesError):
         self.retryable = retryable
         self.request_id = request_id
         self.http_status = http_status
+        #: Seconds the service asked the client to wait before trying again, if it said.
         self.retry_after = retry_after
+        # A code in the service's own envelope is a refusal: the request was not taken. Only a bare
+        # gateway failure (a 5xx without the envelope) leaves that open.
+        self.may_have_taken_effect = may_have_taken_effect
         super().__init__(self._render())
 
+    def with_detail(self, detail: str) -> ServiceError:
+        """The same error with ``detail`` added to its message (errors are raised once, not edited)."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.message = f"{self.message}; {detail}"
+        Exception.__init__(copy, copy._render())
+        return copy
+
     def _render(self) -> str:
-        text = f"{self.service} {self.operation} failed with code {self.code}: {self.message}"
+        # Services end their messages with a period or not; the text adds its own.
+        text = f"{self.service} {self.operation} failed with code {self.code}: {self.message.rstrip('. ')}"
         if self.remedy:
-            text += f". {self.remedy}"
+            text += f". {self.remedy.rstrip('. ')}"
         text += ". A retry may help." if self.retryable else ". Retrying will not help."
         if self.request_id:
             text += f" (request id {self.request_id})"
@@ -234,6 +263,10 @@ def nxcloud_error(
 
 
 _CAMS_CREDENTIALS = "Check the connection's AccessKey ID and secret (login and password)"
+_STS_PAIR = (
+    "Temporary credentials come as a triple: put the AccessKey ID, secret and SecurityToken of the same "
+    "AssumeRole answer in login, password and security_token"
+)
 
 CAMS_CODES: dict[str, ErrorKind] = {
     "Throttling": ErrorKind(ThrottledError, "flow control", "Slow down", retryable=True),
@@ -254,11 +287,34 @@ CAMS_CODES: dict[str, ErrorKind] = {
     "InvalidAccessKeyId.NotFound": ErrorKind(
         AuthenticationError, "AccessKey ID not found", _CAMS_CREDENTIALS
     ),
+    "InvalidAccessKeyId.Inactive": ErrorKind(
+        AuthenticationError,
+        "AccessKey disabled",
+        "Enable the AccessKey in the RAM console or put an active one in the connection's login/password",
+    ),
+    "InvalidSecurityToken.MismatchWithAccessKey": ErrorKind(
+        AuthenticationError,
+        "STS token does not belong to the AccessKey ID",
+        _STS_PAIR,
+    ),
+    # An older name of the same refusal, still seen in SDK users' code.
     "InvalidSecurityToken.Mismatch": ErrorKind(
-        AuthenticationError, "STS token does not match", "Check the connection's security_token"
+        AuthenticationError, "STS token does not belong to the AccessKey ID", _STS_PAIR
+    ),
+    "InvalidSecurityToken.Malformed": ErrorKind(
+        AuthenticationError,
+        "STS token malformed",
+        "Copy the whole SecurityToken into the connection's security_token field (no spaces or line breaks)",
     ),
     "InvalidSecurityToken.Expired": ErrorKind(
-        AuthenticationError, "STS token expired", "Refresh the temporary credentials"
+        AuthenticationError,
+        "STS token expired",
+        "Temporary credentials expire: fetch new ones (AssumeRole) and update the connection",
+    ),
+    "MissingSecurityToken": ErrorKind(
+        AuthenticationError,
+        "STS token missing",
+        "Temporary (STS.) AccessKeys need their SecurityToken in the connection's security_token field",
     ),
     "Product.Unsubscript": ErrorKind(
         AuthenticationError, "product not subscribed", "Activate ChatApp Message Service for this account"
@@ -286,7 +342,9 @@ def cams_error(
 ) -> ServiceError:
     """Build the typed error for a CAMS answer whose ``Code`` is not ``OK``."""
     kind = CAMS_CODES.get(code)
-    if kind is None:
+    if kind is None and http_status == 429:
+        kind = ErrorKind(ThrottledError, "too many requests", "Slow down", retryable=True)
+    elif kind is None:
         server_side = http_status is not None and http_status >= 500
         kind = ErrorKind(
             ServiceUnavailableError if server_side else ServiceError, "", "", retryable=server_side

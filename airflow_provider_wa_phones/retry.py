@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_wa_phones.exceptions import WaPhonesError
+from airflow_provider_wa_phones.exceptions import ServiceError, WaPhonesError
 
 T = TypeVar("T")
 
@@ -40,17 +40,9 @@ class RetryPolicy:
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """Yield the wait before each retry; stops when attempts or the time budget run out."""
-        rng = rng or random.Random()
-        spent = 0.0
-        ceiling = self.initial_delay
-        for _ in range(self.max_attempts - 1):
-            remaining = self.max_total_delay - spent
-            if remaining <= 0:
-                return
-            delay = min(rng.uniform(0, ceiling), remaining)
-            spent += delay
+        budget = _Budget(self, rng)
+        while (delay := budget.next_delay()) is not None:
             yield delay
-            ceiling = min(ceiling * self.multiplier, self.max_delay)
 
     def run(
         self,
@@ -64,15 +56,17 @@ class RetryPolicy:
     ) -> T:
         """Call ``attempt`` until it succeeds, fails for good, or the policy runs out.
 
-        An error is retried when its ``retryable`` flag is set and ``may_retry`` (if given) agrees;
-        a server's ``retry_after`` hint lengthens the wait. ``on_retry`` hears of every retry.
+        An error is retried when its ``retryable`` flag is set and ``may_retry`` (if given) agrees.
+        A server's ``retry_after`` hint lengthens the wait, but never past the policy's time
+        budget: a longer hint ends the call at once with the hint in the error. ``on_retry`` hears
+        of every retry.
         """
-        delays = self.delays()
+        budget = _Budget(self)
         while True:
             try:
                 return attempt()
             except WaPhonesError as exc:
-                delay = _wait_before_retry(exc, delays, may_retry)
+                delay = budget.wait_after(exc, may_retry)
                 if delay is None:
                     raise
                 log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
@@ -91,12 +85,12 @@ class RetryPolicy:
         """:meth:`run` for coroutines: waits with ``asyncio.sleep`` so the event loop keeps going."""
         import asyncio
 
-        delays = self.delays()
+        budget = _Budget(self)
         while True:
             try:
                 return await attempt()
             except WaPhonesError as exc:
-                delay = _wait_before_retry(exc, delays, None)
+                delay = budget.wait_after(exc, None)
                 if delay is None:
                     raise
                 log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
@@ -105,16 +99,59 @@ class RetryPolicy:
                 await asyncio.sleep(delay)
 
 
-def _wait_before_retry(
-    exc: WaPhonesError, delays: Iterator[float], may_retry: Callable[[WaPhonesError], bool] | None
-) -> float | None:
-    """Seconds to wait before retrying after ``exc``, or None to give up."""
-    if not exc.retryable or (may_retry is not None and not may_retry(exc)):
-        return None
-    delay = next(delays, None)
-    if delay is None:
-        return None
-    return max(delay, getattr(exc, "retry_after", None) or 0.0)
+class _Budget:
+    """What is left of one call's retries: attempts, waiting time and the backoff ceiling."""
+
+    def __init__(self, policy: RetryPolicy, rng: random.Random | None = None) -> None:
+        self.policy = policy
+        self.rng = rng or random.Random()
+        self.retries = 0
+        self.spent = 0.0
+        self.ceiling = policy.initial_delay
+
+    def wait_after(
+        self, exc: WaPhonesError, may_retry: Callable[[WaPhonesError], bool] | None
+    ) -> float | None:
+        """Seconds to wait before retrying after ``exc``, or None to give up (raise ``exc``).
+
+        Raises ``exc`` with the service's hint in its message when the hint alone is longer than
+        the waiting time left: waiting that long inside a task would look like a hang.
+        """
+        if not exc.retryable or (may_retry is not None and not may_retry(exc)):
+            return None
+        hint = getattr(exc, "retry_after", None) or 0.0
+        left = self.left()
+        if hint > left and isinstance(exc, ServiceError):
+            raise exc.with_detail(_come_back_later(hint, left)) from exc
+        return self.next_delay(hint)
+
+    def left(self) -> float:
+        """Seconds of waiting the policy still allows."""
+        return self.policy.max_total_delay - self.spent
+
+    def next_delay(self, at_least: float = 0.0) -> float | None:
+        """Book the next retry's wait (backoff with jitter, at least ``at_least``), or None when
+        attempts or waiting time have run out."""
+        policy = self.policy
+        left = self.left()
+        if self.retries >= policy.max_attempts - 1 or left <= 0:
+            return None
+        delay = max(min(self.rng.uniform(0, self.ceiling), left), at_least)
+        self.spent += delay
+        self.retries += 1
+        self.ceiling = min(self.ceiling * policy.multiplier, policy.max_delay)
+        return delay
+
+
+def _come_back_later(hint: float, left: float) -> str:
+    import datetime as dt
+
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=hint)
+    seconds = f"{hint:.0f}" if hint >= 10 else f"{hint:.1f}"
+    return (
+        f"the service asks to wait {seconds} s before the next try, more than the {left:.1f} s left of "
+        f"the retry budget (max_total_delay); try again after {when:%Y-%m-%d %H:%M:%S} UTC"
+    )
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

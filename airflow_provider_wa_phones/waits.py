@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.results import Batch
 
 #: Statuses from which a number does not come back to CONNECTED by waiting.
 DEFAULT_FAILURE_STATUSES = ("BANNED", "DELETED", "MIGRATED", "DISCONNECTED")
@@ -77,32 +78,21 @@ def check_status_arguments(target_status: Any, failure_statuses: Any) -> tuple[s
     return target, failures
 
 
-@dataclass(frozen=True)
-class BatchTarget:
-    """One number-check batch to wait for and how many result records finish it."""
-
-    date: str
-    expected: int
-    batch_no: str | None = None
-    message_id: str | None = None
-
-    def label(self) -> str:
-        return f"batch {self.batch_no}" if self.batch_no else f"message {self.message_id}"
-
-
 def batch_targets(
     batches: Any = None,
     batch_no: Any = None,
     expected_count: Any = None,
     message_id: Any = None,
     date: Any = None,
-) -> list[BatchTarget]:
+) -> list[Batch]:
     """Turn a sensor's arguments into the batches to wait for, or raise :class:`ParameterError`.
 
-    Either ``batches`` (what NxCloudNumberCheckOperator returns), or ``batch_no`` with
-    ``expected_count``, or a ``message_id`` (one record unless ``expected_count`` says more).
+    Either ``batches`` (what NxCloudNumberCheckOperator returns: each batch counts only its own
+    submit's records, under every day it may be filed under), or ``batch_no`` with
+    ``expected_count`` and ``date``, or a ``message_id`` (one record unless ``expected_count`` says
+    more).
     """
-    from airflow_provider_wa_phones.api.nxcloud import check_date
+    from dataclasses import replace
 
     if batches is not None:
         if batch_no or message_id or expected_count:
@@ -114,12 +104,7 @@ def batch_targets(
                 "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
             )
         return [
-            BatchTarget(
-                date=check_date(batch.get("date")),
-                expected=_expected(batch.get("phone_count"), "batches"),
-                batch_no=batch.get("batch_no"),
-                message_id=None if batch.get("batch_no") else batch.get("message_id"),
-            )
+            Batch.from_entry(batch, "batches", _expected(batch.get("phone_count"), "batches"))
             for batch in batches
         ]
     if not batch_no and not message_id:
@@ -127,11 +112,12 @@ def batch_targets(
     if batch_no and expected_count in (None, ""):
         raise ParameterError("expected_count", "required with batch_no: how many numbers the batch holds")
     expected = _expected(1 if expected_count in (None, "") else expected_count, "expected_count")
-    return [
-        BatchTarget(
-            date=check_date(date), expected=expected, batch_no=batch_no or None, message_id=message_id or None
-        )
-    ]
+    from airflow_provider_wa_phones.api.nxcloud import check_date
+
+    day = check_date(date)
+    target = Batch.from_entry({"date": day, "batch_no": batch_no, "message_id": message_id}, "batch_no")
+    # Given by hand, a batch number's every record counts: there is no submit to tell them apart.
+    return [replace(target, submit_id=None, expected=expected)]
 
 
 def _expected(value: Any, param: str) -> int:
@@ -143,21 +129,25 @@ def _expected(value: Any, param: str) -> int:
     return int(value)
 
 
-def number_check_summary(targets: list[BatchTarget], found: list[int]) -> dict[str, Any]:
-    """Progress of every batch, and whether all are finished."""
-    batches = [
+def number_check_summary(targets: list[Batch], counts: list[tuple[int, bool]]) -> dict[str, Any]:
+    """Progress of every batch (``counts``: records found, and whether that count is complete), and
+    whether all are finished."""
+    rows = [
         {
             "batch_no": target.batch_no,
-            "message_id": target.message_id,
-            "date": target.date,
+            "message_id": target.submit_id or target.message_id,
+            "dates": list(target.dates),
             "expected": target.expected,
-            "found": count,
+            "found": found,
         }
-        for target, count in zip(targets, found, strict=True)
+        for target, (found, _) in zip(targets, counts, strict=True)
     ]
+    done = all(
+        complete and found >= target.expected for target, (found, complete) in zip(targets, counts, strict=True)
+    )
     return {
-        "done": all(count >= target.expected for target, count in zip(targets, found, strict=True)),
+        "done": done,
         "expected": sum(target.expected for target in targets),
-        "found": sum(found),
-        "batches": batches,
+        "found": sum(found for found, _ in counts),
+        "batches": rows,
     }

@@ -7,11 +7,12 @@ parameters; :func:`parse_response` returns a successful answer or raises the typ
 
 from __future__ import annotations
 
-import json
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_wa_phones.api.answers import load_json, no_envelope_error, retry_after_seconds, shorten
 from airflow_provider_wa_phones.exceptions import (
     CAMS_CODES,
     MalformedResponseError,
@@ -100,34 +101,83 @@ def parse_response(
     content: bytes,
     server_date: str | None = None,
     scrub: tuple[str, ...] = (),
+    *,
+    endpoint: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return a successful answer or raise the typed error it stands for.
 
-    ``Code`` is checked even on HTTP 200: CAMS reports business failures that way.
+    ``Code`` is checked even on HTTP 200: CAMS reports business failures that way. A throttle's
+    ``x-acs-retry-after`` header is read as Alibaba's SDKs read it, in milliseconds; a bare 429
+    from a gateway may carry a standard ``Retry-After`` in seconds instead.
     """
-    try:
-        answer = json.loads(content)
-    except ValueError:
-        answer = None
+    headers = headers or {}
+    answer = load_json(content)
     if not isinstance(answer, dict) or ("Code" not in answer and http_status != 200):
-        if http_status >= 500 or http_status == 429:
-            raise cams_error(action, f"HTTP {http_status}", "no error envelope", http_status=http_status)
-        snippet = scrub_secrets(content[:80].decode("utf-8", "replace"), scrub)
-        raise MalformedResponseError(
-            f"Alibaba Cloud CAMS {action} answered HTTP {http_status} without the JSON envelope: {snippet!r}"
+        raise no_envelope_error(
+            "Alibaba Cloud CAMS",
+            action,
+            http_status,
+            content,
+            base_url=endpoint,
+            scrub=scrub,
+            retry_after=headers.get("Retry-After"),
         )
     code = answer.get("Code")
     if http_status == 200 and code in (None, "OK") and answer.get("Success") is not False:
         return answer
-    code = str(code or f"HTTP {http_status}")
-    message = scrub_secrets(str(answer.get("Message") or ""), scrub)
+    code = shorten(str(code or f"HTTP {http_status}"), 120)
+    message = scrub_secrets(shorten(str(answer.get("Message") or ""), 500), scrub)
     if is_clock_skew(CAMS_CODES.get(code)):
         message = "; ".join(filter(None, [message, clock_skew_note(server_date, time.time())]))
-    raise cams_error(
+    error = cams_error(
         action,
         code,
         message,
         http_status=http_status,
-        request_id=answer.get("RequestId"),
-        recommend=answer.get("Recommend"),
+        request_id=_text(answer.get("RequestId")),
+        recommend=_text(answer.get("Recommend")),
     )
+    error.retry_after = retry_after_ms(headers.get("x-acs-retry-after"))
+    if error.retry_after is None and http_status == 429:
+        error.retry_after = retry_after_seconds(headers.get("Retry-After"))
+    raise error
+
+
+def retry_after_ms(value: str | None) -> float | None:
+    """``x-acs-retry-after`` in seconds: Alibaba's SDKs read it as whole milliseconds, positive."""
+    try:
+        milliseconds = int(value or "")
+    except ValueError:
+        return None
+    return milliseconds / 1000 if milliseconds > 0 else None
+
+
+def _text(value: Any) -> str | None:
+    return shorten(value, 200) if isinstance(value, str) and value else None
+
+
+def phone_numbers(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``PhoneNumbers`` of a ``QueryChatappPhoneNumbers`` answer, each an object."""
+    items = answer.get("PhoneNumbers")
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise MalformedResponseError(
+            f"Alibaba Cloud CAMS {QUERY_PHONE_NUMBERS} answered PhoneNumbers of an undocumented shape: "
+            f"{shorten(repr(items))}"
+        )
+    return [dict(item) for item in items]
+
+
+def business_profile(answer: dict[str, Any]) -> dict[str, Any]:
+    """The ``Data`` object of a ``QueryPhoneBusinessProfile`` answer."""
+    data = answer.get("Data")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise MalformedResponseError(
+            f"Alibaba Cloud CAMS {QUERY_BUSINESS_PROFILE} answered Data of an undocumented shape: "
+            f"{shorten(repr(data))}"
+        )
+    return dict(data)

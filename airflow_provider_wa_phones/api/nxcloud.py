@@ -16,12 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_wa_phones.api.answers import load_json, no_envelope_error, shorten
 from airflow_provider_wa_phones.exceptions import (
     NXCLOUD_CODES,
     MalformedResponseError,
     ParameterError,
-    ServiceUnavailableError,
-    ThrottledError,
     clock_skew_note,
     is_clock_skew,
     nxcloud_error,
@@ -216,48 +215,52 @@ def parse_envelope(
     content: bytes,
     scrub: tuple[str, ...] = (),
     server_date: str | None = None,
+    *,
+    base_url: str = DEFAULT_HOST,
+    retry_after: str | None = None,
 ) -> Any:
     """Return the ``data`` of a successful answer or raise the typed error it stands for.
 
-    ``scrub`` lists secrets to blank out of any text taken from the answer; ``server_date`` (the
-    answer's ``Date`` header) lets a clock-skew error say how far off this machine's clock is.
+    A documented ``code`` decides whatever the HTTP status (no page says which status comes with an
+    error). ``scrub`` lists secrets to blank out of any text taken from the answer; ``server_date``
+    (the answer's ``Date`` header) lets a clock-skew error say how far off this machine's clock is;
+    ``retry_after`` is the answer's ``Retry-After`` header.
     """
-    try:
-        envelope = json.loads(content)
-    except ValueError:
-        envelope = None
+    envelope = load_json(content)
     if not isinstance(envelope, dict) or "code" not in envelope:
-        if http_status == 429:
-            raise ThrottledError(
-                service="NxCloud",
-                operation=operation.name,
-                code=429,
-                message="too many requests",
-                remedy="Slow down",
-                retryable=True,
-                http_status=http_status,
-            )
-        if http_status >= 500:
-            raise ServiceUnavailableError(
-                service="NxCloud",
-                operation=operation.name,
-                code=http_status,
-                message=f"HTTP {http_status}",
-                retryable=True,
-                http_status=http_status,
-            )
-        snippet = scrub_secrets(content[:80].decode("utf-8", "replace"), scrub)
-        raise MalformedResponseError(
-            f"NxCloud {operation.name} answered HTTP {http_status} without the JSON envelope: {snippet!r}"
+        raise no_envelope_error(
+            "NxCloud",
+            operation.name,
+            http_status,
+            content,
+            base_url=base_url,
+            scrub=scrub,
+            retry_after=retry_after,
         )
     code = envelope.get("code")
-    if code == 0:
+    if code == 0 and not isinstance(code, bool):
         return envelope.get("data")
     message = scrub_secrets(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
-    if not isinstance(code, int):
-        raise MalformedResponseError(f"NxCloud {operation.name} answered a non-integer code {code!r}")
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise MalformedResponseError(
+            f"NxCloud {operation.name} answered a code that is not a number: {shorten(repr(code))}"
+        )
     note = clock_skew_note(server_date, time.time()) if is_clock_skew(NXCLOUD_CODES.get(code)) else None
     raise nxcloud_error(operation.name, code, message, http_status=http_status, note=note)
+
+
+def _malformed(operation: str, what: str) -> MalformedResponseError:
+    return MalformedResponseError(f"NxCloud {operation} answered data of an undocumented shape: {what}")
+
+
+def _objects(operation: str, items: Any, what: str) -> list[dict[str, Any]]:
+    """``items`` as a list of JSON objects, or a MalformedResponseError naming ``what``."""
+    if not isinstance(items, list):
+        raise _malformed(operation, f"{what} is a {type(items).__name__}, not a list")
+    for item in items:
+        if not isinstance(item, dict):
+            raise _malformed(operation, f"an item of {what} is a {type(item).__name__}, not an object")
+    return items
 
 
 def flatten_phone_info(data: Any) -> list[dict[str, Any]]:
@@ -270,12 +273,107 @@ def flatten_phone_info(data: Any) -> list[dict[str, Any]]:
     if not data:
         return []
     if not isinstance(data, dict):
-        raise MalformedResponseError(f"NxCloud getPhone data is a {type(data).__name__}, not an object")
-    if isinstance(data.get("business_phones"), list):
-        return [dict(item) for item in data["business_phones"] if isinstance(item, dict)]
+        raise _malformed("getPhone", f"data is a {type(data).__name__}, not an object")
+    if "business_phones" in data:
+        return [dict(item) for item in _objects("getPhone", data["business_phones"], "business_phones")]
     records = []
     for phone, items in data.items():
-        for item in items if isinstance(items, list) else [items]:
-            if isinstance(item, dict):
-                records.append({**item, "business_phone": phone})
+        listed = items if isinstance(items, list) else [items]
+        for item in _objects("getPhone", listed, f"the records of {shorten(phone, 40)}"):
+            records.append({**item, "business_phone": phone})
     return records
+
+
+def parse_phone_list(data: Any) -> list[dict[str, Any]]:
+    """Return the integrator ``phoneList`` records (``data`` is a list of objects)."""
+    if data is None:
+        return []
+    return [dict(item) for item in _objects("phoneList", data, "data")]
+
+
+def parse_query_page(data: Any) -> dict[str, Any]:
+    """Return one number-check query page with ``result`` (objects), ``totalPage`` and ``totalSize``
+    as whole numbers; an absent or empty ``data`` is an empty page."""
+    if data is None or data == {}:
+        data = {}
+    if not isinstance(data, dict):
+        raise _malformed("numberCheckQuery", f"data is a {type(data).__name__}, not an object")
+    page = dict(data)
+    page["result"] = _objects("numberCheckQuery", data.get("result") or [], "result")
+    for name in ("totalPage", "totalSize"):
+        value = data.get(name) or 0
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+            raise _malformed("numberCheckQuery", f"{name} is {shorten(repr(value), 40)}, not a whole number")
+        page[name] = int(value)
+    return page
+
+
+def parse_submit(data: Any) -> tuple[str | None, str]:
+    """Return ``(batchNo, messageId)`` of an accepted submit."""
+    if not isinstance(data, dict):
+        raise _malformed("numberCheck", f"data is a {type(data).__name__}, not an object")
+    message_id, batch_no = data.get("messageId"), data.get("batchNo")
+    if not isinstance(message_id, str) or not message_id:
+        raise _malformed("numberCheck", f"messageId is {shorten(repr(message_id), 40)}")
+    if batch_no is not None and not isinstance(batch_no, str):
+        raise _malformed("numberCheck", f"batchNo is {shorten(repr(batch_no), 40)}")
+    return batch_no or None, message_id
+
+
+# --- which records belong to which submit ----------------------------------------------------------
+
+# A submit's id is a 32-character hex uuid (the wiki), perhaps written with dashes (its callback
+# examples); a record of a several-number submit carries "<id>-<digits>".
+_SUBMIT_ID = re.compile(
+    r"(?P<id>[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"(?:-\d+)?"
+)
+
+
+def submit_id_of(message_id: str) -> str:
+    """The id of the submit a record's ``messageId`` belongs to, in one spelling (no dashes, lower case)."""
+    match = _SUBMIT_ID.fullmatch(message_id)
+    if match:
+        return match["id"].replace("-", "").lower()
+    head, _, tail = message_id.rpartition("-")
+    return head if head and tail.isdigit() else message_id
+
+
+def belongs_to(record: Any, submit_id: str | None) -> bool:
+    """Whether a result record comes from the submit ``submit_id`` (every record does when None)."""
+    if submit_id is None:
+        return True
+    message_id = record.get("messageId") if isinstance(record, dict) else None
+    return isinstance(message_id, str) and submit_id_of(message_id) == submit_id_of(submit_id)
+
+
+def record_key(record: dict[str, Any]) -> tuple[str, str]:
+    """What identifies a result record: several phones of one submit may share a messageId (the
+    service's own example shows two), so it takes the phone too."""
+    return (str(record.get("messageId")), str(record.get("phone")))
+
+
+# --- the calendar results are filed under ----------------------------------------------------------
+
+#: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
+SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
+CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
+#: Clocks differ: a submit this close to midnight may be filed under the day before or after.
+MIDNIGHT_SLACK = dt.timedelta(minutes=5)
+
+
+def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[str]:
+    """Every day (``yyyy-MM-dd``, oldest first) a submit made between ``since`` and ``until`` (default:
+    the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
+    until = until or since
+    low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
+    now = dt.datetime.now(dt.UTC)
+    earliest = (now - dt.timedelta(days=RETENTION_DAYS)).date()
+    days: set[dt.date] = set()
+    for zone in CALENDARS:
+        day, last = low.astimezone(zone).date(), high.astimezone(zone).date()
+        while day <= last:
+            if day >= earliest:
+                days.add(day)
+            day += dt.timedelta(days=1)
+    return [day.isoformat() for day in sorted(days)]

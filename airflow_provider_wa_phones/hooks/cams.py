@@ -13,7 +13,14 @@ from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
-from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
+from airflow_provider_wa_phones._http import (
+    body_bytes,
+    header_text,
+    never_sent,
+    new_session,
+    prepare_template,
+    send,
+)
 from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import cams as api
 from airflow_provider_wa_phones.exceptions import (
@@ -203,8 +210,7 @@ class CamsHook(BaseHook):
         """
         space = cust_space_id if cust_space_id is not None else self.settings.cust_space_id
         params = api.phone_numbers_params(space, isv_code, status)
-        answer = self._call(api.QUERY_PHONE_NUMBERS, params)
-        return [dict(item) for item in answer.get("PhoneNumbers") or [] if isinstance(item, dict)]
+        return api.phone_numbers(self._call(api.QUERY_PHONE_NUMBERS, params))
 
     def query_phone_business_profile(
         self, phone_number: str, cust_space_id: str | None = None
@@ -212,7 +218,7 @@ class CamsHook(BaseHook):
         """Return the business profile of a sender number (``QueryPhoneBusinessProfile``'s ``Data``)."""
         space = cust_space_id if cust_space_id is not None else self.settings.cust_space_id
         params = api.business_profile_params(phone_number, space)
-        return dict(self._call(api.QUERY_BUSINESS_PROFILE, params).get("Data") or {})
+        return api.business_profile(self._call(api.QUERY_BUSINESS_PROFILE, params))
 
     def test_connection(self) -> tuple[bool, str]:
         """Make one cheap signed call and say whether the credentials work."""
@@ -255,7 +261,8 @@ class CamsHook(BaseHook):
                 response = send(self._session, template, b"", self.timeout, url=url)
             except requests.RequestException as exc:
                 raise TransportError(
-                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})"
+                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
+                    unsent=never_sent(exc),
                 ) from None
             self.log.debug(
                 "CAMS %s: HTTP %s in %.0f ms",
@@ -263,25 +270,19 @@ class CamsHook(BaseHook):
                 response.status_code,
                 (time.monotonic() - started) * 1000,
             )
-            try:
-                return api.parse_response(
-                    action, response.status_code, response.content, response.headers.get("Date"), secrets
-                )
-            except ServiceError as exc:
-                exc.retry_after = _retry_after(response.headers.get("x-acs-retry-after"))
-                raise
+            return api.parse_response(
+                action,
+                response.status_code,
+                response.content,
+                response.headers.get("Date"),
+                secrets,
+                endpoint=settings.endpoint,
+                headers=response.headers,
+            )
 
         return self.retry_policy.run(
             attempt, name=f"CAMS {action}", log=self.log, on_retry=self.stats.record_retry, sleep=self._sleep
         )
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        seconds = int(value or "")
-    except ValueError:
-        return None
-    return float(seconds) if seconds > 0 else None
 
 
 class CamsAsyncHook(HoldsSharedSession, BaseHook):
@@ -331,8 +332,9 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
         """As :meth:`CamsHook.query_phone_numbers`."""
         settings = await self.settings()
         space = cust_space_id if cust_space_id is not None else settings.cust_space_id
-        answer = await self._call(api.QUERY_PHONE_NUMBERS, api.phone_numbers_params(space, isv_code, status))
-        return [dict(item) for item in answer.get("PhoneNumbers") or [] if isinstance(item, dict)]
+        return api.phone_numbers(
+            await self._call(api.QUERY_PHONE_NUMBERS, api.phone_numbers_params(space, isv_code, status))
+        )
 
     async def _call(self, action: str, params: dict[str, str]) -> dict[str, Any]:
         import asyncio
@@ -372,13 +374,18 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
                     status, response_headers = response.status, response.headers
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise TransportError(
-                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})"
+                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
+                    unsent=isinstance(exc, aiohttp.ClientConnectorError),
                 ) from None
-            try:
-                return api.parse_response(action, status, content, response_headers.get("Date"), secrets)
-            except ServiceError as exc:
-                exc.retry_after = _retry_after(response_headers.get("x-acs-retry-after"))
-                raise
+            return api.parse_response(
+                action,
+                status,
+                content,
+                response_headers.get("Date"),
+                secrets,
+                endpoint=settings.endpoint,
+                headers=response_headers,
+            )
 
         return await self.retry_policy.arun(
             attempt, name=f"CAMS {action}", log=self.log, on_retry=self.stats.record_retry

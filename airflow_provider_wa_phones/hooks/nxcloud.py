@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,11 +19,11 @@ from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import nxcloud as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
-    ServiceError,
-    ThrottledError,
+    ParameterError,
     TransportError,
     WaPhonesError,
 )
+from airflow_provider_wa_phones.results import Batch, ResultWalk
 from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
 
 
@@ -191,8 +191,7 @@ class NxCloudHook(BaseHook):
 
     def list_phones(self, appkey: str | None = None) -> list[dict[str, Any]]:
         """Return every number of the application, as the integrator ``phoneList`` shows them."""
-        data = self._call(api.PHONE_LIST, api.phone_list_body(self._appkey(appkey)))
-        return [dict(item) for item in data or [] if isinstance(item, dict)]
+        return api.parse_phone_list(self._call(api.PHONE_LIST, api.phone_list_body(self._appkey(appkey))))
 
     def submit_number_check(
         self,
@@ -203,71 +202,77 @@ class NxCloudHook(BaseHook):
         dr_url: str | None = None,
         *,
         reuse_existing: bool = False,
+        reuse_since: dt.datetime | None = None,
+        reuse_wait: float = 0.0,
         lost_response_wait: float = 60.0,
     ) -> list[dict[str, Any]]:
         """Submit numbers for checking, one request per country; return one entry per batch.
 
-        Each entry has ``batch_no``, ``message_id``, ``country``, ``phone_count``, ``date`` (the day
-        to query the results under) and ``reused``. A submit is charged, so it is never sent twice
-        blindly: it is retried only when the service surely did not take it, and when an answer is
-        lost on the way back, the batch is looked up (for up to ``lost_response_wait`` seconds, as
-        results appear) instead of being sent again. With ``reuse_existing`` (a task retry), a
-        batch the service already has is reused without submitting. Both need a ``batch_no``.
+        Each entry has ``batch_no``, ``message_id`` (the submit's; its records carry it),
+        ``country``, ``phone_count``, ``date`` and ``dates`` (the days to query results under: the
+        service files under UTC or UTC+8 days, it does not say which), ``submitted_at`` and
+        ``reused``. A submit is charged, so it is never sent twice blindly (see
+        :mod:`airflow_provider_wa_phones.submits`): it is retried only when the service surely did
+        not take it, and an answer lost on the way back is recovered by looking the batch up for up
+        to ``lost_response_wait`` seconds instead of sending it again. With ``reuse_existing`` (a
+        task retry), a batch an earlier try submitted since ``reuse_since`` (default: a day ago) is
+        reused without submitting, looking for up to ``reuse_wait`` seconds for its results to show.
+        Both need a ``batch_no``.
         """
-        batches = api.submit_batches(self._appkey(appkey), phones, batch_no, check_level, dr_url)
-        today = dt.datetime.now(dt.UTC).date().isoformat()
+        from airflow_provider_wa_phones import submits
+
+        chosen_appkey = self._appkey(appkey)
+        batches = api.submit_batches(chosen_appkey, phones, batch_no, check_level, dr_url)
+        now = dt.datetime.now(dt.UTC)
+        since = _aware("reuse_since", reuse_since) if reuse_since is not None else now - dt.timedelta(days=1)
         submitted = []
         for batch in batches:
             number = batch.body.get("batchNo")
-            message_id = self._find_batch(today, number) if reuse_existing and number else None
-            reused = message_id is not None
-            if not reused:
-                try:
-                    data = self._call(api.NUMBER_CHECK, batch.body, idempotent=False) or {}
-                except WaPhonesError as exc:
-                    if not number or not (exc.retryable and not _surely_not_taken(exc)):
-                        raise
-                    message_id = self._await_batch(today, number, lost_response_wait)
-                    if message_id is None:
-                        raise
-                    self.log.warning(
-                        "The answer to batch %s was lost, but NxCloud has it: not resending", number
-                    )
-                    reused = True
-                else:
-                    number, message_id = data.get("batchNo") or number, data.get("messageId")
-            submitted.append(
-                {
-                    "batch_no": number,
-                    "message_id": message_id or None,
-                    "country": batch.country,
-                    "phone_count": len(batch.phones),
-                    "date": today,
-                    "reused": reused,
-                }
-            )
+            found = None
+            if reuse_existing and number:
+                dates = api.filing_dates(since, now + dt.timedelta(seconds=submits.RESULT_DEADLINE))
+                found = submits.await_submit(
+                    self._query_page, number, dates, batch.phones, reuse_wait, sleep=self._sleep
+                )
+            if found is not None:
+                submitted.append(_entry(batch, number, found.submit_id, list(found.dates), None, reused=True))
+            else:
+                submitted.append(self._submit_once(batch, lost_response_wait))
         return submitted
 
-    def _find_batch(self, date: str, batch_no: str) -> str | None:
-        """The message id of a batch the service has results for ("" if unknown), else None."""
-        page = self.query_number_check(date, batch_no=batch_no, page_size=1)
-        if not int(page.get("totalSize") or 0):
-            return None
-        first = (page.get("result") or [{}])[0].get("messageId") or ""
-        # Records of a several-number submit carry "<submit id>-<index>".
-        head, _, tail = first.rpartition("-")
-        return head if head and tail.isdigit() else first
+    def _submit_once(self, batch: api.SubmitBatch, lost_response_wait: float) -> dict[str, Any]:
+        """Send one batch under the charged-submit policy (:mod:`airflow_provider_wa_phones.submits`)."""
+        from airflow_provider_wa_phones import submits
 
-    def _await_batch(self, date: str, batch_no: str, wait: float) -> str | None:
-        """Look for a batch until ``wait`` seconds of waiting have passed (results take time)."""
-        waited = 0.0
-        while True:
-            found = self._find_batch(date, batch_no)
-            if found is not None or waited >= wait:
-                return found
-            step = min(2.0, wait - waited)
-            self._sleep(step)
-            waited += step
+        number = batch.body.get("batchNo")
+        submitted_at = dt.datetime.now(dt.UTC)
+        dates = submits.submit_dates(submitted_at)
+        try:
+            answer_batch_no, message_id = api.parse_submit(
+                self._call(api.NUMBER_CHECK, batch.body, idempotent=False)
+            )
+        except WaPhonesError as exc:
+            if not number or not exc.may_have_taken_effect:
+                raise
+            try:
+                found = submits.await_submit(
+                    self._query_page, number, dates, batch.phones, lost_response_wait, sleep=self._sleep
+                )
+            except WaPhonesError as lookup:
+                exc.add_note(f"Looking the batch up failed too: {lookup}")
+                raise exc from None
+            if found is None:
+                exc.add_note(
+                    "The submit may have been accepted (and charged): it was not sent again. Look the "
+                    f"batch up (batch_no {number!r}) before submitting it again."
+                )
+                raise
+            self.log.warning("The answer to batch %s was lost, but NxCloud has it: not resending", number)
+            return _entry(batch, number, found.submit_id, list(found.dates), submitted_at, reused=True)
+        return _entry(batch, answer_batch_no or number, message_id, dates, submitted_at, reused=False)
+
+    def _query_page(self, body: dict[str, Any]) -> dict[str, Any]:
+        return api.parse_query_page(self._call(api.NUMBER_CHECK_QUERY, body))
 
     def query_number_check(
         self,
@@ -283,11 +288,12 @@ class NxCloudHook(BaseHook):
         ``totalSize`` and ``result`` (records with NxCloud's field names).
 
         ``appkey`` is sent only when given: the service then limits results to that application.
+        ``message_id`` is matched exactly by the service: a several-number submit's records carry
+        ``<message id>-<digits>``, so read a submit's records by its ``batch_no`` (or with
+        :meth:`iter_batch_results`).
         """
         body = api.query_body(date, batch_no, message_id, phone, appkey, page, page_size)
-        data = self._call(api.NUMBER_CHECK_QUERY, body) or {}
-        data.setdefault("result", [])
-        return data
+        return self._query_page(body)
 
     def iter_number_check_results(
         self,
@@ -300,28 +306,45 @@ class NxCloudHook(BaseHook):
     ) -> Iterator[dict[str, Any]]:
         """Yield every result record, fetching one page at a time as the caller consumes them.
 
+        A record is yielded once, identified by its ``messageId`` and ``phone`` (several phones of
+        one submit may share a messageId); when results move between pages while they are read,
+        the pages are read again until every record the service counts has come through.
         Arguments are checked now, before the first page is requested.
         """
-        first = api.query_body(date, batch_no, message_id, phone, appkey, 1, page_size)
-        return self._walk_pages(first)
+        body = api.query_body(date, batch_no, message_id, phone, appkey, 1, page_size)
+        date_text = body.pop("date")
+        body.pop("page")
+        return self._drain(ResultWalk(body, [date_text]))
 
-    def _walk_pages(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        seen: set[str] = set()
-        page = 1
-        while True:
-            data = self._call(api.NUMBER_CHECK_QUERY, {**body, "page": page}) or {}
-            records = data.get("result") or []
-            for record in records:
-                # Results that arrive while paging can shift a page boundary: never yield twice.
-                key = record.get("messageId")
-                if key is not None:
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                yield record
-            if not records or page >= int(data.get("totalPage") or 0):
-                return
-            page += 1
+    def iter_batch_results(
+        self,
+        batch: Batch | Mapping[str, Any],
+        phone: str | None = None,
+        appkey: str | None = None,
+        page_size: int = api.MAX_PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the result records of one entry returned by :meth:`submit_number_check`: only the
+        records of that submit (its ``message_id``), under every day it may be filed under.
+
+        Arguments are checked now, before the first page is requested.
+        """
+        chosen = batch if isinstance(batch, Batch) else Batch.from_entry(batch, "batch")
+        return self._drain(chosen.walk(appkey, phone, page_size))
+
+    def count_batch_results(self, batch: Batch, appkey: str | None = None) -> tuple[int, bool]:
+        """How many result records of ``batch`` the service has, and whether that is all of them.
+
+        Reads one page per day while the service's totals show the batch cannot be finished yet,
+        every page once they could.
+        """
+        walk = batch.walk(appkey, stop_below=batch.expected)
+        for _ in self._drain(walk):
+            pass
+        return walk.kept, not walk.partial
+
+    def _drain(self, walk: ResultWalk) -> Iterator[dict[str, Any]]:
+        while (body := walk.next_body()) is not None:
+            yield from walk.take(self._query_page(body))
 
     def test_connection(self) -> tuple[bool, str]:
         """Make one cheap signed call and say whether the credentials work."""
@@ -350,7 +373,11 @@ class NxCloudHook(BaseHook):
         return api.check_appkey(appkey if appkey is not None else self.settings.appkey)
 
     def _call(self, operation: api.Operation, body: dict[str, Any], *, idempotent: bool = True) -> Any:
-        """Send one signed request, retrying transient failures, and return the answer's data."""
+        """Send one signed request, retrying transient failures, and return the answer's data.
+
+        A request that is not ``idempotent`` (a charged submit) is retried only when the failure
+        shows the service did not take it.
+        """
         payload = api.encode_body(body)
         settings = self.settings
         template = self._template(operation)
@@ -374,43 +401,59 @@ class NxCloudHook(BaseHook):
                 response.content,
                 (settings.access_secret,),
                 response.headers.get("Date"),
+                base_url=settings.base_url,
+                retry_after=response.headers.get("Retry-After"),
             )
 
-        try:
-            return self.retry_policy.run(
-                attempt,
-                name=f"NxCloud {operation.name}",
-                log=self.log,
-                may_retry=None if idempotent else _surely_not_taken,
-                on_retry=self.stats.record_retry,
-                sleep=self._sleep,
-            )
-        except WaPhonesError as exc:
-            if exc.retryable and not idempotent and not _surely_not_taken(exc):
-                exc.add_note(
-                    "The request may have been accepted (and charged): it was not sent again. Look the "
-                    "batch up with query_number_check before submitting it again."
-                )
-            raise
+        return self.retry_policy.run(
+            attempt,
+            name=f"NxCloud {operation.name}",
+            log=self.log,
+            may_retry=None if idempotent else _surely_not_taken,
+            on_retry=self.stats.record_retry,
+            sleep=self._sleep,
+        )
 
 
 def _surely_not_taken(exc: WaPhonesError) -> bool:
     """Whether a failed request certainly had no effect, so sending it again cannot double it."""
-    if isinstance(exc, TransportError):
-        return exc.unsent
-    # A documented error code in a well-formed answer is a refusal, not a lost acceptance.
-    return isinstance(exc, ThrottledError) or (isinstance(exc, ServiceError) and exc.http_status == 200)
+    return not exc.may_have_taken_effect
+
+
+def _aware(param: str, value: Any) -> dt.datetime:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise ParameterError(param, f"must be a timezone-aware datetime, got {api.shorten(repr(value))}")
+    return value
+
+
+def _entry(
+    batch: api.SubmitBatch,
+    batch_no: str | None,
+    message_id: str,
+    dates: list[str],
+    submitted_at: dt.datetime | None,
+    *,
+    reused: bool,
+) -> dict[str, Any]:
+    return {
+        "batch_no": batch_no,
+        "message_id": message_id,
+        "country": batch.country,
+        "phone_count": len(batch.phones),
+        "date": dates[0],
+        "dates": dates,
+        "submitted_at": submitted_at.isoformat() if submitted_at else None,
+        "reused": reused,
+    }
 
 
 def _transport_error(
     operation: api.Operation, base_url: str, exc: requests.RequestException
 ) -> TransportError:
-    # Refused connections and connect timeouts happen before a byte of the request is sent.
-    unsent = isinstance(exc, requests.ConnectTimeout) or (
-        isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc)
-    )
+    from airflow_provider_wa_phones._http import never_sent
+
     return TransportError(
-        f"NxCloud {operation.name}: no answer from {base_url} ({type(exc).__name__})", unsent=unsent
+        f"NxCloud {operation.name}: no answer from {base_url} ({type(exc).__name__})", unsent=never_sent(exc)
     )
 
 
@@ -472,9 +515,17 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
     ) -> dict[str, Any]:
         """As :meth:`NxCloudHook.query_number_check`."""
         body = api.query_body(date, batch_no, message_id, phone, appkey, page, page_size)
-        data = await self._call(api.NUMBER_CHECK_QUERY, body) or {}
-        data.setdefault("result", [])
-        return data
+        return await self._query_page(body)
+
+    async def count_batch_results(self, batch: Batch, appkey: str | None = None) -> tuple[int, bool]:
+        """As :meth:`NxCloudHook.count_batch_results`."""
+        walk = batch.walk(appkey, stop_below=batch.expected)
+        while (body := walk.next_body()) is not None:
+            walk.take(await self._query_page(body))
+        return walk.kept, not walk.partial
+
+    async def _query_page(self, body: dict[str, Any]) -> dict[str, Any]:
+        return api.parse_query_page(await self._call(api.NUMBER_CHECK_QUERY, body))
 
     async def _call(self, operation: api.Operation, body: dict[str, Any]) -> Any:
 
@@ -503,11 +554,21 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
                 async with session.post(url, data=payload, headers=headers, timeout=timeout) as response:
                     content = await response.read()
                     status, date = response.status, response.headers.get("Date")
+                    retry_after = response.headers.get("Retry-After")
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise TransportError(
-                    f"NxCloud {operation.name}: no answer from {settings.base_url} ({type(exc).__name__})"
+                    f"NxCloud {operation.name}: no answer from {settings.base_url} ({type(exc).__name__})",
+                    unsent=isinstance(exc, aiohttp.ClientConnectorError),
                 ) from None
-            return api.parse_envelope(operation, status, content, (settings.access_secret,), date)
+            return api.parse_envelope(
+                operation,
+                status,
+                content,
+                (settings.access_secret,),
+                date,
+                base_url=settings.base_url,
+                retry_after=retry_after,
+            )
 
         return await self.retry_policy.arun(
             attempt, name=f"NxCloud {operation.name}", log=self.log, on_retry=self.stats.record_retry

@@ -163,13 +163,16 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         ti = context.get("ti")
+        retry = ti is not None and ti.try_number > 1
         batches = self.hook.submit_number_check(
             phones=self.phones,
             appkey=self.appkey,
             batch_no=self.batch_no or (task_batch_no(ti) if ti is not None else None),
             check_level=self.check_level,
             dr_url=self.dr_url,
-            reuse_existing=ti is not None and ti.try_number > 1,
+            reuse_existing=retry,
+            reuse_since=_run_started(context) if retry else None,
+            reuse_wait=self._reuse_wait(ti) if retry else 0.0,
         )
         for batch in batches:
             self.log.info(
@@ -181,6 +184,25 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
                 batch["message_id"],
             )
         return batches
+
+
+    def _reuse_wait(self, ti: Any) -> float:
+        """How long this retry looks for an earlier try's batch before paying for a new one."""
+        from airflow_provider_wa_phones.submits import reuse_wait
+
+        delay = self.retry_delay.total_seconds() if self.retry_delay is not None else 0.0
+        return reuse_wait(delay, getattr(ti, "start_date", None))
+
+
+def _run_started(context: Any) -> Any:
+    """When the DAG run began (no try of its tasks can have submitted earlier), if Airflow says."""
+    import datetime as dt
+
+    run = context.get("dag_run")
+    for moment in (getattr(run, "start_date", None), getattr(run, "run_after", None)):
+        if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+            return min(moment, dt.datetime.now(dt.UTC))
+    return None
 
 
 def task_batch_no(ti: Any) -> str:
@@ -254,29 +276,12 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         self.output_path = output_path
         self.max_xcom_records = max_xcom_records
 
-    def _queries(self) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.exceptions import ParameterError
-
-        if self.batches is None:
-            return [{"date": self.date, "batch_no": self.batch_no, "message_id": self.message_id}]
-        batches = [self.batches] if isinstance(self.batches, dict) else self.batches
-        if not isinstance(batches, list) or not batches or not all(isinstance(b, dict) for b in batches):
-            raise ParameterError(
-                "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
-            )
-        if self.date or self.batch_no or self.message_id:
-            raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
-        return [
-            {
-                "date": b.get("date"),
-                "batch_no": b.get("batch_no"),
-                "message_id": None if b.get("batch_no") else b.get("message_id"),
-            }
-            for b in batches
-        ]
-
     def _records(self) -> Iterator[dict[str, Any]]:
-        """Check every argument now, then return the records of all queries, read lazily."""
+        """Check every argument now, then return the records of all queries, read lazily.
+
+        With ``batches``, each batch yields only its own submit's records, under every day it may
+        be filed under.
+        """
         from itertools import chain
 
         from airflow_provider_wa_phones.exceptions import ParameterError
@@ -284,18 +289,28 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         limit = self.max_xcom_records
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {limit!r}")
-        iterators = [
-            self.hook.iter_number_check_results(
-                phone=self.phone, appkey=self.appkey, page_size=self.page_size, **query
+        settings = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
+        if self.batches is None:
+            return self.hook.iter_number_check_results(
+                self.date, self.batch_no, self.message_id, **settings
             )
-            for query in self._queries()
-        ]
-        return chain.from_iterable(iterators)
+        batches = [self.batches] if isinstance(self.batches, dict) else self.batches
+        if not isinstance(batches, list) or not batches or not all(isinstance(b, dict) for b in batches):
+            raise ParameterError(
+                "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
+            )
+        if self.date or self.batch_no or self.message_id:
+            raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
+        from airflow_provider_wa_phones.results import Batch
+
+        chosen = [Batch.from_entry(batch, "batches") for batch in batches]
+        return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
 
     def execute(self, context: Context) -> Any:
+        target = _output_target(self.output_path) if self.output_path else None
         records = self._records()
-        if self.output_path:
-            return self._write(records, self.output_path)
+        if target is not None:
+            return self._write(records, target)
         return self._collect(records)
 
     def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -313,10 +328,7 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         self.log.info("Read %d number-check results", len(result))
         return result
 
-    def _write(self, records: Iterator[dict[str, Any]], output_path: str) -> dict[str, Any]:
-        from airflow.sdk import ObjectStoragePath
-
-        target = ObjectStoragePath(output_path)
+    def _write(self, records: Iterator[dict[str, Any]], target: Any) -> dict[str, Any]:
         partial = target.with_name(target.name + ".partial")
         summary = _Summary()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -331,6 +343,40 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
             raise
         self.log.info("Wrote %d number-check results to %s", summary.total, target)
         return {"output_path": str(target), "record_count": summary.total, "summary": summary.as_dict()}
+
+
+def _output_target(output_path: Any) -> Any:
+    """``output_path`` as an ObjectStoragePath naming a file, or ParameterError (before any request)."""
+    from airflow.sdk import ObjectStoragePath
+
+    from airflow_provider_wa_phones.exceptions import ParameterError
+
+    text = str(output_path) if isinstance(output_path, ObjectStoragePath) else output_path
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError("output_path", f"must be a file URL or path, got {_short(output_path)}")
+    if text.endswith("/") or text.rstrip("/").endswith(":/") or text.endswith("://"):
+        raise ParameterError(
+            "output_path",
+            f"must name a file, not a folder: {_short(text)} ends with '/'; add a file name such as "
+            "results.jsonl",
+        )
+    try:
+        target = ObjectStoragePath(text)
+    except Exception as exc:  # unknown scheme, missing filesystem package, bad URL
+        raise ParameterError(
+            "output_path", f"cannot be opened as storage ({type(exc).__name__}): {_short(text)}"
+        ) from None
+    if not target.name or target.name in (".", ".."):
+        raise ParameterError("output_path", f"must name a file, got {_short(text)}")
+    # Renaming the finished file onto a folder would put it inside, as <folder>/<name>.partial.
+    if target.is_dir():
+        raise ParameterError("output_path", f"must name a file, but {_short(text)} is a folder")
+    return target
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
 
 
 class _Summary:

@@ -33,6 +33,8 @@ class SandboxServer:
 
     NxCloud answers on its own paths, CAMS on ``/`` (the same port). ``cams_rate_limit`` is the CAMS
     limit per AccessKey and action per second (10, as documented); None or 0 lifts it.
+    ``result_calendar`` is the calendar NxCloud number-check results are filed under ("UTC" or
+    "UTC+8"): the service does not say which it uses, so a client must find them under either.
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class SandboxServer:
         cams_rate_limit: int | None = 10,
         faults: FaultPlan | Mapping[str, Any] | None = None,
         lean: bool = False,
+        result_calendar: str = "UTC",
     ) -> None:
         from airflow_provider_wa_phones.sandbox.faults import make_plan
         from airflow_provider_wa_phones.sandbox.state import SandboxState
@@ -60,6 +63,7 @@ class SandboxServer:
             cams_rate_limit=cams_rate_limit,
             faults=make_plan(faults),
             lean=lean,
+            result_calendar=result_calendar,
         )
         self.host = host
         self._requested_port = port

@@ -152,12 +152,16 @@ class SandboxState:
         cams_rate_limit: int | None = DEFAULT_CAMS_RATE_LIMIT,
         faults: FaultPlan | None = None,
         lean: bool = False,
+        result_calendar: str = "UTC",
     ) -> None:
         # lean: no request log and no faults, for throughput runs (signatures are still checked).
         self.lean = lean
         self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
         self.requests = RequestLog(maxlen=request_log_size)
-        self.nxcloud = NxCloudBackend(self.clock, seed=seed, result_delay=result_delay)
+        # result_calendar: "UTC" or "UTC+8", the day NxCloud results are filed under (not published).
+        self.nxcloud = NxCloudBackend(
+            self.clock, seed=seed, result_delay=result_delay, calendar=result_calendar
+        )
         # cams_rate_limit: accepted requests per AccessKey and action per second; None or 0 lifts it.
         self.cams = CamsBackend(self.clock, rate_limit=cams_rate_limit)
         self.faults = FaultInjector(faults)

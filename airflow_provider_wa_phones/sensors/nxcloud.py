@@ -7,7 +7,6 @@ phone-number libraries load when a task runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -94,16 +93,8 @@ class NxCloudNumberCheckSensor(WaitSensor):
         from airflow_provider_wa_phones.waits import number_check_summary
 
         targets = self._targets()
-        found = [
-            int(
-                self.hook.query_number_check(
-                    target.date, target.batch_no, target.message_id, appkey=self.appkey, page_size=1
-                ).get("totalSize")
-                or 0
-            )
-            for target in targets
-        ]
-        summary = number_check_summary(targets, found)
+        counts = [self.hook.count_batch_results(target, appkey=self.appkey) for target in targets]
+        summary = number_check_summary(targets, counts)
         done = summary.pop("done")
         self.log.info("Number check: %d of %d results", summary["found"], summary["expected"])
         return PokeReturnValue(is_done=done, xcom_value=summary if done else None)
@@ -112,7 +103,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
         from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger
 
         return NxCloudNumberCheckTrigger(
-            batches=[asdict(target) for target in self._targets()],
+            batches=[target.as_kwargs() for target in self._targets()],
             appkey=self.appkey,
             nxcloud_conn_id=self.nxcloud_conn_id,
             **self.trigger_settings(),

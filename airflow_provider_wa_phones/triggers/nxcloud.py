@@ -70,10 +70,12 @@ class NxCloudPhoneStatusTrigger(PollingTrigger):
 
 
 class NxCloudNumberCheckTrigger(PollingTrigger):
-    """Waits until every number-check batch has as many result records as numbers submitted,
-    with one page-size-1 query per batch per poll.
+    """Waits until every number-check batch has as many result records as numbers submitted: per
+    poll, one query per batch and day it may be filed under while the service counts too few
+    records, then every page of it (only the submit's own records count).
 
-    :param batches: plain dicts with ``date``, ``expected`` and ``batch_no`` or ``message_id``.
+    :param batches: plain dicts (``Batch.as_kwargs()``): ``dates``, ``expected``, ``batch_no``,
+        ``submit_id``, ``message_id``.
     :param appkey: limit the query to this application (not sent when None).
     :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
     :param poke_interval: seconds between polls.
@@ -112,16 +114,12 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
 
     async def check(self, hook: Any) -> TriggerEvent | None:
-        from airflow_provider_wa_phones.waits import BatchTarget, number_check_summary
+        from airflow_provider_wa_phones.results import Batch
+        from airflow_provider_wa_phones.waits import number_check_summary
 
-        targets = [BatchTarget(**batch) for batch in self.batches]
-        found = []
-        for target in targets:
-            page = await hook.query_number_check(
-                target.date, target.batch_no, target.message_id, appkey=self.appkey, page_size=1
-            )
-            found.append(int(page.get("totalSize") or 0))
-        summary = number_check_summary(targets, found)
+        targets = [Batch.from_kwargs(batch) for batch in self.batches]
+        counts = [await hook.count_batch_results(target, appkey=self.appkey) for target in targets]
+        summary = number_check_summary(targets, counts)
         if summary.pop("done"):
             return TriggerEvent(
                 {"status": "success", "message": "every batch is finished", "summary": summary}

@@ -339,13 +339,13 @@ ROWS: list[Row] = [
     ),
     operator_row(
         "op-results-batch-without-date", NxCloudNumberCheckResultsOperator,
-        {"batches": [{"batch_no": "campaign-7", "phone_count": 2}]}, "date",
-        "date: must be a date in the form yyyy-MM-dd, got None",
+        {"batches": [{"batch_no": "campaign-7", "phone_count": 2}]}, "batches",
+        "batches: date: must be a date in the form yyyy-MM-dd, got None",
     ),
     operator_row(
         "op-results-second-batch-bad", NxCloudNumberCheckResultsOperator,
-        {"batches": [BATCH, BATCH | {"date": "2020-01-01"}]}, "date",
-        "date: 2020-01-01 is outside the 14-day window the service keeps",
+        {"batches": [BATCH, BATCH | {"date": "2020-01-01"}]}, "batches",
+        "batches: date: 2020-01-01 is outside the 14-day window the service keeps",
     ),
     operator_row(
         "op-results-page-size", NxCloudNumberCheckResultsOperator,
@@ -437,8 +437,8 @@ ROWS: list[Row] = [
     ),
     sensor_row(
         "sensor-check-batch-without-id", NxCloudNumberCheckSensor,
-        {"batches": [{"date": TODAY, "phone_count": 1}]}, "batch_no",
-        "batch_no: batch_no or message_id is required (the service needs one)",
+        {"batches": [{"date": TODAY, "phone_count": 1}]}, "batches",
+        "batches: batch_no: batch_no or message_id is required (the service needs one)",
     ),
     sensor_row(
         "sensor-check-date-missing", NxCloudNumberCheckSensor, {"message_id": "m-1"}, "date",

@@ -90,9 +90,17 @@ def test_alibaba_cloud_style_credential_extras_are_accepted(monkeypatch, sandbox
 
 def test_business_failure_on_http_200_is_a_typed_error(cams):
     with pytest.raises(NotFoundError) as info:
+        cams.query_phone_business_profile("+971 50 123 4567", cust_space_id="cams-space-demo")
+    assert info.value.code == "PhoneNumber.NotExist"
+    assert info.value.http_status == 200
+    assert info.value.request_id
+
+
+def test_a_space_of_someone_else_is_refused_with_http_400_as_published(cams):
+    with pytest.raises(NotFoundError) as info:
         cams.query_phone_numbers(cust_space_id="someone-elses-space")
     assert info.value.code == "Unknown.ResourceOwnerId"
-    assert info.value.http_status == 200
+    assert info.value.http_status == 400
     assert info.value.request_id
 
 

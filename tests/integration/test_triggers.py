@@ -223,9 +223,11 @@ async def test_number_check_batches_finish_as_results_arrive(sandbox: Any) -> No
         (b["batch_no"], b["phone_count"]) for b in submitted
     )
     assert {b["batch_no"] for b in submitted} == {"trigger-test-CN", "trigger-test-ID"}
-    # One page-size-1 query per batch per poll.
-    assert sandbox.request_count(QUERY) == 2 * len(polls)
-    assert {json.loads(r.body)["pageSize"] for r in sandbox.requests(QUERY)} == {1}
+    # One query per batch and filing day per poll (the days differ between UTC and UTC+8 from 16:00
+    # to 24:00 UTC); whole pages, since only the submit's own records count.
+    days = sum(len(batch["dates"]) for batch in submitted)
+    assert sandbox.request_count(QUERY) == days * len(polls)
+    assert {json.loads(r.body)["pageSize"] for r in sandbox.requests(QUERY)} == {100}
 
 
 # --- failure statuses ----------------------------------------------------------------------------------
