@@ -26,7 +26,6 @@ from airflow_provider_wa_phones.api import cams as api
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
     ParameterError,
-    ServiceError,
     TransportError,
     WaPhonesError,
 )

@@ -117,7 +117,9 @@ def test_a_published_throttle_hint_of_1500_ms_waits_one_and_a_half_seconds(cams,
 def test_a_hint_longer_than_the_retry_budget_raises_at_once_saying_when_to_come_back(cams, replay):
     day_ms = str(86_400_000)
     throttled = Answer.json(
-        {"RequestId": "r", "Code": "Throttling.User", "Message": "flow control"}, 400, {"x-acs-retry-after": day_ms}
+        {"RequestId": "r", "Code": "Throttling.User", "Message": "flow control"},
+        400,
+        {"x-acs-retry-after": day_ms},
     )
     replay.set("/", throttled)
     waits: list[float] = []

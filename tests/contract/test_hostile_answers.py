@@ -37,9 +37,7 @@ def nxcloud_calls(hook):
 
 
 @pytest.mark.parametrize("answer", [HTML_404, EMPTY_403], ids=["html-404", "empty-403"])
-@pytest.mark.parametrize(
-    "path", [GET_PHONE, "/api/wa/integrator/embedded/register/phoneList", QUERY, SUBMIT]
-)
+@pytest.mark.parametrize("path", [GET_PHONE, "/api/wa/integrator/embedded/register/phoneList", QUERY, SUBMIT])
 def test_a_4xx_without_the_envelope_fails_after_one_request_and_names_the_base_url(
     nxcloud, replay, path, answer
 ):
@@ -195,4 +193,3 @@ def test_cams_json_of_the_wrong_shape_is_a_malformed_response(cams, replay, payl
             cams.query_phone_business_profile("+65 9111 0000")
         else:
             cams.query_phone_numbers()
-

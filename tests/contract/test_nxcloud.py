@@ -173,7 +173,9 @@ def test_published_query_failure_is_the_same_error_whatever_the_http_status(nxcl
 @pytest.mark.parametrize("status", [200, 500, 503])
 def test_a_documented_retryable_code_on_a_submit_is_a_refusal_and_retried(nxcloud, replay, status):
     # 299 "system error" in NxCloud's own envelope: the service answered and did not take the batch.
-    refused = Answer.json({"code": 299, "msg": "system error", "data": {"messageId": "", "batchNo": ""}}, status)
+    refused = Answer.json(
+        {"code": 299, "msg": "system error", "data": {"messageId": "", "batchNo": ""}}, status
+    )
     replay.set(SUBMIT, [refused, raw("nxcloud/number-submit-success.json")])
     replay.set(QUERY, raw("nxcloud/number-query-success-empty.json"))
     (batch,) = nxcloud.submit_number_check(["+234 803 000 1234"], batch_no="20220901")

@@ -185,7 +185,11 @@ def test_sdk_query_encoding_is_verified(make_client: ClientFactory) -> None:
         (data.CAMS_NOCAMS_ACCESS_KEY_ID, data.CAMS_NOCAMS_ACCESS_KEY_SECRET, "Product.Unsubscript"),
         (data.CAMS_RAM_DENIED_ACCESS_KEY_ID, data.CAMS_RAM_DENIED_ACCESS_KEY_SECRET, "Ram.PermissionDeny"),
         ("LTAI5tNobodyAtAll", "x", "InvalidAccessKeyId.NotFound"),
-        (data.CAMS_INACTIVE_ACCESS_KEY_ID, data.CAMS_INACTIVE_ACCESS_KEY_SECRET, "InvalidAccessKeyId.Inactive"),
+        (
+            data.CAMS_INACTIVE_ACCESS_KEY_ID,
+            data.CAMS_INACTIVE_ACCESS_KEY_SECRET,
+            "InvalidAccessKeyId.Inactive",
+        ),
     ],
 )
 def test_sdk_sees_account_errors(make_client: ClientFactory, key_id: str, secret: str, code: str) -> None:
