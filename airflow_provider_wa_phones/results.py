@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_wa_phones.api import nxcloud as api
+from airflow_provider_wa_phones.api.answers import shorten
 from airflow_provider_wa_phones.exceptions import ParameterError
 
 #: A page boundary that moved while paging (results arriving, a service sorting differently) can
@@ -86,10 +87,10 @@ class ResultWalk:
             self._queue.append((date, number + 1))
         if number == 1:
             self._first_pages_left -= 1
-            if self._first_pages_left == 0 and self.stop_below is not None:
-                if sum(self._totals.values()) < self.stop_below:
-                    self.partial = bool(self._queue)
-                    self._done = True
+            short = self.stop_below is not None and sum(self._totals.values()) < self.stop_below
+            if self._first_pages_left == 0 and short:
+                self.partial = bool(self._queue)
+                self._done = True
         if not self._queue and not self._done:
             self._end_pass()
         return new
@@ -136,10 +137,12 @@ class Batch:
         batch_no = entry.get("batch_no") or None
         message_id = entry.get("message_id") or None
         if batch_no is None and message_id is None:
-            raise ParameterError(param, "batch_no: batch_no or message_id is required (the service needs one)")
+            raise ParameterError(
+                param, "batch_no: batch_no or message_id is required (the service needs one)"
+            )
         for name, value in (("batch_no", batch_no), ("message_id", message_id)):
             if value is not None and not isinstance(value, str):
-                raise ParameterError(param, f"{name} must be a string, got {api.shorten(repr(value))}")
+                raise ParameterError(param, f"{name} must be a string, got {shorten(repr(value))}")
         return cls(
             dates=checked,
             batch_no=batch_no,
@@ -172,9 +175,7 @@ class Batch:
 
     def query_base(self, appkey: str | None, phone: str | None, page_size: int) -> dict[str, Any]:
         """The query body without ``date`` and ``page``, checked (raises ParameterError)."""
-        body = api.query_body(
-            self.dates[0], self.batch_no, self.message_id, phone, appkey, 1, page_size
-        )
+        body = api.query_body(self.dates[0], self.batch_no, self.message_id, phone, appkey, 1, page_size)
         for date in self.dates[1:]:
             api.check_date(date)
         body.pop("date")

@@ -143,7 +143,8 @@ def number_check_summary(targets: list[Batch], counts: list[tuple[int, bool]]) -
         for target, (found, _) in zip(targets, counts, strict=True)
     ]
     done = all(
-        complete and found >= target.expected for target, (found, complete) in zip(targets, counts, strict=True)
+        complete and found >= target.expected
+        for target, (found, complete) in zip(targets, counts, strict=True)
     )
     return {
         "done": done,

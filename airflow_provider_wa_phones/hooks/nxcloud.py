@@ -17,6 +17,7 @@ from airflow_provider_wa_phones import signing
 from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
 from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import nxcloud as api
+from airflow_provider_wa_phones.api.answers import shorten
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
     ParameterError,
@@ -422,7 +423,7 @@ def _surely_not_taken(exc: WaPhonesError) -> bool:
 
 def _aware(param: str, value: Any) -> dt.datetime:
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise ParameterError(param, f"must be a timezone-aware datetime, got {api.shorten(repr(value))}")
+        raise ParameterError(param, f"must be a timezone-aware datetime, got {shorten(repr(value))}")
     return value
 
 

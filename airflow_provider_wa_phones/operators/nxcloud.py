@@ -185,7 +185,6 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
             )
         return batches
 
-
     def _reuse_wait(self, ti: Any) -> float:
         """How long this retry looks for an earlier try's batch before paying for a new one."""
         from airflow_provider_wa_phones.submits import reuse_wait
@@ -224,12 +223,15 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
     :param date: the day the numbers were submitted (``yyyy-MM-dd``, within the last 14 days).
         Templated.
     :param batch_no: batch number to read. Templated.
-    :param message_id: message id to read (a submit's id reads all its records). Templated.
+    :param message_id: a ``messageId`` to read. The service matches it exactly: a one-number
+        submit's id, or one record's id (records of a several-number submit carry
+        ``<submit id>-<digits>``; read those through ``batches`` or ``batch_no``). Templated.
     :param phone: only the record of this number. Templated.
     :param appkey: limit results to this application (not sent when omitted). Templated.
     :param page_size: records per request, 1 to 100 (default 100).
     :param output_path: where to stream the records as JSON Lines: any ``ObjectStoragePath`` URL
-        (``file:///data/checks/{{ ds }}.jsonl``, ``s3://conn@bucket/key``). The file appears only when
+        (``file:///data/checks/{{ run_id | replace(':', '') }}.jsonl``, ``s3://conn@bucket/key``;
+        name it after the run: manual runs have no ``ds``). The file appears only when
         complete. Templated.
     :param max_xcom_records: without ``output_path``, the most records returned through XCom; more
         fails the task and asks for ``output_path``, so XCom never holds a large result set.
@@ -289,11 +291,11 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         limit = self.max_xcom_records
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {limit!r}")
-        settings = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
+        settings: dict[str, Any] = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
         if self.batches is None:
-            return self.hook.iter_number_check_results(
-                self.date, self.batch_no, self.message_id, **settings
-            )
+            # A missing date is refused there, with a ParameterError naming it.
+            date: Any = self.date
+            return self.hook.iter_number_check_results(date, self.batch_no, self.message_id, **settings)
         batches = [self.batches] if isinstance(self.batches, dict) else self.batches
         if not isinstance(batches, list) or not batches or not all(isinstance(b, dict) for b in batches):
             raise ParameterError(

@@ -36,8 +36,9 @@ class NxCloudNumberCheckSensor(WaitSensor):
 
     :param batches: the XCom of ``NxCloudNumberCheckOperator`` (``submit.output``). Templated.
     :param batch_no: a batch number, with ``expected_count`` and ``date``. Templated.
-    :param message_id: a submit's message id, with ``date``; one record unless ``expected_count``
-        says more. Templated.
+    :param message_id: a one-number submit's message id (or one record's), with ``date``; the
+        service matches it exactly, so wait for a several-number submit through ``batches`` or
+        ``batch_no``. One record unless ``expected_count`` says more. Templated.
     :param expected_count: how many records finish the batch. Templated.
     :param date: the submit day, ``yyyy-MM-dd``. Templated.
     :param appkey: limit the query to this application (not sent when omitted). Templated.
@@ -45,8 +46,10 @@ class NxCloudNumberCheckSensor(WaitSensor):
     :param deferrable: wait in the triggerer instead of a worker slot.
 
     Plus every ``BaseSensorOperator`` argument (``poke_interval``, ``timeout``, ``mode``,
-    ``soft_fail``, ...). Each poke costs one request per batch. Returns (XCom) a summary:
-    ``expected``, ``found`` and per-batch ``batches`` progress.
+    ``soft_fail``, ...). Each poke costs one query per batch and day it may be filed under while
+    too few records exist, then every page of it. With ``batches`` only the submit's own records
+    count, so another run's batch under the same number never finishes it. Returns (XCom) a
+    summary: ``expected``, ``found`` and per-batch ``batches`` progress.
     """
 
     template_fields: Sequence[str] = (

@@ -367,6 +367,22 @@ ROWS: list[Row] = [
         "max_xcom_records: must be a whole number >= 1, got 0",
     ),
     operator_row(
+        "op-results-output-path-folder", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "file:///tmp/wa-phones-checks/"},
+        "output_path",
+        "output_path: must name a file, not a folder: 'file:///tmp/wa-phones-checks/' ends with '/'",
+    ),
+    operator_row(
+        "op-results-output-path-scheme-only", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "file://"}, "output_path",
+        "output_path: must name a file, not a folder: 'file://' ends with '/'",
+    ),
+    operator_row(
+        "op-results-output-path-existing-folder", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "file:///tmp"}, "output_path",
+        "output_path: must name a file, but 'file:///tmp' is a folder",
+    ),
+    operator_row(
         "op-cams-numbers-status", CamsPhoneNumbersOperator, {"status": "active"}, "status",
         "status: must be one of BANNED, CONNECTED,",
     ),
