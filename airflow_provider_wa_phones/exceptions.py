@@ -2,7 +2,8 @@
 
 Every error says which parameter or which service answer caused it, what to do about it, and
 whether retrying the same request can help. No error text ever contains a credential: the hooks
-scrub their own secrets from anything a service sends back before it reaches a message.
+scrub their own secrets (:mod:`airflow_provider_wa_phones.redact`) from anything a service or a
+library says before it reaches a message.
 """
 
 from __future__ import annotations
@@ -382,11 +383,3 @@ def clock_skew_note(server_date: str | None, local_now: float) -> str | None:
 def is_clock_skew(kind: ErrorKind | None) -> bool:
     """Whether a documented code means the request time was out of the service's window."""
     return kind is not None and issubclass(kind.error_class, ClockSkewError)
-
-
-def scrub_secrets(text: str, secrets: tuple[str, ...]) -> str:
-    """Blank out every given secret in ``text`` (services sometimes echo what they were sent)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

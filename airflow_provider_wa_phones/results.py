@@ -17,8 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones.api import nxcloud as api
-from airflow_provider_wa_phones.api.answers import shorten
+from airflow_provider_wa_phones.checks import quoted
 from airflow_provider_wa_phones.exceptions import ParameterError
 
 #: A page boundary that moved while paging (results arriving, a service sorting differently) can
@@ -126,23 +127,34 @@ class Batch:
         """A :class:`Batch` from one entry of :meth:`NxCloudHook.submit_number_check` (or a dict a user
         wrote with ``date`` and ``batch_no`` or ``message_id``); raises ParameterError naming ``param``."""
         if not isinstance(entry, Mapping):
-            raise ParameterError(param, "must be an entry returned by NxCloudNumberCheckOperator (a dict)")
-        dates = entry.get("dates") or [entry.get("date")]
-        if not isinstance(dates, list) or not dates:
-            raise ParameterError(param, "dates must be a non-empty list of yyyy-MM-dd days")
+            raise ParameterError(
+                param,
+                f"must be an entry returned by NxCloudNumberCheckOperator (a dict), got {quoted(entry)}",
+            )
+        dates = entry.get("dates")
+        if dates is None:
+            dates = [entry.get("date")]
+        if not isinstance(dates, (list, tuple)) or not 0 < len(dates) <= 30:
+            raise ParameterError(
+                param, f"dates must be a non-empty list of yyyy-MM-dd days, got {quoted(dates)}"
+            )
         try:
             checked = tuple(api.check_date(date) for date in dates)
         except ParameterError as exc:
             raise ParameterError(param, f"{exc.param}: {exc.rule}") from None
-        batch_no = entry.get("batch_no") or None
-        message_id = entry.get("message_id") or None
+        batch_no, message_id = entry.get("batch_no"), entry.get("message_id")
+        batch_no = None if _absent(batch_no) else batch_no
+        message_id = None if _absent(message_id) else message_id
         if batch_no is None and message_id is None:
             raise ParameterError(
                 param, "batch_no: batch_no or message_id is required (the service needs one)"
             )
-        for name, value in (("batch_no", batch_no), ("message_id", message_id)):
-            if value is not None and not isinstance(value, str):
-                raise ParameterError(param, f"{name} must be a string, got {shorten(repr(value))}")
+        for name, value, limit in (("batch_no", batch_no, api.MAX_BATCH_NO), ("message_id", message_id, 64)):
+            if value is not None:
+                try:
+                    checks.text(name, value, max_length=limit, rule="a non-empty string")
+                except ParameterError as exc:
+                    raise ParameterError(param, f"{name}: {exc.rule}") from None
         return cls(
             dates=checked,
             batch_no=batch_no,
@@ -196,6 +208,10 @@ class Batch:
             submit_id=self.submit_id,
             stop_below=stop_below,
         )
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
 
 
 def submits_in(records: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:

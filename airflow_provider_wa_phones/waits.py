@@ -5,6 +5,7 @@ Pure functions over plain data, so a sensor's poke and a trigger's poll cannot d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,19 +61,26 @@ def check_phone_statuses(
     return check
 
 
+_STATUS = re.compile(r"[A-Za-z][A-Za-z_]{0,39}")
+
+
 def check_status_arguments(target_status: Any, failure_statuses: Any) -> tuple[str, list[str]]:
     """Return the awaited status and the failure statuses, upper-cased, or raise."""
-    if not isinstance(target_status, str) or not target_status.strip():
-        raise ParameterError("target_status", f"must be a status such as CONNECTED, got {target_status!r}")
-    target = target_status.strip().upper()
+    from airflow_provider_wa_phones import checks
+
+    target = checks.text(
+        "target_status", target_status, max_length=40, pattern=_STATUS, rule="a status such as CONNECTED"
+    ).upper()
     if (
-        failure_statuses is None
-        or isinstance(failure_statuses, str)
-        or not isinstance(failure_statuses, (list, tuple, set, frozenset))
-        or not all(isinstance(s, str) for s in failure_statuses)
+        not isinstance(failure_statuses, (list, tuple, set, frozenset))
+        or len(failure_statuses) > 50
+        or not all(isinstance(s, str) and _STATUS.fullmatch(s) for s in failure_statuses)
     ):
-        raise ParameterError("failure_statuses", "must be a list of statuses, e.g. ['BANNED', 'DELETED']")
-    failures = sorted({status.strip().upper() for status in failure_statuses})
+        raise ParameterError(
+            "failure_statuses",
+            f"must be a list of statuses, e.g. ['BANNED', 'DELETED'], got {checks.quoted(failure_statuses)}",
+        )
+    failures = sorted({status.upper() for status in failure_statuses})
     if target in failures:
         raise ParameterError("failure_statuses", f"must not contain the target status {target}")
     return target, failures
@@ -92,10 +100,9 @@ def batch_targets(
     ``expected_count`` and ``date``, or a ``message_id`` (one record unless ``expected_count`` says
     more).
     """
-    from dataclasses import replace
 
     if batches is not None:
-        if batch_no or message_id or expected_count:
+        if not all(_absent(value) for value in (batch_no, message_id, expected_count)):
             raise ParameterError("batches", "give either batches or batch_no/message_id, not both")
         if isinstance(batches, Mapping):
             batches = [batches]
@@ -107,26 +114,37 @@ def batch_targets(
             Batch.from_entry(batch, "batches", _expected(batch.get("phone_count"), "batches"))
             for batch in batches
         ]
-    if not batch_no and not message_id:
+    if _absent(batch_no) and _absent(message_id):
         raise ParameterError("batch_no", "give batches, batch_no with expected_count, or message_id")
-    if batch_no and expected_count in (None, ""):
+    if not _absent(batch_no) and _absent(expected_count):
         raise ParameterError("expected_count", "required with batch_no: how many numbers the batch holds")
-    expected = _expected(1 if expected_count in (None, "") else expected_count, "expected_count")
+    expected = _expected(1 if _absent(expected_count) else expected_count, "expected_count")
+    from airflow_provider_wa_phones import checks
     from airflow_provider_wa_phones.api.nxcloud import check_date
 
     day = check_date(date)
-    target = Batch.from_entry({"date": day, "batch_no": batch_no, "message_id": message_id}, "batch_no")
+    given_batch = None if _absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)
+    given_message = None if _absent(message_id) else checks.text("message_id", message_id, max_length=64)
     # Given by hand, a batch number's every record counts: there is no submit to tell them apart.
-    return [replace(target, submit_id=None, expected=expected)]
+    return [Batch(dates=(day,), batch_no=given_batch, message_id=given_message, expected=expected)]
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
 
 
 def _expected(value: Any, param: str) -> int:
-    # An empty batch would be "finished" at once; never succeed on nothing.
-    if isinstance(value, bool) or not str(value).strip().isdigit() or int(value) < 1:
+    """How many records finish a batch: at least one (an empty batch would be "finished" at once)."""
+    from airflow_provider_wa_phones import checks
+    from airflow_provider_wa_phones.phones import MAX_PHONES
+
+    try:
+        return checks.whole_number(param, value, 1, MAX_PHONES)
+    except ParameterError:
         raise ParameterError(
-            param, f"the number of records to wait for must be a whole number >= 1, got {value!r}"
-        )
-    return int(value)
+            param,
+            f"the number of records to wait for must be a whole number >= 1, got {checks.quoted(value)}",
+        ) from None
 
 
 def number_check_summary(targets: list[Batch], counts: list[tuple[int, bool]]) -> dict[str, Any]:

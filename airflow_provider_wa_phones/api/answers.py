@@ -6,12 +6,12 @@ import json
 import time
 from typing import Any
 
+from airflow_provider_wa_phones import redact
 from airflow_provider_wa_phones.exceptions import (
     MalformedResponseError,
     ServiceUnavailableError,
     ThrottledError,
     WaPhonesError,
-    scrub_secrets,
 )
 
 
@@ -78,7 +78,7 @@ def no_envelope_error(
             http_status=http_status,
             may_have_taken_effect=True,
         )
-    snippet = scrub_secrets(content[:80].decode("utf-8", "replace"), scrub)
+    snippet = redact.scrub(content[:80].decode("utf-8", "replace"), scrub)
     if 200 <= http_status < 300:
         return MalformedResponseError(
             f"{service} {operation} answered HTTP {http_status} from {base_url} without the JSON envelope "

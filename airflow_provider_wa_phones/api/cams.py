@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_wa_phones import checks, redact
 from airflow_provider_wa_phones.api.answers import load_json, no_envelope_error, retry_after_seconds, shorten
 from airflow_provider_wa_phones.exceptions import (
     CAMS_CODES,
@@ -20,7 +21,6 @@ from airflow_provider_wa_phones.exceptions import (
     cams_error,
     clock_skew_note,
     is_clock_skew,
-    scrub_secrets,
 )
 from airflow_provider_wa_phones.phones import normalize_phone
 
@@ -37,7 +37,8 @@ STATUSES = frozenset(
     }
 )  # fmt: skip
 
-_ID = re.compile(r"^[\w.\-:]{1,128}$")
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+")
 
 
 def endpoint_for(region: str) -> str:
@@ -47,22 +48,29 @@ def endpoint_for(region: str) -> str:
 
 def check_region(region: Any) -> str:
     """Return ``region`` if it looks like an Alibaba Cloud region id (``ap-southeast-1``)."""
-    if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2,}(-[a-z0-9]+)+", region):
-        raise ParameterError("region", f"must be a region id such as ap-southeast-1, got {region!r}")
+    if not isinstance(region, str) or len(region) > 64 or not _REGION.fullmatch(region):
+        raise ParameterError(
+            "region", f"must be a region id such as ap-southeast-1, got {checks.quoted(region)}"
+        )
     return region
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
 
 
 def check_cust_space_id(value: Any, required: bool) -> str | None:
     """Return a valid ``CustSpaceId``, None when optional and absent, else raise."""
-    if value is None or value == "":
+    if _absent(value):
         if required:
             raise ParameterError(
                 "cust_space_id", "required: pass cust_space_id= or set the connection's cust_space_id field"
             )
         return None
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise ParameterError(
-            "cust_space_id", f"must be a space id (letters, digits, '-', '_', '.'), got {value!r}"
+            "cust_space_id",
+            f"must be a space id (letters, digits, '-', '_', '.'), got {checks.quoted(value)}",
         )
     return value
 
@@ -75,21 +83,25 @@ def phone_numbers_params(
     space = check_cust_space_id(cust_space_id, required=False)
     if space:
         params["CustSpaceId"] = space
-    if isv_code not in (None, ""):
-        if not isinstance(isv_code, str) or not _ID.match(isv_code):
-            raise ParameterError("isv_code", f"must be an ISV verification code, got {isv_code!r}")
+    if not _absent(isv_code):
+        if not isinstance(isv_code, str) or not _ID.fullmatch(isv_code):
+            raise ParameterError(
+                "isv_code", f"must be an ISV verification code, got {checks.quoted(isv_code)}"
+            )
         params["IsvCode"] = isv_code
-    if status not in (None, ""):
-        upper = str(status).strip().upper()
+    if not _absent(status):
+        upper = status.upper() if isinstance(status, str) else None
         if upper not in STATUSES:
-            raise ParameterError("status", f"must be one of {', '.join(sorted(STATUSES))}, got {status!r}")
+            raise ParameterError(
+                "status", f"must be one of {', '.join(sorted(STATUSES))}, got {checks.quoted(status)}"
+            )
         params["Status"] = upper
     return params
 
 
 def business_profile_params(phone_number: Any, cust_space_id: str | None) -> dict[str, str]:
     """Parameters of ``QueryPhoneBusinessProfile`` (both required)."""
-    if phone_number in (None, ""):
+    if _absent(phone_number):
         raise ParameterError("phone_number", "required: the sender number whose profile to read")
     space = check_cust_space_id(cust_space_id, required=True)
     return {"CustSpaceId": space or "", "PhoneNumber": normalize_phone(phone_number, "phone_number")}
@@ -127,7 +139,7 @@ def parse_response(
     if http_status == 200 and code in (None, "OK") and answer.get("Success") is not False:
         return answer
     code = shorten(str(code or f"HTTP {http_status}"), 120)
-    message = scrub_secrets(shorten(str(answer.get("Message") or ""), 500), scrub)
+    message = redact.scrub(shorten(str(answer.get("Message") or ""), 500), scrub)
     if is_clock_skew(CAMS_CODES.get(code)):
         message = "; ".join(filter(None, [message, clock_skew_note(server_date, time.time())]))
     error = cams_error(

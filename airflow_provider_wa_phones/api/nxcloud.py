@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_wa_phones import checks, redact
 from airflow_provider_wa_phones.api.answers import load_json, no_envelope_error, shorten
 from airflow_provider_wa_phones.exceptions import (
     NXCLOUD_CODES,
@@ -24,7 +25,6 @@ from airflow_provider_wa_phones.exceptions import (
     clock_skew_note,
     is_clock_skew,
     nxcloud_error,
-    scrub_secrets,
 )
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
 
@@ -65,53 +65,38 @@ def encode_body(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-_APPKEY = re.compile(r"^\S{1,128}$")
+_APPKEY = re.compile(r"[!-~]{1,128}")  # visible ASCII, no spaces
+_VISIBLE = re.compile(r"[!-~]+")
+_URL = re.compile(r"https?://[!-~]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def check_appkey(appkey: Any) -> str:
     """Return ``appkey`` if it can be an NxCloud appkey, else raise :class:`ParameterError`."""
-    if not isinstance(appkey, str) or not _APPKEY.match(appkey):
+    if not isinstance(appkey, str) or not _APPKEY.fullmatch(appkey):
         raise ParameterError(
             "appkey",
-            "required: a non-empty string without spaces (pass appkey= or set the connection's appkey field)",
+            "required: a non-empty string without spaces (pass appkey= or set the connection's appkey field)"
+            + (f", got {checks.quoted(appkey)}" if appkey is not None else ""),
         )
     return appkey
 
 
 def get_phone_body(appkey: str, phones: str | Iterable[str] | None) -> dict[str, Any]:
-    """Body of ``getPhone``; no phones means every number of the application."""
+    """Body of ``getPhone``; no phones (None, "" or an empty list) means every number of the application."""
     body: dict[str, Any] = {"appkey": check_appkey(appkey), "messaging_product": "whatsapp"}
-    if phones is not None and phones != "" and phones != []:
+    if not _means_all(phones):
         body["business_phones"] = ",".join(normalize_phones(phones))
     return body
+
+
+def _means_all(phones: Any) -> bool:
+    return phones is None or (isinstance(phones, (str, list, tuple)) and len(phones) == 0)
 
 
 def phone_list_body(appkey: str) -> dict[str, Any]:
     """Body of the integrator ``phoneList``."""
     return {"appkey": check_appkey(appkey)}
-
-
-def _check_int(param: str, value: Any, low: int, high: int | None = None) -> int:
-    # Templated arguments arrive as strings; accept "5" but not 5.5, True or "five".
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, str))
-        or not re.fullmatch(r"-?\d+", str(value).strip())
-    ):
-        raise ParameterError(param, f"must be a whole number, got {value!r}")
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ParameterError(param, f"must be {bound}, got {number}")
-    return number
-
-
-def _check_text(param: str, value: Any, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ParameterError(param, f"must be a non-empty string, got {value!r}")
-    if len(value) > limit:
-        raise ParameterError(param, f"must be at most {limit} characters, got {len(value)}")
-    return value
 
 
 def submit_batches(
@@ -127,13 +112,13 @@ def submit_batches(
     suffix (``<batch_no>-CN``), so every batch can be found again.
     """
     appkey = check_appkey(appkey)
-    level = _check_int("check_level", check_level, 1)
+    level = checks.whole_number("check_level", check_level, 1)
     if level not in CHECK_LEVELS:
         raise ParameterError("check_level", f"must be one of 1 (basic), 4 (call) or 5 (HLR), got {level}")
     if batch_no is not None:
-        _check_text("batch_no", batch_no, MAX_BATCH_NO)
-    if dr_url is not None and not (isinstance(dr_url, str) and re.match(r"^https?://\S+$", dr_url)):
-        raise ParameterError("dr_url", f"must be an http(s) URL, got {dr_url!r}")
+        checks.text("batch_no", batch_no, max_length=MAX_BATCH_NO, rule="a non-empty string")
+    if dr_url is not None:
+        checks.text("dr_url", dr_url, max_length=2048, pattern=_URL, rule="an http(s) URL")
     groups: dict[str, list[str]] = {}
     for phone in normalize_phones(phones):
         groups.setdefault(country_of(phone), []).append(phone)
@@ -161,13 +146,13 @@ def check_date(value: Any, today: dt.date | None = None) -> str:
         value = value.date()
     if isinstance(value, dt.date):
         day = value
-    elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    elif isinstance(value, str) and _DATE.fullmatch(value):
         try:
-            day = dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise ParameterError("date", f"{value!r} is not a calendar date (yyyy-MM-dd)") from None
     else:
-        raise ParameterError("date", f"must be a date in the form yyyy-MM-dd, got {value!r}")
+        raise ParameterError("date", f"must be a date in the form yyyy-MM-dd, got {checks.quoted(value)}")
     today = today or dt.datetime.now(dt.UTC).date()
     # The service keeps 14 days; one day of slack ahead covers its UTC+8 calendar.
     earliest, latest = today - dt.timedelta(days=RETENTION_DAYS), today + dt.timedelta(days=1)
@@ -191,22 +176,31 @@ def query_body(
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Body of one number-check query page."""
-    if not batch_no and not message_id:
+    if _absent(batch_no) and _absent(message_id):
         raise ParameterError("batch_no", "batch_no or message_id is required (the service needs one)")
     body: dict[str, Any] = {
-        "page": _check_int("page", page, 1),
-        "pageSize": _check_int("page_size", page_size, 1, MAX_PAGE_SIZE),
+        "page": checks.whole_number("page", page, 1),
+        "pageSize": checks.whole_number("page_size", page_size, 1, MAX_PAGE_SIZE),
         "date": check_date(date, today),
     }
-    if batch_no:
-        body["batchNo"] = _check_text("batch_no", batch_no, MAX_BATCH_NO)
-    if message_id:
-        body["messageId"] = _check_text("message_id", message_id, 64)
-    if phone:
-        body["phone"] = normalize_phone(phone, "phone")
+    if not _absent(batch_no):
+        body["batchNo"] = checks.text(
+            "batch_no", batch_no, max_length=MAX_BATCH_NO, rule="a non-empty string"
+        )
+    if not _absent(message_id):
+        body["messageId"] = checks.text(
+            "message_id", message_id, max_length=64, pattern=_VISIBLE, rule="a messageId (visible ASCII)"
+        )
+    if not _absent(phone):
+        body["phone"] = normalize_phone(phone, "phone")  # type: ignore[arg-type]  # checked there
     if appkey is not None:
         body["appkey"] = check_appkey(appkey)
     return body
+
+
+def _absent(value: Any) -> bool:
+    """None or "" (an empty templated field): the argument was not given."""
+    return value is None or (isinstance(value, str) and value == "")
 
 
 def parse_envelope(
@@ -240,7 +234,7 @@ def parse_envelope(
     code = envelope.get("code")
     if code == 0 and not isinstance(code, bool):
         return envelope.get("data")
-    message = scrub_secrets(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
+    message = redact.scrub(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
     if not isinstance(code, int) or isinstance(code, bool):
         raise MalformedResponseError(
             f"NxCloud {operation.name} answered a code that is not a number: {shorten(repr(code))}"

@@ -12,7 +12,7 @@ import requests
 from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
-from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones import checks, redact, signing
 from airflow_provider_wa_phones._http import (
     body_bytes,
     header_text,
@@ -27,7 +27,6 @@ from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
     ParameterError,
     TransportError,
-    WaPhonesError,
 )
 from airflow_provider_wa_phones.ratelimit import shared_limiter
 from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
@@ -60,45 +59,48 @@ class CamsSettings:
         Credentials come from login/password, or from the ``access_key_id`` / ``access_key_secret``
         extras that connections of the ``alibaba_cloud`` type already carry.
         """
-        extra = conn.extra_dejson or {}
-        if not isinstance(extra, dict):
-            raise ConnectionConfigError(conn.conn_id, "extra", "must be a JSON object of named fields")
+        extra = checks.connection_extra(conn)
 
         def extra_value(name: str) -> Any:
             return extra.get(name, extra.get(f"extra__alibaba_cams__{name}"))
 
-        key_id = conn.login or extra_value("access_key_id")
-        secret = conn.password or extra_value("access_key_secret")
-        if not key_id:
-            raise ConnectionConfigError(conn.conn_id, "login", "the AccessKey ID is empty")
-        if not secret:
-            raise ConnectionConfigError(conn.conn_id, "password", "the AccessKey secret is empty")
+        use_extra_key = not conn.login and extra_value("access_key_id")
+        use_extra_secret = not conn.password and extra_value("access_key_secret")
+        key_id = checks.credential(
+            conn.conn_id,
+            "access_key_id" if use_extra_key else "login",
+            extra_value("access_key_id") if use_extra_key else conn.login,
+            "AccessKey ID",
+        )
+        key_secret = checks.credential(
+            conn.conn_id,
+            "access_key_secret" if use_extra_secret else "password",
+            extra_value("access_key_secret") if use_extra_secret else conn.password,
+            "AccessKey secret",
+        )
+        token = extra_value("security_token")
+        if token not in (None, ""):
+            token = checks.credential(conn.conn_id, "security_token", token, "STS security token")
         region = extra_value("region") or api.DEFAULT_REGION
         try:
             api.check_region(region)
         except ParameterError as exc:
             raise ConnectionConfigError(conn.conn_id, "region", exc.rule) from None
-        space = extra_value("cust_space_id") or None
+        space = extra_value("cust_space_id")
+        if space not in (None, ""):
+            try:
+                api.check_cust_space_id(space, required=False)
+            except ParameterError as exc:
+                raise ConnectionConfigError(conn.conn_id, "cust_space_id", exc.rule) from None
         return cls(
             conn_id=conn.conn_id,
-            endpoint=_endpoint(conn, region),
+            endpoint=checks.base_url(conn, api.endpoint_for(region)),
             access_key_id=key_id,
-            access_key_secret=secret,
-            security_token=extra_value("security_token") or None,
+            access_key_secret=key_secret,
+            security_token=token or None,
             region=region,
-            cust_space_id=space,
+            cust_space_id=space or None,
         )
-
-
-def _endpoint(conn: Any, region: str) -> str:
-    host = (conn.host or "").strip().rstrip("/")
-    if not host:
-        return api.endpoint_for(region)
-    if "://" not in host:
-        host = f"https://{host}"
-    if conn.port and not urlsplit(host).port:
-        host = f"{host}:{conn.port}"
-    return host
 
 
 class CamsAuth(AuthBase):
@@ -169,7 +171,14 @@ class CamsHook(BaseHook):
         """The connection's fields, read once per hook."""
         from airflow.sdk.log import mask_secret
 
-        settings = CamsSettings.from_connection(self.get_connection(self.cams_conn_id))
+        conn_id = checks.conn_id("cams_conn_id", self.cams_conn_id)
+        try:
+            conn = self.get_connection(conn_id)
+        except Exception as exc:
+            if checks.is_missing_connection(exc):
+                raise checks.missing_connection(conn_id) from None
+            raise
+        settings = CamsSettings.from_connection(conn)
         mask_secret(settings.access_key_secret)
         if settings.security_token:
             mask_secret(settings.security_token)
@@ -226,14 +235,18 @@ class CamsHook(BaseHook):
         try:
             settings = self.settings
             count = len(self.query_phone_numbers())
-        except WaPhonesError as exc:
-            return False, str(exc)
-        except Exception as exc:  # e.g. the connection id does not exist
-            return False, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # the Test button shows any failure, scrubbed of every credential
+            return False, redact.failure_message(exc, self._secrets())
         finally:
             self.retry_policy = policy
         space = settings.cust_space_id or "the account's default space"
         return True, f"Connected to CAMS at {settings.endpoint}: {count} numbers in {space}"
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The connection's credential values, to keep them out of any text."""
+        if "settings" in self.__dict__:
+            return (self.settings.access_key_secret, self.settings.security_token or "")
+        return redact.connection_secrets(self.get_connection, self.cams_conn_id)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -262,6 +275,14 @@ class CamsHook(BaseHook):
                 raise TransportError(
                     f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
                     unsent=never_sent(exc),
+                ) from None
+            except (ValueError, TypeError, UnicodeError) as exc:
+                # A library refusing what it was given (http.client quotes a header it will not
+                # send): nothing left the machine, and its words may hold a credential.
+                raise TransportError(
+                    f"Alibaba Cloud CAMS {action}: the request could not be sent ({type(exc).__name__}: "
+                    f"{redact.scrub(str(exc), secrets)})",
+                    unsent=True,
                 ) from None
             self.log.debug(
                 "CAMS %s: HTTP %s in %.0f ms",
@@ -318,7 +339,13 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
         if self._settings is None:
             from airflow.sdk.log import amask_secret
 
-            conn = await self.aget_connection(self.cams_conn_id)
+            conn_id = checks.conn_id("cams_conn_id", self.cams_conn_id)
+            try:
+                conn = await self.aget_connection(conn_id)
+            except Exception as exc:
+                if checks.is_missing_connection(exc):
+                    raise checks.missing_connection(conn_id) from None
+                raise
             self._settings = CamsSettings.from_connection(conn)
             await amask_secret(self._settings.access_key_secret)
             if self._settings.security_token:
@@ -375,6 +402,12 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
                 raise TransportError(
                     f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
                     unsent=isinstance(exc, aiohttp.ClientConnectorError),
+                ) from None
+            except (ValueError, TypeError, UnicodeError) as exc:
+                raise TransportError(
+                    f"Alibaba Cloud CAMS {action}: the request could not be sent ({type(exc).__name__}: "
+                    f"{redact.scrub(str(exc), secrets)})",
+                    unsent=True,
                 ) from None
             return api.parse_response(
                 action,

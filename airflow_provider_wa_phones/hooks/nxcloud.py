@@ -13,7 +13,7 @@ import requests
 from airflow.sdk import BaseHook
 from requests.auth import AuthBase
 
-from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones import checks, redact, signing
 from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
 from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import nxcloud as api
@@ -41,44 +41,44 @@ class NxCloudSettings:
 
     @classmethod
     def from_connection(cls, conn: Any) -> NxCloudSettings:
-        """Read and check the fields of an Airflow connection object."""
-        extra = conn.extra_dejson or {}
-        if not isinstance(extra, dict):
-            raise ConnectionConfigError(conn.conn_id, "extra", "must be a JSON object of named fields")
+        """Read and check the fields of an Airflow connection object.
+
+        Every field is checked here, before anything is signed: an error names the field and never
+        shows a credential.
+        """
+        extra = checks.connection_extra(conn)
 
         def extra_value(name: str) -> Any:
             # The connection form stores conn-fields under their own name; older tooling prefixes them.
             return extra.get(name, extra.get(f"extra__nxcloud__{name}"))
 
-        if not conn.login:
-            raise ConnectionConfigError(conn.conn_id, "login", "the NxCloud access key is empty")
-        if not conn.password:
-            raise ConnectionConfigError(conn.conn_id, "password", "the NxCloud access secret is empty")
+        access_key = checks.credential(conn.conn_id, "login", conn.login, "NxCloud access key")
+        secret = checks.credential(conn.conn_id, "password", conn.password, "NxCloud access secret")
         algorithm = extra_value("sign_algorithm") or "md5"
         algorithm = algorithm.lower() if isinstance(algorithm, str) else algorithm
         if algorithm not in signing.NXCLOUD_ALGORITHMS:
             raise ConnectionConfigError(
-                conn.conn_id, "sign_algorithm", f"must be md5 or sha256, got {algorithm!r}"
+                conn.conn_id, "sign_algorithm", f"must be md5 or sha256, got {checks.quoted(algorithm)}"
             )
+        appkey = extra_value("appkey")
+        if appkey not in (None, ""):
+            try:
+                api.check_appkey(appkey)
+            except ParameterError:
+                raise ConnectionConfigError(
+                    conn.conn_id,
+                    "appkey",
+                    "must be a non-empty string without spaces or control characters, "
+                    f"got {checks.quoted(appkey)}",
+                ) from None
         return cls(
             conn_id=conn.conn_id,
-            base_url=_base_url(conn),
-            access_key=conn.login,
-            access_secret=conn.password,
-            appkey=extra_value("appkey") or None,
+            base_url=checks.base_url(conn, api.DEFAULT_HOST),
+            access_key=access_key,
+            access_secret=secret,
+            appkey=appkey or None,
             algorithm=algorithm,
         )
-
-
-def _base_url(conn: Any) -> str:
-    host = (conn.host or "").strip().rstrip("/")
-    if not host:
-        return api.DEFAULT_HOST
-    if "://" not in host:
-        host = f"{conn.schema or 'https'}://{host}"
-    if conn.port and host.count(":") < 2:
-        host = f"{host}:{conn.port}"
-    return host
 
 
 class NxCloudAuth(AuthBase):
@@ -143,7 +143,14 @@ class NxCloudHook(BaseHook):
         """The connection's fields, read once per hook."""
         from airflow.sdk.log import mask_secret
 
-        settings = NxCloudSettings.from_connection(self.get_connection(self.nxcloud_conn_id))
+        conn_id = checks.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
+        try:
+            conn = self.get_connection(conn_id)
+        except Exception as exc:
+            if checks.is_missing_connection(exc):
+                raise checks.missing_connection(conn_id) from None
+            raise
+        settings = NxCloudSettings.from_connection(conn)
         mask_secret(settings.access_secret)
         return settings
 
@@ -360,13 +367,17 @@ class NxCloudHook(BaseHook):
                 today = dt.datetime.now(dt.UTC).date()
                 self.query_number_check(today, batch_no="connection-test", page_size=1)
                 detail = "number-check query accepted (no appkey set)"
-        except WaPhonesError as exc:
-            return False, str(exc)
-        except Exception as exc:  # e.g. the connection id does not exist
-            return False, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # the Test button shows any failure, scrubbed of every credential
+            return False, redact.failure_message(exc, self._secrets())
         finally:
             self.retry_policy = policy
         return True, f"Connected to NxCloud at {settings.base_url}: {detail}"
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The connection's credential values, to keep them out of any text."""
+        if "settings" in self.__dict__:
+            return (self.settings.access_secret,)
+        return redact.connection_secrets(self.get_connection, self.nxcloud_conn_id)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -390,6 +401,14 @@ class NxCloudHook(BaseHook):
                 response = send(self._session, template, payload, self.timeout)
             except requests.RequestException as exc:
                 raise _transport_error(operation, settings.base_url, exc) from None
+            except (ValueError, TypeError, UnicodeError) as exc:
+                # A library refusing what it was given (http.client quotes a header it will not
+                # send): nothing left the machine, and its words may hold a credential.
+                raise TransportError(
+                    f"NxCloud {operation.name}: the request could not be sent ({type(exc).__name__}: "
+                    f"{redact.scrub(str(exc), (settings.access_secret,))})",
+                    unsent=True,
+                ) from None
             self.log.debug(
                 "NxCloud %s: HTTP %s in %.0f ms",
                 operation.name,
@@ -490,7 +509,13 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
         if self._settings is None:
             from airflow.sdk.log import amask_secret
 
-            conn = await self.aget_connection(self.nxcloud_conn_id)
+            conn_id = checks.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
+            try:
+                conn = await self.aget_connection(conn_id)
+            except Exception as exc:
+                if checks.is_missing_connection(exc):
+                    raise checks.missing_connection(conn_id) from None
+                raise
             self._settings = NxCloudSettings.from_connection(conn)
             await amask_secret(self._settings.access_secret)
         return self._settings
@@ -560,6 +585,12 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
                 raise TransportError(
                     f"NxCloud {operation.name}: no answer from {settings.base_url} ({type(exc).__name__})",
                     unsent=isinstance(exc, aiohttp.ClientConnectorError),
+                ) from None
+            except (ValueError, TypeError, UnicodeError) as exc:
+                raise TransportError(
+                    f"NxCloud {operation.name}: the request could not be sent ({type(exc).__name__}: "
+                    f"{redact.scrub(str(exc), (settings.access_secret,))})",
+                    unsent=True,
                 ) from None
             return api.parse_envelope(
                 operation,
