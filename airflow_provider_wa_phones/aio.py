@@ -43,7 +43,10 @@ async def shared_session() -> AsyncIterator[aiohttp.ClientSession]:
     finally:
         entry.users -= 1
         if entry.users == 0:
-            _by_loop.pop(loop, None)
+            # A newer entry may have replaced this one (its session was closed under its users):
+            # only this entry's own registration goes.
+            if _by_loop.get(loop) is entry:
+                del _by_loop[loop]
             await entry.session.close()
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from airflow_provider_wa_phones.exceptions import ParameterError
 
 QUOTE_LIMIT = 80
+#: The longest wait for one answer an operator, sensor or hook accepts (seconds).
+MAX_REQUEST_TIMEOUT = 600.0
 
 
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:

@@ -9,6 +9,7 @@ library says before it reaches a message.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class WaPhonesError(Exception):
@@ -21,6 +22,28 @@ class WaPhonesError(Exception):
 
     retryable: bool = False
     may_have_taken_effect: bool = False
+
+    # Process pools and some executors' result backends pickle errors. The default pickling calls
+    # __init__ with args alone, which fails for keyword-only errors; this keeps every attribute.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, WaPhonesError)
+        return self.args == other.args and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.args))
+
+
+def _rebuild(cls: type[WaPhonesError], args: tuple[Any, ...], state: dict[str, Any]) -> WaPhonesError:
+    """An error of ``cls`` with ``args`` and attributes ``state``, without calling its __init__."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ParameterError(WaPhonesError, ValueError):

@@ -33,10 +33,13 @@ class RetryPolicy:
     max_total_delay: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if self.initial_delay < 0 or self.max_delay < 0 or self.max_total_delay < 0:
-            raise ValueError("delays must not be negative")
+        from airflow_provider_wa_phones import checks
+
+        # ParameterError is a ValueError: callers that caught the old ValueError still do.
+        checks.whole_number("max_attempts", self.max_attempts, 1, 100)
+        for name in ("initial_delay", "max_delay", "max_total_delay"):
+            checks.seconds(name, getattr(self, name), allow_zero=True)
+        checks.seconds("multiplier", self.multiplier, low=1.0, high=100.0, allow_zero=True)
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """Yield the wait before each retry; stops when attempts or the time budget run out."""

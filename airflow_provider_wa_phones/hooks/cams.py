@@ -160,9 +160,11 @@ class CamsHook(BaseHook):
     ) -> None:
         super().__init__()
         self.cams_conn_id = cams_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.rate_limit = rate_limit
+        self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
+        self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
+        self.rate_limit = (
+            None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1, 1000)
+        )
         self.stats = CallStats()
         self._sleep = time.sleep
 
@@ -328,9 +330,11 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
     ) -> None:
         super().__init__()
         self.cams_conn_id = cams_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.rate_limit = rate_limit
+        self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
+        self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
+        self.rate_limit = (
+            None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1, 1000)
+        )
         self.stats = CallStats()
         self._settings: CamsSettings | None = None
 

@@ -133,8 +133,8 @@ class NxCloudHook(BaseHook):
     ) -> None:
         super().__init__()
         self.nxcloud_conn_id = nxcloud_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
+        self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
+        self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
         self.stats = CallStats()
         self._sleep = time.sleep
 
@@ -499,8 +499,8 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
     ) -> None:
         super().__init__()
         self.nxcloud_conn_id = nxcloud_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
+        self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
+        self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
         self.stats = CallStats()
         self._settings: NxCloudSettings | None = None
 

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -40,9 +43,10 @@ class _NxCloudOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
-        self.request_timeout = request_timeout
+        # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
+        self.request_timeout = checks.seconds("request_timeout", request_timeout, high=MAX_REQUEST_TIMEOUT)
         # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = request_retry
+        self.request_retry = checks.retry_policy("request_retry", request_retry)
 
     @cached_property
     def hook(self) -> NxCloudHook:
@@ -274,9 +278,10 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         self.message_id = message_id
         self.phone = phone
         self.appkey = appkey
-        self.page_size = page_size
+        # Not templated, so checked now.
+        self.page_size = checks.whole_number("page_size", page_size, 1, 100)
         self.output_path = output_path
-        self.max_xcom_records = max_xcom_records
+        self.max_xcom_records = _xcom_limit(max_xcom_records)
 
     def _records(self) -> Iterator[dict[str, Any]]:
         """Check every argument now, then return the records of all queries, read lazily.
@@ -288,9 +293,6 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
 
         from airflow_provider_wa_phones.exceptions import ParameterError
 
-        limit = self.max_xcom_records
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {limit!r}")
         settings: dict[str, Any] = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
         if self.batches is None:
             # A missing date is refused there, with a ParameterError naming it.
@@ -345,6 +347,14 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
             raise
         self.log.info("Wrote %d number-check results to %s", summary.total, target)
         return {"output_path": str(target), "record_count": summary.total, "summary": summary.as_dict()}
+
+
+def _xcom_limit(value: Any) -> int:
+    from airflow_provider_wa_phones.exceptions import ParameterError
+
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {checks.quoted(value)}")
+    return value
 
 
 def _output_target(output_path: Any) -> Any:

@@ -34,13 +34,18 @@ class WaitSensor(BaseSensorOperator):
         request_retry: RetryPolicy | None = None,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_wa_phones import checks
+
         super().__init__(**kwargs)
         if deferrable is None:
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
-        self.deferrable = deferrable
-        self.request_timeout = request_timeout
+        # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
+        self.deferrable = checks.flag("deferrable", deferrable)
+        self.request_timeout = checks.seconds(
+            "request_timeout", request_timeout, high=checks.MAX_REQUEST_TIMEOUT
+        )
         # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = request_retry
+        self.request_retry = checks.retry_policy("request_retry", request_retry)
 
     def hook_settings(self) -> dict[str, Any]:
         """Keyword arguments for the hook: timeout and retry policy."""
