@@ -271,21 +271,26 @@ class CamsHook(BaseHook):
                 limiter.wait()
             started = time.monotonic()
             self.stats.requests += 1
+            failure: TransportError | None = None
             try:
                 response = send(self._session, template, b"", self.timeout, url=url)
             except requests.RequestException as exc:
-                raise TransportError(
+                failure = TransportError(
                     f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
                     unsent=never_sent(exc),
-                ) from None
+                )
             except (ValueError, TypeError, UnicodeError) as exc:
                 # A library refusing what it was given (http.client quotes a header it will not
                 # send): nothing left the machine, and its words may hold a credential.
-                raise TransportError(
+                failure = TransportError(
                     f"Alibaba Cloud CAMS {action}: the request could not be sent ({type(exc).__name__}: "
                     f"{redact.scrub(str(exc), secrets)})",
                     unsent=True,
-                ) from None
+                )
+            # Raised here, not in the except clause: the library's exception (whose text may
+            # quote a credential) is not kept as this one's context.
+            if failure is not None:
+                raise failure
             self.log.debug(
                 "CAMS %s: HTTP %s in %.0f ms",
                 action,
@@ -398,21 +403,26 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
                 security_token=settings.security_token,
             )
             self.stats.requests += 1
+            failure: TransportError | None = None
             try:
                 async with session.post(url, data=b"", headers=headers, timeout=timeout) as response:
                     content = await response.read()
                     status, response_headers = response.status, response.headers
             except (TimeoutError, aiohttp.ClientError) as exc:
-                raise TransportError(
+                failure = TransportError(
                     f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
                     unsent=isinstance(exc, aiohttp.ClientConnectorError),
-                ) from None
+                )
             except (ValueError, TypeError, UnicodeError) as exc:
-                raise TransportError(
+                failure = TransportError(
                     f"Alibaba Cloud CAMS {action}: the request could not be sent ({type(exc).__name__}: "
                     f"{redact.scrub(str(exc), secrets)})",
                     unsent=True,
-                ) from None
+                )
+            # Raised here, not in the except clause: the library's exception (whose text may
+            # quote a credential) is not kept as this one's context.
+            if failure is not None:
+                raise failure
             return api.parse_response(
                 action,
                 status,

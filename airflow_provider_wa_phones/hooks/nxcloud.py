@@ -397,18 +397,23 @@ class NxCloudHook(BaseHook):
         def attempt() -> Any:
             started = time.monotonic()
             self.stats.requests += 1
+            failure: TransportError | None = None
             try:
                 response = send(self._session, template, payload, self.timeout)
             except requests.RequestException as exc:
-                raise _transport_error(operation, settings.base_url, exc) from None
+                failure = _transport_error(operation, settings.base_url, exc)
             except (ValueError, TypeError, UnicodeError) as exc:
                 # A library refusing what it was given (http.client quotes a header it will not
                 # send): nothing left the machine, and its words may hold a credential.
-                raise TransportError(
+                failure = TransportError(
                     f"NxCloud {operation.name}: the request could not be sent ({type(exc).__name__}: "
                     f"{redact.scrub(str(exc), (settings.access_secret,))})",
                     unsent=True,
-                ) from None
+                )
+            # Raised here, not in the except clause: the library's exception (whose text may
+            # quote a credential) is not kept as this one's context.
+            if failure is not None:
+                raise failure
             self.log.debug(
                 "NxCloud %s: HTTP %s in %.0f ms",
                 operation.name,
@@ -576,22 +581,27 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
                 ),
             }
             self.stats.requests += 1
+            failure: TransportError | None = None
             try:
                 async with session.post(url, data=payload, headers=headers, timeout=timeout) as response:
                     content = await response.read()
                     status, date = response.status, response.headers.get("Date")
                     retry_after = response.headers.get("Retry-After")
             except (TimeoutError, aiohttp.ClientError) as exc:
-                raise TransportError(
+                failure = TransportError(
                     f"NxCloud {operation.name}: no answer from {settings.base_url} ({type(exc).__name__})",
                     unsent=isinstance(exc, aiohttp.ClientConnectorError),
-                ) from None
+                )
             except (ValueError, TypeError, UnicodeError) as exc:
-                raise TransportError(
+                failure = TransportError(
                     f"NxCloud {operation.name}: the request could not be sent ({type(exc).__name__}: "
                     f"{redact.scrub(str(exc), (settings.access_secret,))})",
                     unsent=True,
-                ) from None
+                )
+            # Raised here, not in the except clause: the library's exception (whose text may
+            # quote a credential) is not kept as this one's context.
+            if failure is not None:
+                raise failure
             return api.parse_envelope(
                 operation,
                 status,

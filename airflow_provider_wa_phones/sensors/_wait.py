@@ -73,17 +73,48 @@ class WaitSensor(BaseSensorOperator):
             return self.check(context)
         except WaPhonesError as exc:
             if not exc.retryable:
-                raise
+                raise  # credentials, parameters, connection: see execute()
             self.log.warning("Could not look this time (%s); will try again", exc)
             return PokeReturnValue(is_done=False)
 
+    # -- outcomes ---------------------------------------------------------------------------
+    #
+    # One table for every mode (README, "Sensor outcomes"); Airflow's own handling differs between
+    # poke and deferrable mode, so the sensor decides itself:
+    #
+    #   situation                          default            soft_fail          never_fail
+    #   awaited state reached              success            success            success
+    #   hopeless state (BANNED, ...)       failed, no retry   skipped            skipped
+    #   timeout                            failed, no retry   skipped            skipped
+    #   refused: credentials, parameters,  failed, no retry   failed, no retry   skipped
+    #     connection (retrying can't help)
+    #   anything unexpected (a bug)        failed, retried    failed, retried    skipped
+
     def execute(self, context: Context) -> Any:
-        if not self.deferrable:
+        from airflow.sdk.exceptions import AirflowSensorTimeout
+
+        from airflow_provider_wa_phones.exceptions import WaPhonesError
+
+        try:
+            if self.deferrable:
+                return self._look_then_defer(context)
             return super().execute(context)
+        except WaPhonesError as exc:  # never retryable here: poke() keeps waiting on those
+            self._refused(str(exc), exc)
+        except AirflowSensorTimeout as exc:
+            self._timed_out(str(exc), exc)
+
+    def _look_then_defer(self, context: Context) -> Any:
+        from airflow_provider_wa_phones.exceptions import WaPhonesError
+
         try:
             first = self.poke(context)
         except AirflowFailException as exc:
             self._give_up(str(exc))
+        except (AirflowSkipException, WaPhonesError):
+            raise
+        except Exception as exc:
+            self._unexpected(exc)
         if first.is_done:
             return first.xcom_value
         self.defer(
@@ -92,25 +123,61 @@ class WaitSensor(BaseSensorOperator):
             timeout=timedelta(seconds=self.timeout),
         )
 
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        """Back from the triggerer: the trigger's event, or its timeout or crash, decided by the same
+        table as a poke (``BaseSensorOperator`` would skip any error under ``soft_fail``)."""
+        from airflow.sdk import BaseOperator
+        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+
+        try:
+            return BaseOperator.resume_execution(self, next_method, next_kwargs, context)
+        except TaskDeferralTimeout as exc:
+            self._timed_out(f"{self.task_id}: waited longer than the timeout of {self.timeout} s", exc)
+        except TaskDeferralError as exc:  # the trigger itself failed in the triggerer
+            self._unexpected(exc)
+
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Turn the trigger's event into the task's result."""
         if not event:
-            raise AirflowException(f"{self.task_id}: the trigger ended without an event")
-        if event.get("status") == "success":
-            self.log.info("%s", event.get("message"))
+            self._unexpected(AirflowException(f"{self.task_id}: the trigger ended without an event"))
+        status, message = event.get("status"), str(event.get("message"))
+        if status == "success":
+            self.log.info("%s", message)
             return self.event_result(event)
-        if event.get("status") == "failure":
-            self._give_up(str(event.get("message")))
-        raise AirflowException(f"{self.task_id}: {event.get('message')}")
+        if status == "failure":
+            self._give_up(message)
+        if status == "error" and event.get("refused", True):
+            self._refused(message)
+        self._unexpected(AirflowException(f"{self.task_id}: {message}"))
 
     def event_result(self, event: dict[str, Any]) -> Any:
         """The XCom value of a successful event."""
         raise NotImplementedError
 
     def _give_up(self, message: str) -> NoReturn:
-        if self.soft_fail:
+        """The awaited state cannot come: fail without retries, or skip."""
+        if self.soft_fail or self.never_fail:
             raise AirflowSkipException(message)
         raise AirflowFailException(message)
+
+    def _timed_out(self, message: str, cause: BaseException) -> NoReturn:
+        from airflow.sdk.exceptions import AirflowSensorTimeout
+
+        if self.soft_fail or self.never_fail:
+            raise AirflowSkipException(message) from cause
+        raise AirflowSensorTimeout(message) from cause
+
+    def _refused(self, message: str, cause: BaseException | None = None) -> NoReturn:
+        """Retrying cannot help (credentials, parameters, connection): fail without burning the
+        task's retries; ``soft_fail`` is about the awaited state, so it does not hide this."""
+        if self.never_fail:
+            raise AirflowSkipException(message) from cause
+        raise AirflowFailException(message) from cause
+
+    def _unexpected(self, exc: BaseException) -> NoReturn:
+        if self.never_fail:
+            raise AirflowSkipException(f"{type(exc).__name__}: {exc}") from exc
+        raise exc
 
 
 class PhoneStatusWait(WaitSensor):

@@ -15,8 +15,9 @@ class PollingTrigger(BaseTrigger):
     """Polls :meth:`check` every ``poke_interval`` seconds until it has an answer.
 
     The event payload is always ``{"status": "success" | "failure" | "error", "message": ..., ...}``.
-    Transient errors (connection problems, throttling, server errors) keep the wait going;
-    any other error (credentials, permissions, parameters) ends it at once with ``"error"``.
+    Transient errors (connection problems, throttling, server errors) keep the wait going; any
+    other error ends it at once with ``"error"``: ``refused`` True when retrying cannot help
+    (credentials, permissions, parameters, connection), False for anything unexpected.
     """
 
     def __init__(
@@ -57,13 +58,14 @@ class PollingTrigger(BaseTrigger):
                     event = await self.check(hook)
                 except WaPhonesError as exc:
                     if not exc.retryable:
-                        yield TriggerEvent({"status": "error", "message": str(exc)})
+                        yield TriggerEvent({"status": "error", "refused": True, "message": str(exc)})
                         return
                     self.log.warning("Poll failed (%s); polling again in %.0f s", exc, self.poke_interval)
                     event = None
                 except Exception as exc:
                     # A bug must end the wait with its cause, not leave the task deferred for days.
-                    yield TriggerEvent({"status": "error", "message": f"{type(exc).__name__}: {exc}"})
+                    message = f"{type(exc).__name__}: {exc}"
+                    yield TriggerEvent({"status": "error", "refused": False, "message": message})
                     return
                 if event is not None:
                     yield event

@@ -666,9 +666,17 @@ def call(row: Row) -> Any:
 
 
 def expect_error(row: Row, action: Callable[[], Any]) -> None:
-    with pytest.raises(row.error) as info:
+    """``action`` raises the row's error; a sensor's execute() raises it as the cause of an
+    AirflowFailException, so the task fails without burning its retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises((row.error, AirflowFailException)) as info:
         action()
     error = info.value
+    if isinstance(error, AirflowFailException):
+        assert row.layer in ("sensor", "connection") and isinstance(error.__cause__, row.error)
+        assert str(error) == str(error.__cause__)
+        error = error.__cause__
     assert (error.field if isinstance(error, ConnectionConfigError) else error.param) == row.param
     assert str(error).startswith(row.message), f"{error}\ndoes not start with\n{row.message}"
 
