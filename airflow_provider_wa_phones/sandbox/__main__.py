@@ -57,6 +57,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "clients must cope with both (default: %(default)s)",
     )
     parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a connection may take to send its next request before it is closed "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--lean",
         action="store_true",
         help="no request log, no faults (for throughput benchmarks); signatures are still checked",
@@ -133,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=_fault_plan(args),
         lean=args.lean,
         result_calendar=args.result_calendar,
+        idle_timeout=args.idle_timeout,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
