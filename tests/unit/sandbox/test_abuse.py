@@ -91,7 +91,7 @@ def test_json_nested_100000_deep_gets_the_service_s_parameter_error_not_500():
 
 def test_the_request_log_is_bounded_in_bytes_as_well_as_entries():
     log = RequestLog(maxlen=1000, max_bytes=10_000)
-    for index in range(100):
+    for _ in range(100):
         log.record(RecordedRequest("POST", "/p", {"h": "v"}, b"x" * 1000, 200, 0, 0.0, "", None))
         assert log.bytes <= 10_000
     kept = log.entries()
