@@ -104,6 +104,7 @@ def test_connections(counting_server):
 def no_client_side_rate_limit():
     """CAMS hooks pace themselves at 10 calls per second per account: too slow for thousands of
     cases. The limiter is replaced by one that never waits (but still needs a hashable key)."""
+    from airflow_provider_wa_phones import ratelimit
     from airflow_provider_wa_phones.hooks import cams
 
     class NoWait:
@@ -114,7 +115,8 @@ def no_client_side_rate_limit():
             pass
 
     def limiter(key: tuple[Any, ...], max_calls: int, period: float = 1.1) -> NoWait:
-        hash(key)
+        hash(key)  # as the real registry does: an unhashable access key id fails here too
+        ratelimit.SlidingWindowLimiter(max_calls, period)  # and a bad rate_limit fails as it would
         return NoWait()
 
     with pytest.MonkeyPatch.context() as patch:
