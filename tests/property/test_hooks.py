@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 
 from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.hooks.cams import CamsHook
@@ -66,6 +66,7 @@ def test_get_phone_info(args: Args) -> None:
 
 @examples(0.5)
 @given(cases(LIST_PHONES))
+@example(Args(appkey="appkey\n"))  # the README's own example of "the whole value must match"
 def test_list_phones(args: Args) -> None:
     expect = judge(appkey=appkey_or_connection(args.get("appkey")))
     check("NxCloudHook.list_phones", args, lambda: call_nxcloud("list_phones", args), expect)
@@ -117,6 +118,7 @@ def test_iter_number_check_results(args: Args) -> None:
 
 @examples(1.0)
 @given(cases(PHONE_NUMBERS))
+@example(Args(cust_space_id="space-1\n"))
 def test_query_phone_numbers(args: Args) -> None:
     check(
         "CamsHook.query_phone_numbers",
