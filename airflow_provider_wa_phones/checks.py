@@ -21,9 +21,11 @@ MAX_REQUEST_TIMEOUT = 600.0
 
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     """``repr(value)`` cut to ``limit`` characters, saying how long it was when cut."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:
+        return f"a whole number of {value.bit_length()} bits"  # repr() of 4,300+ digits raises
     try:
         text = repr(value)
-    except Exception:  # an object whose __repr__ fails is still a bad value, not a crash
+    except Exception:  # an object whose __repr__ fails (or nests too deep) is still a bad value
         return f"<{type(value).__name__} object>"
     if len(text) <= limit:
         return text
@@ -31,16 +33,21 @@ def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     return f"{text[:limit]}... ({size})"
 
 
+#: Unicode categories that never belong in a value: control (CR, LF, tab...), format (zero-width
+#: and direction marks), lone surrogates, line and paragraph separators.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 def is_clean_text(value: str) -> bool:
-    """Printable text that encodes as UTF-8: no control characters (CR, LF, tab...), no lone
-    surrogates, no leading or trailing whitespace."""
-    if not value.isprintable() or value != value.strip():
+    """Text without hidden characters (see ``_HIDDEN``; private-use and not yet assigned code points
+    are allowed: they may be some system's data) and without leading or trailing whitespace."""
+    if value != value.strip():
         return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    if value.isprintable():  # the common case, checked in C
+        return True
+    import unicodedata
+
+    return not any(unicodedata.category(char) in _HIDDEN for char in value)
 
 
 def text(
@@ -185,11 +192,12 @@ def base_url(conn: Any, default: str) -> str:
     from airflow_provider_wa_phones.exceptions import ConnectionConfigError
 
     host = conn.host
-    if host is None or (isinstance(host, str) and not host.strip()):
+    if host is None or host == "":
         return default
-    if not isinstance(host, str) or len(host) > 2048 or not _CREDENTIAL.fullmatch(host.strip()):
+    # The whole value: a host of spaces or one ending in a newline is a typo, not "the default".
+    if not isinstance(host, str) or len(host) > 2048 or not _CREDENTIAL.fullmatch(host):
         raise ConnectionConfigError(conn.conn_id, "host", f"must be a URL or host name, got {quoted(host)}")
-    url = host.strip().rstrip("/")
+    url = host.rstrip("/")
     if "://" not in url:
         scheme = conn.schema or "https"
         if scheme not in ("http", "https"):

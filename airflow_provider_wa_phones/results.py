@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_wa_phones import checks
@@ -176,14 +176,23 @@ class Batch:
     def from_kwargs(cls, kwargs: Mapping[str, Any]) -> Batch:
         """A batch from a trigger's kwargs, also those a trigger of version 0.1 stored (one ``date``,
         no ``submit_id``): a triggerer restarted on a new version resumes the waits of the old one."""
-        dates = kwargs.get("dates") or [kwargs.get("date")]
-        return cls(
-            dates=tuple(api.check_date(date) for date in dates),
-            batch_no=kwargs.get("batch_no"),
-            submit_id=kwargs.get("submit_id"),
-            message_id=kwargs.get("message_id"),
-            expected=int(kwargs.get("expected") or 1),
-        )
+        if not isinstance(kwargs, Mapping):
+            raise ParameterError("batches", f"each batch must be a dict, got {quoted(kwargs)}")
+        entry = {
+            "dates": kwargs.get("dates"),
+            "date": kwargs.get("date"),
+            "batch_no": kwargs.get("batch_no"),
+            "message_id": kwargs.get("submit_id") or kwargs.get("message_id"),
+        }
+        try:
+            expected = checks.whole_number("expected", kwargs.get("expected", 1), 1, 10**6)
+        except ParameterError as exc:
+            raise ParameterError("batches", f"expected: {exc.rule}") from None
+        batch = cls.from_entry(entry, "batches", expected)
+        # A batch given by hand (no submit id) reads its message_id exactly, as the sensor does.
+        if kwargs.get("batch_no") and not kwargs.get("submit_id"):
+            return replace(batch, submit_id=None, message_id=None)
+        return batch
 
     def query_base(self, appkey: str | None, phone: str | None, page_size: int) -> dict[str, Any]:
         """The query body without ``date`` and ``page``, checked (raises ParameterError)."""

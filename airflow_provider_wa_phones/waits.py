@@ -61,7 +61,7 @@ def check_phone_statuses(
     return check
 
 
-_STATUS = re.compile(r"[A-Za-z][A-Za-z_]{0,39}")
+_STATUS = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 
 def check_status_arguments(target_status: Any, failure_statuses: Any) -> tuple[str, list[str]]:
@@ -102,8 +102,8 @@ def batch_targets(
     """
 
     if batches is not None:
-        if not all(_absent(value) for value in (batch_no, message_id, expected_count)):
-            raise ParameterError("batches", "give either batches or batch_no/message_id, not both")
+        if not all(_absent(value) for value in (batch_no, message_id, expected_count, date)):
+            raise ParameterError("batches", "give either batches or batch_no/message_id/date, not both")
         if isinstance(batches, Mapping):
             batches = [batches]
         if not isinstance(batches, list) or not batches or not all(isinstance(b, Mapping) for b in batches):

@@ -31,6 +31,7 @@ from airflow_provider_wa_phones.phones import country_of, normalize_phone, norma
 DEFAULT_HOST = "https://api2.nxcloud.com"
 CHECK_LEVELS = (1, 4, 5)
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 2**31 - 1
 MAX_BATCH_NO = 64
 RETENTION_DAYS = 14
 
@@ -65,15 +66,15 @@ def encode_body(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-_APPKEY = re.compile(r"[!-~]{1,128}")  # visible ASCII, no spaces
-_VISIBLE = re.compile(r"[!-~]+")
-_URL = re.compile(r"https?://[!-~]+")
+_APPKEY = re.compile(r"\S{1,128}")  # no whitespace anywhere (clean text: no control characters)
+_VISIBLE = re.compile(r"\S+")
+_URL = re.compile(r"https?://\S+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def check_appkey(appkey: Any) -> str:
     """Return ``appkey`` if it can be an NxCloud appkey, else raise :class:`ParameterError`."""
-    if not isinstance(appkey, str) or not _APPKEY.fullmatch(appkey):
+    if not isinstance(appkey, str) or not _APPKEY.fullmatch(appkey) or not checks.is_clean_text(appkey):
         raise ParameterError(
             "appkey",
             "required: a non-empty string without spaces (pass appkey= or set the connection's appkey field)"
@@ -114,7 +115,9 @@ def submit_batches(
     appkey = check_appkey(appkey)
     level = checks.whole_number("check_level", check_level, 1)
     if level not in CHECK_LEVELS:
-        raise ParameterError("check_level", f"must be one of 1 (basic), 4 (call) or 5 (HLR), got {level}")
+        raise ParameterError(
+            "check_level", f"must be one of 1 (basic), 4 (call) or 5 (HLR), got {checks.quoted(level)}"
+        )
     if batch_no is not None:
         checks.text("batch_no", batch_no, max_length=MAX_BATCH_NO, rule="a non-empty string")
     if dr_url is not None:
@@ -183,13 +186,15 @@ def query_body(
         "pageSize": checks.whole_number("page_size", page_size, 1, MAX_PAGE_SIZE),
         "date": check_date(date, today),
     }
+    if body["page"] > MAX_PAGE:  # the service's page is a 32-bit number
+        raise ParameterError("page", f"must be at most {MAX_PAGE}, got {checks.quoted(body['page'])}")
     if not _absent(batch_no):
         body["batchNo"] = checks.text(
             "batch_no", batch_no, max_length=MAX_BATCH_NO, rule="a non-empty string"
         )
     if not _absent(message_id):
         body["messageId"] = checks.text(
-            "message_id", message_id, max_length=64, pattern=_VISIBLE, rule="a messageId (visible ASCII)"
+            "message_id", message_id, max_length=64, pattern=_VISIBLE, rule="a messageId without spaces"
         )
     if not _absent(phone):
         body["phone"] = normalize_phone(phone, "phone")  # type: ignore[arg-type]  # checked there

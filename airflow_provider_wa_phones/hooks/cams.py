@@ -81,7 +81,8 @@ class CamsSettings:
         token = extra_value("security_token")
         if token not in (None, ""):
             token = checks.credential(conn.conn_id, "security_token", token, "STS security token")
-        region = extra_value("region") or api.DEFAULT_REGION
+        region = extra_value("region")
+        region = api.DEFAULT_REGION if region is None or region == "" else region
         try:
             api.check_region(region)
         except ParameterError as exc:

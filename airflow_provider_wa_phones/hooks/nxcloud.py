@@ -54,9 +54,10 @@ class NxCloudSettings:
 
         access_key = checks.credential(conn.conn_id, "login", conn.login, "NxCloud access key")
         secret = checks.credential(conn.conn_id, "password", conn.password, "NxCloud access secret")
-        algorithm = extra_value("sign_algorithm") or "md5"
+        algorithm = extra_value("sign_algorithm")
+        algorithm = "md5" if algorithm is None or algorithm == "" else algorithm
         algorithm = algorithm.lower() if isinstance(algorithm, str) else algorithm
-        if algorithm not in signing.NXCLOUD_ALGORITHMS:
+        if not isinstance(algorithm, str) or algorithm not in signing.NXCLOUD_ALGORITHMS:
             raise ConnectionConfigError(
                 conn.conn_id, "sign_algorithm", f"must be md5 or sha256, got {checks.quoted(algorithm)}"
             )
@@ -231,6 +232,11 @@ class NxCloudHook(BaseHook):
 
         chosen_appkey = self._appkey(appkey)
         batches = api.submit_batches(chosen_appkey, phones, batch_no, check_level, dr_url)
+        checks.flag("reuse_existing", reuse_existing)
+        reuse_wait = checks.seconds("reuse_wait", reuse_wait, high=submits.RESULT_DEADLINE, allow_zero=True)
+        lost_response_wait = checks.seconds(
+            "lost_response_wait", lost_response_wait, high=3600, allow_zero=True
+        )
         now = dt.datetime.now(dt.UTC)
         since = _aware("reuse_since", reuse_since) if reuse_since is not None else now - dt.timedelta(days=1)
         submitted = []

@@ -303,7 +303,7 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
             raise ParameterError(
                 "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
             )
-        if self.date or self.batch_no or self.message_id:
+        if not all(_absent(value) for value in (self.date, self.batch_no, self.message_id)):
             raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
         from airflow_provider_wa_phones.results import Batch
 
@@ -311,7 +311,7 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
 
     def execute(self, context: Context) -> Any:
-        target = _output_target(self.output_path) if self.output_path else None
+        target = None if _absent(self.output_path) else _output_target(self.output_path)
         records = self._records()
         if target is not None:
             return self._write(records, target)
@@ -349,6 +349,11 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         return {"output_path": str(target), "record_count": summary.total, "summary": summary.as_dict()}
 
 
+def _absent(value: Any) -> bool:
+    """None or "" (a template that rendered empty): the argument was not given."""
+    return value is None or (isinstance(value, str) and value == "")
+
+
 def _xcom_limit(value: Any) -> int:
     from airflow_provider_wa_phones.exceptions import ParameterError
 
@@ -365,30 +370,25 @@ def _output_target(output_path: Any) -> Any:
 
     text = str(output_path) if isinstance(output_path, ObjectStoragePath) else output_path
     if not isinstance(text, str) or not text.strip():
-        raise ParameterError("output_path", f"must be a file URL or path, got {_short(output_path)}")
+        raise ParameterError("output_path", f"must be a file URL or path, got {checks.quoted(output_path)}")
     if text.endswith("/") or text.rstrip("/").endswith(":/") or text.endswith("://"):
         raise ParameterError(
             "output_path",
-            f"must name a file, not a folder: {_short(text)} ends with '/'; add a file name such as "
+            f"must name a file, not a folder: {checks.quoted(text)} ends with '/'; add a file name such as "
             "results.jsonl",
         )
     try:
         target = ObjectStoragePath(text)
     except Exception as exc:  # unknown scheme, missing filesystem package, bad URL
         raise ParameterError(
-            "output_path", f"cannot be opened as storage ({type(exc).__name__}): {_short(text)}"
+            "output_path", f"cannot be opened as storage ({type(exc).__name__}): {checks.quoted(text)}"
         ) from None
     if not target.name or target.name in (".", ".."):
-        raise ParameterError("output_path", f"must name a file, got {_short(text)}")
+        raise ParameterError("output_path", f"must name a file, got {checks.quoted(text)}")
     # Renaming the finished file onto a folder would put it inside, as <folder>/<name>.partial.
     if target.is_dir():
-        raise ParameterError("output_path", f"must name a file, but {_short(text)} is a folder")
+        raise ParameterError("output_path", f"must name a file, but {checks.quoted(text)} is a folder")
     return target
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
 
 
 class _Summary:

@@ -24,9 +24,21 @@ class PollingTrigger(BaseTrigger):
         self, poke_interval: float, request_timeout: float = 30.0, retry: dict[str, Any] | None = None
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # BaseTrigger.__init__ is unannotated
-        self.poke_interval = float(poke_interval)
-        self.request_timeout = float(request_timeout)
-        self.retry = dict(retry) if retry else None
+        # Kept as given and checked when the trigger runs: the triggerer builds triggers from stored
+        # kwargs and survives only a TypeError there, so a constructor must not raise on bad data.
+        self.poke_interval = poke_interval
+        self.request_timeout = request_timeout
+        self.retry = retry
+
+    def check_arguments(self) -> None:
+        """Check (and normalise) every argument; raise ParameterError naming the bad one."""
+        from airflow_provider_wa_phones import checks
+
+        self.poke_interval = checks.seconds("poke_interval", self.poke_interval, high=7 * 86_400)
+        self.request_timeout = checks.seconds(
+            "request_timeout", self.request_timeout, high=checks.MAX_REQUEST_TIMEOUT
+        )
+        self.retry = _retry_fields(self.retry)
 
     def hook_settings(self) -> dict[str, Any]:
         """Keyword arguments for the async hook: timeout and retry policy."""
@@ -52,8 +64,17 @@ class PollingTrigger(BaseTrigger):
         raise NotImplementedError
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            self.check_arguments()
+        except WaPhonesError as exc:
+            yield TriggerEvent({"status": "error", "refused": True, "message": str(exc)})
+            return
+        # The triggerer runs every trigger on one event loop: the HTTP stack is imported off it once.
+        await asyncio.to_thread(_load_io_modules)
         async with self.make_hook() as hook:
             while True:
+                # The sensor looked just before it deferred: the first poll waits its turn.
+                await asyncio.sleep(self.poke_interval)
                 try:
                     event = await self.check(hook)
                 except WaPhonesError as exc:
@@ -70,7 +91,17 @@ class PollingTrigger(BaseTrigger):
                 if event is not None:
                     yield event
                     return
-                await asyncio.sleep(self.poke_interval)
+
+
+def _load_io_modules() -> None:
+    import importlib
+
+    for name in (
+        "aiohttp",
+        "airflow_provider_wa_phones.hooks.nxcloud",
+        "airflow_provider_wa_phones.hooks.cams",
+    ):
+        importlib.import_module(name)
 
 
 def phone_status_event(check: Any, records: list[dict[str, Any]]) -> TriggerEvent | None:
@@ -80,3 +111,25 @@ def phone_status_event(check: Any, records: list[dict[str, Any]]) -> TriggerEven
     if check.done:
         return TriggerEvent({"status": "success", "message": check.describe(), "records": records})
     return None
+
+
+def _retry_fields(retry: Any) -> dict[str, Any] | None:
+    """``RetryPolicy`` fields as plain data (None for the default policy), checked."""
+    from airflow_provider_wa_phones.checks import quoted
+    from airflow_provider_wa_phones.exceptions import ParameterError
+    from airflow_provider_wa_phones.retry import RetryPolicy
+
+    if retry is None:
+        return None
+    if not isinstance(retry, dict) or not all(isinstance(key, str) for key in retry):
+        raise ParameterError("retry", f"must be RetryPolicy fields as a dict, or None, got {quoted(retry)}")
+    try:
+        RetryPolicy(**retry)
+    except TypeError:
+        fields = ", ".join(RetryPolicy.__dataclass_fields__)
+        raise ParameterError(
+            "retry", f"takes only RetryPolicy fields ({fields}), got {quoted(retry)}"
+        ) from None
+    except ParameterError as exc:
+        raise ParameterError("retry", f"{exc.param}: {exc.rule}") from None
+    return dict(retry)

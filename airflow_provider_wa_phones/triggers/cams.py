@@ -35,11 +35,25 @@ class CamsPhoneStatusTrigger(PollingTrigger):
         retry: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(poke_interval, request_timeout, retry)
-        self.phone_numbers = list(phone_numbers)
+        self.phone_numbers = phone_numbers
         self.target_status = target_status
-        self.failure_statuses = list(failure_statuses)
+        self.failure_statuses = failure_statuses
         self.cust_space_id = cust_space_id
         self.cams_conn_id = cams_conn_id
+
+    def check_arguments(self) -> None:
+        from airflow_provider_wa_phones import checks
+        from airflow_provider_wa_phones.api.cams import check_cust_space_id
+        from airflow_provider_wa_phones.phones import normalize_phones
+        from airflow_provider_wa_phones.waits import check_status_arguments
+
+        super().check_arguments()
+        self.phone_numbers = normalize_phones(self.phone_numbers, "phone_numbers")
+        self.target_status, self.failure_statuses = check_status_arguments(
+            self.target_status, self.failure_statuses
+        )
+        self.cust_space_id = check_cust_space_id(self.cust_space_id, required=False)
+        self.cams_conn_id = checks.conn_id("cams_conn_id", self.cams_conn_id)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (

@@ -35,11 +35,25 @@ class NxCloudPhoneStatusTrigger(PollingTrigger):
         retry: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(poke_interval, request_timeout, retry)
-        self.phones = list(phones)
+        self.phones = phones
         self.target_status = target_status
-        self.failure_statuses = list(failure_statuses)
+        self.failure_statuses = failure_statuses
         self.appkey = appkey
         self.nxcloud_conn_id = nxcloud_conn_id
+
+    def check_arguments(self) -> None:
+        from airflow_provider_wa_phones import checks
+        from airflow_provider_wa_phones.api.nxcloud import check_appkey
+        from airflow_provider_wa_phones.phones import normalize_phones
+        from airflow_provider_wa_phones.waits import check_status_arguments
+
+        super().check_arguments()
+        self.phones = normalize_phones(self.phones, "phones")
+        self.target_status, self.failure_statuses = check_status_arguments(
+            self.target_status, self.failure_statuses
+        )
+        self.appkey = None if self.appkey is None else check_appkey(self.appkey)
+        self.nxcloud_conn_id = checks.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -93,9 +107,24 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         retry: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(poke_interval, request_timeout, retry)
-        self.batches = [dict(batch) for batch in batches]
+        self.batches = batches
         self.appkey = appkey
         self.nxcloud_conn_id = nxcloud_conn_id
+
+    def check_arguments(self) -> None:
+        from airflow_provider_wa_phones import checks
+        from airflow_provider_wa_phones.api.nxcloud import check_appkey
+        from airflow_provider_wa_phones.exceptions import ParameterError
+        from airflow_provider_wa_phones.results import Batch
+
+        super().check_arguments()
+        if not isinstance(self.batches, list) or not 0 < len(self.batches) <= 1000:
+            raise ParameterError(
+                "batches", f"must be a non-empty list of batches, got {checks.quoted(self.batches)}"
+            )
+        self.batches = [Batch.from_kwargs(batch).as_kwargs() for batch in self.batches]
+        self.appkey = None if self.appkey is None else check_appkey(self.appkey)
+        self.nxcloud_conn_id = checks.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (

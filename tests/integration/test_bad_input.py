@@ -437,7 +437,7 @@ ROWS: list[Row] = [
     sensor_row(
         "sensor-check-batches-and-batch-no", NxCloudNumberCheckSensor,
         {"batches": [BATCH], "batch_no": "campaign-7"}, "batches",
-        "batches: give either batches or batch_no/message_id, not both",
+        "batches: give either batches or batch_no/message_id/date, not both",
     ),
     sensor_row(
         "sensor-check-batches-empty", NxCloudNumberCheckSensor, {"batches": []}, "batches",

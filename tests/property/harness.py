@@ -24,6 +24,7 @@ from typing import Any
 
 from airflow.sdk import Connection
 from airflow.sdk._shared.secrets_masker.secrets_masker import reset_secrets_masker
+from airflow.sdk.exceptions import AirflowFailException
 from hypothesis import settings
 from hypothesis import strategies as st
 
@@ -178,6 +179,11 @@ def _check(
         result = call()
     except (ParameterError, ConnectionConfigError) as exc:
         refusal = exc
+    except AirflowFailException as exc:
+        # A sensor fails its task without retries for a refusal: the refusal is the cause.
+        if not isinstance(exc.__cause__, (ParameterError, ConnectionConfigError)):
+            raise
+        refusal = exc.__cause__
     except accept as exc:
         result = exc
     except BaseException as exc:

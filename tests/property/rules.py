@@ -245,8 +245,13 @@ def page_size(value: Any) -> V:
 
 
 def optional(value: Any, rule: Any) -> V:
-    """None means "not given"; strict: an empty string is a given (and bad) value."""
-    return VALID if value is None else rule(value)
+    """None means "not given". An empty string is what an unset template renders to: README keeps
+    it as "not given" for optional text, and refusing it is fine too (EITHER)."""
+    if value is None:
+        return VALID
+    if is_text(value) and value == "":
+        return EITHER
+    return rule(value)
 
 
 # -- CAMS arguments ---------------------------------------------------------------------------------
@@ -276,9 +281,13 @@ def cams_status(value: Any) -> V:
 # -- sensors and triggers ---------------------------------------------------------------------------
 
 
+_STATUS = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+
+
 def target_status(value: Any) -> V:
-    """A non-blank string (README: compared stripped and upper-cased)."""
-    return VALID if is_text(value) and value.strip() else INVALID
+    """A status word (README: letters, digits and ``_``, at most 40, compared upper-cased); the whole
+    value: a padded or newline-ended status is refused, like every other rule."""
+    return VALID if is_text(value) and _STATUS.fullmatch(value) else INVALID
 
 
 def failure_statuses(value: Any, target: Any) -> V:
@@ -292,9 +301,9 @@ def failure_statuses(value: Any, target: Any) -> V:
         container = EITHER
     else:
         return INVALID
-    if not all(is_text(entry) and entry.strip() for entry in value):
+    if not all(target_status(entry) is VALID for entry in value) or len(value) > 50:
         return INVALID
-    if target_status(target) is VALID and target.strip().upper() in {s.strip().upper() for s in value}:
+    if target_status(target) is VALID and target.upper() in {s.upper() for s in value}:
         return INVALID
     return container
 
