@@ -16,7 +16,7 @@ from airflow_provider_wa_phones.exceptions import ParameterError
 
 QUOTE_LIMIT = 80
 #: The longest wait for one answer an operator, sensor or hook accepts (seconds).
-MAX_REQUEST_TIMEOUT = 600.0
+MAX_REQUEST_TIMEOUT = 3600.0
 
 
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
@@ -210,7 +210,7 @@ def base_url(conn: Any, default: str) -> str:
         port_in_host = parts.port
     except ValueError:
         raise ConnectionConfigError(conn.conn_id, "host", f"is not a valid URL: {quoted(host)}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not _is_host_name(parts.hostname or ""):
         raise ConnectionConfigError(
             conn.conn_id, "host", f"must be an http(s) URL or a host name, got {quoted(host)}"
         )
@@ -222,6 +222,18 @@ def base_url(conn: Any, default: str) -> str:
 
         url = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
     return url
+
+
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_ADDRESS = re.compile(r"[0-9A-Fa-f:.]+")
+
+
+def _is_host_name(name: str) -> bool:
+    """A DNS name (labels of 1 to 63 letters, digits and inner hyphens, at most 253 in all) or an
+    IP address."""
+    if _ADDRESS.fullmatch(name) and any(char in name for char in ".:"):
+        return True
+    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.rstrip(".").split("."))
 
 
 def missing_connection(conn: str) -> Exception:

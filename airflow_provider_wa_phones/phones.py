@@ -57,11 +57,15 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
             param,
             f"{quoted(value)} looks like a number read as a float; pass phone numbers as text ({_EXAMPLE})",
         )
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ParameterError(
+            param,
+            f"{quoted(value, 24)} is a number, not text: a number loses the + or 00 a phone number may "
+            f"start with; pass phone numbers as text ({_EXAMPLE})",
+        )
+    if not isinstance(value, str):
         raise ParameterError(param, f"{quoted(value)} is not a phone number: expected {_EXAMPLE}")
-    if isinstance(value, int) and not 0 < value < 10**17:
-        raise ParameterError(param, f"{quoted(value, 24)} is not a phone number: expected {_EXAMPLE}")
-    text = str(value)
+    text = value
     if len(text) > MAX_LENGTH or not _ALLOWED.fullmatch(text):
         raise ParameterError(param, f"{quoted(value)} is not a phone number: expected {_EXAMPLE}")
     text = text.strip(" ")
@@ -89,7 +93,7 @@ def normalize_phones(values: str | int | Iterable[str | int] | None, param: str 
     if values is None:
         raise ParameterError(param, "at least one phone number is required")
     if isinstance(values, (float, int)) and not isinstance(values, bool):
-        items: list[Any] = [values]
+        items: list[Any] = [values]  # refused below, with the reason for one number
     elif isinstance(values, str):
         if len(values) > MAX_PHONES * MAX_LENGTH:
             raise ParameterError(param, f"is too long ({len(values)} characters)")

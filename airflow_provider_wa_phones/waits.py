@@ -136,10 +136,9 @@ def _absent(value: Any) -> bool:
 def _expected(value: Any, param: str) -> int:
     """How many records finish a batch: at least one (an empty batch would be "finished" at once)."""
     from airflow_provider_wa_phones import checks
-    from airflow_provider_wa_phones.phones import MAX_PHONES
 
     try:
-        return checks.whole_number(param, value, 1, MAX_PHONES)
+        return checks.whole_number(param, value, 1)
     except ParameterError:
         raise ParameterError(
             param,

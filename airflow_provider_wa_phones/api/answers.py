@@ -81,11 +81,13 @@ def no_envelope_error(
     snippet = redact.scrub(content[:80].decode("utf-8", "replace"), scrub)
     if 200 <= http_status < 300:
         return MalformedResponseError(
-            f"{service} {operation} answered HTTP {http_status} from {base_url} without the JSON envelope "
+            f"{service} {operation} answered HTTP {http_status} from {shorten(base_url, 100)} "
+            "without the JSON envelope "
             f"(cut short or garbled?): {snippet!r}"
         )
     return MalformedResponseError(
-        f"{service} {operation} answered HTTP {http_status} from {base_url} without the JSON envelope "
+        f"{service} {operation} answered HTTP {http_status} from {shorten(base_url, 100)} "
+        "without the JSON envelope "
         f"({snippet!r}): the base URL may not point at the {service} API (check the connection's host; "
         "a proxy or firewall in between answers like this too). Retrying will not help.",
         retryable=False,

@@ -23,6 +23,7 @@ from airflow_provider_wa_phones._http import (
 )
 from airflow_provider_wa_phones.aio import HoldsSharedSession
 from airflow_provider_wa_phones.api import cams as api
+from airflow_provider_wa_phones.api.answers import shorten
 from airflow_provider_wa_phones.exceptions import (
     ConnectionConfigError,
     ParameterError,
@@ -163,9 +164,7 @@ class CamsHook(BaseHook):
         self.cams_conn_id = cams_conn_id
         self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
         self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
-        self.rate_limit = (
-            None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1, 1000)
-        )
+        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
         self.stats = CallStats()
         self._sleep = time.sleep
 
@@ -243,7 +242,7 @@ class CamsHook(BaseHook):
         finally:
             self.retry_policy = policy
         space = settings.cust_space_id or "the account's default space"
-        return True, f"Connected to CAMS at {settings.endpoint}: {count} numbers in {space}"
+        return True, f"Connected to CAMS at {shorten(settings.endpoint, 100)}: {count} numbers in {space}"
 
     def _secrets(self) -> tuple[str, ...]:
         """The connection's credential values, to keep them out of any text."""
@@ -277,7 +276,8 @@ class CamsHook(BaseHook):
                 response = send(self._session, template, b"", self.timeout, url=url)
             except requests.RequestException as exc:
                 failure = TransportError(
-                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
+                    f"Alibaba Cloud CAMS {action}: no answer from {shorten(settings.endpoint, 100)} "
+                    f"({type(exc).__name__})",
                     unsent=never_sent(exc),
                 )
             except (ValueError, TypeError, UnicodeError) as exc:
@@ -338,9 +338,7 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
         self.cams_conn_id = cams_conn_id
         self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
         self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
-        self.rate_limit = (
-            None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1, 1000)
-        )
+        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
         self.stats = CallStats()
         self._settings: CamsSettings | None = None
 
@@ -411,7 +409,8 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
                     status, response_headers = response.status, response.headers
             except (TimeoutError, aiohttp.ClientError) as exc:
                 failure = TransportError(
-                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})",
+                    f"Alibaba Cloud CAMS {action}: no answer from {shorten(settings.endpoint, 100)} "
+                    f"({type(exc).__name__})",
                     unsent=isinstance(exc, aiohttp.ClientConnectorError),
                 )
             except (ValueError, TypeError, UnicodeError) as exc:

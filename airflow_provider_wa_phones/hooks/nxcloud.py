@@ -232,7 +232,7 @@ class NxCloudHook(BaseHook):
 
         chosen_appkey = self._appkey(appkey)
         batches = api.submit_batches(chosen_appkey, phones, batch_no, check_level, dr_url)
-        checks.flag("reuse_existing", reuse_existing)
+        reuse_existing = False if reuse_existing is None else checks.flag("reuse_existing", reuse_existing)
         reuse_wait = checks.seconds("reuse_wait", reuse_wait, high=submits.RESULT_DEADLINE, allow_zero=True)
         lost_response_wait = checks.seconds(
             "lost_response_wait", lost_response_wait, high=3600, allow_zero=True
@@ -377,7 +377,7 @@ class NxCloudHook(BaseHook):
             return False, redact.failure_message(exc, self._secrets())
         finally:
             self.retry_policy = policy
-        return True, f"Connected to NxCloud at {settings.base_url}: {detail}"
+        return True, f"Connected to NxCloud at {shorten(settings.base_url, 100)}: {detail}"
 
     def _secrets(self) -> tuple[str, ...]:
         """The connection's credential values, to keep them out of any text."""
@@ -484,7 +484,8 @@ def _transport_error(
     from airflow_provider_wa_phones._http import never_sent
 
     return TransportError(
-        f"NxCloud {operation.name}: no answer from {base_url} ({type(exc).__name__})", unsent=never_sent(exc)
+        f"NxCloud {operation.name}: no answer from {shorten(base_url, 100)} ({type(exc).__name__})",
+        unsent=never_sent(exc),
     )
 
 
@@ -595,7 +596,8 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
                     retry_after = response.headers.get("Retry-After")
             except (TimeoutError, aiohttp.ClientError) as exc:
                 failure = TransportError(
-                    f"NxCloud {operation.name}: no answer from {settings.base_url} ({type(exc).__name__})",
+                    f"NxCloud {operation.name}: no answer from {shorten(settings.base_url, 100)} "
+                    f"({type(exc).__name__})",
                     unsent=isinstance(exc, aiohttp.ClientConnectorError),
                 )
             except (ValueError, TypeError, UnicodeError) as exc:

@@ -171,7 +171,7 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
         batches = self.hook.submit_number_check(
             phones=self.phones,
             appkey=self.appkey,
-            batch_no=self.batch_no or (task_batch_no(ti) if ti is not None else None),
+            batch_no=self.batch_no if not _absent(self.batch_no) else (task_batch_no(ti) if ti else None),
             check_level=self.check_level,
             dr_url=self.dr_url,
             reuse_existing=retry,

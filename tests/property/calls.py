@@ -210,7 +210,10 @@ def expect_results_operator(args: Args) -> Expect:
         return expect
     # README: "either batches or date with batch_no/message_id, not both".
     for name in ("date", "batch_no", "message_id"):
-        if args.get(name) is not None:
+        value = args.get(name)
+        if value == "":  # what an unset template renders: README keeps it as not given
+            expect.add(name, rules.EITHER)
+        elif value is not None:
             expect.add("batches", INVALID)
             expect.add(name, INVALID)
     judge_entries(expect, args["batches"], needs_count=False)
@@ -268,7 +271,10 @@ def expect_number_check_sensor(args: Args) -> Expect:
     if args.get("batches") is not None:
         # README: "either batches or batch_no/message_id/expected_count, not both".
         for name in ("batch_no", "message_id", "expected_count"):
-            if args.get(name) is not None:
+            value = args.get(name)
+            if value == "":  # what an unset template renders: README keeps it as not given
+                expect.add(name, rules.EITHER)
+            elif value is not None:
                 expect.add("batches", INVALID)
                 expect.add(name, INVALID)
         if args.get("date") is not None:  # not used with batches: harmless if valid

@@ -360,9 +360,13 @@ def retry_fields(value: Any) -> V:
     return VALID
 
 
+_CONN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
+
+
 def conn_id(value: Any) -> V:
-    """A connection id: a non-empty string (whether it exists is Airflow's to say)."""
-    return VALID if is_text(value) and value.strip() and visible(value) else INVALID
+    """A connection id as Airflow allows one: letters, digits, ``_ . -``, at most 250 characters
+    (whether it exists is Airflow's to say)."""
+    return VALID if is_text(value) and _CONN_ID.fullmatch(value) else INVALID
 
 
 def flag(value: Any) -> V:
@@ -384,16 +388,17 @@ def credential(value: Any) -> V:
 
 
 _HOST = re.compile(
-    r"(?:https?://)?"
+    r"(?:[Hh][Tt][Tt][Pp][Ss]?://)?"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*"
     r"|\[[0-9A-Fa-f:.]+\])"
-    r"(?::(?P<port>[0-9]{1,5}))?/?"
+    r"(?::(?P<port>[0-9]{1,5}))?(?:/[!-~]*)?"
 )
 
 
 def host(value: Any) -> V:
-    """Empty for the public endpoint, else ``[http(s)://]host[:port]``; strict: no path, no padding,
-    an ASCII host name or address and a port from 1 to 65535."""
+    """Empty for the public endpoint, else ``[http(s)://]host[:port][/path]`` (the scheme in any case,
+    RFC 3986; a path for a proxy in front); strict: no padding, an ASCII host name or address and a
+    port from 1 to 65535."""
     if value is None or value == "":
         return VALID
     if not is_text(value):

@@ -151,9 +151,11 @@ def expect_nxcloud(fields: Args, *, uses_appkey: bool) -> Expect:
         extra=extra_ok,
         sign_algorithm=rules.sign_algorithm(extra_value(extras, "sign_algorithm", "nxcloud")),
     )
+    appkey = extra_value(extras, "appkey", "nxcloud")
     if uses_appkey:  # no appkey= argument in these calls: the connection's is required
-        appkey = extra_value(extras, "appkey", "nxcloud")
         expect.add("appkey", INVALID if absent(appkey) else rules.appkey(appkey))
+    elif not absent(appkey):  # an appkey set in the connection is checked even when not used
+        expect.add("appkey", rules.worst(rules.appkey(appkey), rules.EITHER))
     if extra_ok is INVALID:
         expect.add("appkey", rules.EITHER)  # an unreadable extra may well be reported as no appkey
     return expect

@@ -35,6 +35,8 @@ def normalised_list(value: Any) -> rules.V:
         container = VALID
     elif isinstance(value, tuple):
         container = EITHER
+    elif isinstance(value, str):  # what a sensor's phones may be: split and normalised, or refused
+        return rules.worst(rules.phones(value, empty_means_all=False), EITHER)
     else:
         return INVALID
     if not value:
