@@ -210,7 +210,11 @@ def base_url(conn: Any, default: str) -> str:
         port_in_host = parts.port
     except ValueError:
         raise ConnectionConfigError(conn.conn_id, "host", f"is not a valid URL: {quoted(host)}") from None
-    if parts.scheme not in ("http", "https") or not _is_host_name(parts.hostname or ""):
+    if (
+        parts.scheme not in ("http", "https")
+        or parts.netloc.endswith(":")
+        or not _is_host_name(parts.hostname or "")
+    ):
         raise ConnectionConfigError(
             conn.conn_id, "host", f"must be an http(s) URL or a host name, got {quoted(host)}"
         )
@@ -236,13 +240,13 @@ def _is_host_name(name: str) -> bool:
     return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.rstrip(".").split("."))
 
 
-def missing_connection(conn: str) -> Exception:
-    """The error for a connection id that no backend defines."""
+def missing_connection(conn: str, param: str = "conn_id") -> Exception:
+    """The error for a connection id that no backend defines; ``param`` is the argument that named it."""
     from airflow_provider_wa_phones.exceptions import ConnectionConfigError
 
     return ConnectionConfigError(
         conn,
-        "conn_id",
+        param,
         "is not defined: add it under Admin > Connections, as AIRFLOW_CONN_<ID> or in a secrets backend",
     )
 

@@ -27,7 +27,7 @@ COMMON_FIELDS = (
     "messaging_limit_tier",
 )
 
-_SEPARATORS = re.compile(r"[,;\r\n]")
+_SEPARATORS = re.compile(r"\r\n|[,;\n]")  # a Windows line break too; a lone CR is no separator
 # Digits, spaces and the punctuation people write numbers with; nothing else, anywhere in the value.
 _ALLOWED = re.compile(r" *\(?\+?[0-9 ().\-/]+")
 _NOT_DIGIT = re.compile(r"[^0-9]")

@@ -178,7 +178,7 @@ class CamsHook(BaseHook):
             conn = self.get_connection(conn_id)
         except Exception as exc:
             if checks.is_missing_connection(exc):
-                raise checks.missing_connection(conn_id) from None
+                raise checks.missing_connection(conn_id, "cams_conn_id") from None
             raise
         settings = CamsSettings.from_connection(conn)
         mask_secret(settings.access_key_secret)
@@ -352,7 +352,7 @@ class CamsAsyncHook(HoldsSharedSession, BaseHook):
                 conn = await self.aget_connection(conn_id)
             except Exception as exc:
                 if checks.is_missing_connection(exc):
-                    raise checks.missing_connection(conn_id) from None
+                    raise checks.missing_connection(conn_id, "cams_conn_id") from None
                 raise
             self._settings = CamsSettings.from_connection(conn)
             await amask_secret(self._settings.access_key_secret)

@@ -149,7 +149,7 @@ class NxCloudHook(BaseHook):
             conn = self.get_connection(conn_id)
         except Exception as exc:
             if checks.is_missing_connection(exc):
-                raise checks.missing_connection(conn_id) from None
+                raise checks.missing_connection(conn_id, "nxcloud_conn_id") from None
             raise
         settings = NxCloudSettings.from_connection(conn)
         mask_secret(settings.access_secret)
@@ -526,7 +526,7 @@ class NxCloudAsyncHook(HoldsSharedSession, BaseHook):
                 conn = await self.aget_connection(conn_id)
             except Exception as exc:
                 if checks.is_missing_connection(exc):
-                    raise checks.missing_connection(conn_id) from None
+                    raise checks.missing_connection(conn_id, "nxcloud_conn_id") from None
                 raise
             self._settings = NxCloudSettings.from_connection(conn)
             await amask_secret(self._settings.access_secret)

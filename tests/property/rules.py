@@ -221,6 +221,10 @@ def date(value: Any, today: dt.date | None = None) -> V:
     return VALID if today - dt.timedelta(days=14) <= day <= today + dt.timedelta(days=1) else INVALID
 
 
+def rules_either(verdict: V) -> V:
+    return EITHER if verdict is VALID else verdict
+
+
 def whole_number(value: Any, low: int, high: int | None, *, text: V = EITHER) -> V:
     """A whole number in ``low..high``; its exact ASCII text gets ``text`` (EITHER where the
     argument is not templated: README says "a whole number", the signature says int)."""
@@ -228,8 +232,8 @@ def whole_number(value: Any, low: int, high: int | None, *, text: V = EITHER) ->
         return VALID if low <= value and (high is None or value <= high) else INVALID
     if is_text(value) and value.isascii() and value.isdigit():
         significant = value.lstrip("0") or "0"
-        if len(significant) > 18:
-            return text if high is None else INVALID
+        if len(significant) > 18:  # no count or page of this many digits means anything: EITHER
+            return rules_either(text) if high is None else INVALID
         number = int(significant)
         return text if low <= number and (high is None or number <= high) else INVALID
     return INVALID
@@ -405,6 +409,10 @@ def host(value: Any) -> V:
         return INVALID
     match = _HOST.fullmatch(value)
     if not match:
+        return INVALID
+    authority = value.split("://", 1)[-1].split("/", 1)[0]
+    name = authority.rsplit(":", 1)[0] if ":" in authority and not authority.startswith("[") else authority
+    if not name.startswith("[") and len(name.rstrip(".")) > 253:  # a DNS name has at most 253 characters
         return INVALID
     port = match.group("port")
     return VALID if port is None or 1 <= int(port) <= 65535 else INVALID
