@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_wa_phones.checks import quoted
-from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.errors import ParameterError
 
 #: The fields every phone record has, whichever service it came from.
 COMMON_FIELDS = (
@@ -146,19 +146,30 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+#: The common shape's state fields, and the field each service keeps it in: (NxCloud, CAMS).
+STATE_FIELDS = {
+    "status": ("status", "Status"),
+    "quality_rating": ("quality_rating", "QualityRating"),
+    "name_status": ("name_status", "NameStatus"),
+    "code_verification_status": ("code_verification_status", "CodeVerificationStatus"),
+    "messaging_limit_tier": ("current_limit", "MessagingLimitTier"),
+}
+
+
+def _states(raw: Mapping[str, Any], service: int) -> dict[str, Any]:
+    """The state fields of ``raw`` (``service``: 0 NxCloud, 1 CAMS); an empty string is None."""
+    return {name: _blank_to_none(raw.get(sources[service])) for name, sources in STATE_FIELDS.items()}
+
+
 def nxcloud_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Map one NxCloud ``getPhone`` / ``phoneList`` record onto the common shape."""
     record: dict[str, Any] = {
         "phone_number": _digits(raw.get("business_phone")) or _digits(raw.get("display_phone_number")),
         "display_phone_number": raw.get("display_phone_number"),
         "verified_name": raw.get("verified_name"),
-        "status": _blank_to_none(raw.get("status")),
-        "quality_rating": _blank_to_none(raw.get("quality_rating")),
-        "name_status": _blank_to_none(raw.get("name_status")),
-        "code_verification_status": _blank_to_none(raw.get("code_verification_status")),
-        "messaging_limit_tier": _blank_to_none(raw.get("current_limit")),
+        **_states(raw, 0),
     }
-    consumed = {"business_phone", "current_limit", *record}
+    consumed = {"business_phone", *(sources[0] for sources in STATE_FIELDS.values()), *record}
     record.update({key: value for key, value in raw.items() if key not in consumed})
     record["service"] = "nxcloud"
     return record
@@ -195,16 +206,9 @@ def cams_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
         "phone_number": phone if masked else _digits(phone),
         "display_phone_number": phone if masked else display_number(phone),
         "verified_name": raw.get("VerifiedName"),
-        "status": _blank_to_none(raw.get("Status")),
-        "quality_rating": _blank_to_none(raw.get("QualityRating")),
-        "name_status": _blank_to_none(raw.get("NameStatus")),
-        "code_verification_status": _blank_to_none(raw.get("CodeVerificationStatus")),
-        "messaging_limit_tier": _blank_to_none(raw.get("MessagingLimitTier")),
+        **_states(raw, 1),
     }
-    consumed = {
-        "PhoneNumber", "VerifiedName", "Status", "QualityRating", "NameStatus",
-        "CodeVerificationStatus", "MessagingLimitTier",
-    }  # fmt: skip
+    consumed = {"PhoneNumber", "VerifiedName", *(sources[1] for sources in STATE_FIELDS.values())}
     record.update({snake_case(key): value for key, value in raw.items() if key not in consumed})
     record["service"] = "alibaba_cams"
     return record

@@ -4,7 +4,7 @@ and doubles nothing. No I/O here: the sync hook and the async hook drive the sam
 NxCloud leaves three things open, and each is handled every possible way:
 
 - the calendar of the query's ``date`` (UTC, or UTC+8 where the service is run): a batch is looked
-  for under every day it may be filed under (:func:`api.nxcloud.filing_dates`);
+  for under every day it may be filed under (:func:`airflow_provider_wa_phones.submits.filing_dates`);
 - record identity: several phones of one submit may share a ``messageId`` (the service's own
   example shows two), so a record is ``(messageId, phone)``;
 - a reused ``batchNo``: only records whose ``messageId`` belongs to *this* submit count.
@@ -12,19 +12,51 @@ NxCloud leaves three things open, and each is handled every possible way:
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_wa_phones import checks
-from airflow_provider_wa_phones.api import nxcloud as api
 from airflow_provider_wa_phones.checks import quoted
-from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.operations import nxcloud as api
 
 #: A page boundary that moved while paging (results arriving, a service sorting differently) can
 #: hide a record; the walk reads the pages again when it saw fewer records than the service counts.
 MAX_PASSES = 3
+
+
+# A submit's id is a 32-character hex uuid (the wiki), perhaps written with dashes (its callback
+# examples); a record of a several-number submit carries "<id>-<digits>".
+_SUBMIT_ID = re.compile(
+    r"(?P<id>[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"(?:-\d+)?"
+)
+
+
+def submit_id_of(message_id: str) -> str:
+    """The id of the submit a record's ``messageId`` belongs to, in one spelling (no dashes, lower case)."""
+    match = _SUBMIT_ID.fullmatch(message_id)
+    if match:
+        return match["id"].replace("-", "").lower()
+    head, _, tail = message_id.rpartition("-")
+    return head if head and tail.isdigit() else message_id
+
+
+def belongs_to(record: Any, submit_id: str | None) -> bool:
+    """Whether a result record comes from the submit ``submit_id`` (every record does when None)."""
+    if submit_id is None:
+        return True
+    message_id = record.get("messageId") if isinstance(record, dict) else None
+    return isinstance(message_id, str) and submit_id_of(message_id) == submit_id_of(submit_id)
+
+
+def record_key(record: dict[str, Any]) -> tuple[str, str]:
+    """What identifies a result record: several phones of one submit may share a messageId (the
+    service's own example shows two), so it takes the phone too."""
+    return (str(record.get("messageId")), str(record.get("phone")))
 
 
 @dataclass
@@ -69,18 +101,18 @@ class ResultWalk:
         return {**self.base, "date": date, "page": page}
 
     def take(self, page: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Take the answer to the last body (a page from :func:`api.nxcloud.parse_query_page`)."""
+        """Take the answer to the last body (a page parsed by ``operations.nxcloud.parse_query_page``)."""
         if self._current is None:
             raise RuntimeError("take() without a body from next_body()")
         date, number = self._current
         self._current = None
         new = []
         for record in page["result"]:
-            key = api.record_key(record)
+            key = record_key(record)
             if key in self._seen:
                 continue
             self._seen.add(key)
-            if api.belongs_to(record, self.submit_id):
+            if belongs_to(record, self.submit_id):
                 new.append(record)
         self.kept += len(new)
         self._totals[date] = max(self._totals.get(date, 0), page["totalSize"])
@@ -143,8 +175,8 @@ class Batch:
         except ParameterError as exc:
             raise ParameterError(param, f"{exc.param}: {exc.rule}") from None
         batch_no, message_id = entry.get("batch_no"), entry.get("message_id")
-        batch_no = None if _absent(batch_no) else batch_no
-        message_id = None if _absent(message_id) else message_id
+        batch_no = None if checks.absent(batch_no) else batch_no
+        message_id = None if checks.absent(message_id) else message_id
         if batch_no is None and message_id is None:
             raise ParameterError(
                 param, "batch_no: batch_no or message_id is required (the service needs one)"
@@ -219,15 +251,11 @@ class Batch:
         )
 
 
-def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value == "")
-
-
 def submits_in(records: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
     """The submits a batch's records come from: submit id -> the phones of its records."""
     found: dict[str, set[str]] = {}
     for record in records:
         message_id = record.get("messageId")
         if isinstance(message_id, str) and message_id:
-            found.setdefault(api.submit_id_of(message_id), set()).add(str(record.get("phone") or ""))
+            found.setdefault(submit_id_of(message_id), set()).add(str(record.get("phone") or ""))
     return found

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_wa_phones.exceptions import ServiceError, WaPhonesError
+from airflow_provider_wa_phones.errors import ServiceError, WaPhonesError
 
 T = TypeVar("T")
 
@@ -64,18 +64,12 @@ class RetryPolicy:
         budget: a longer hint ends the call at once with the hint in the error. ``on_retry`` hears
         of every retry.
         """
-        budget = _Budget(self)
+        budget = _Budget(self, name=name, log=log, may_retry=may_retry, on_retry=on_retry)
         while True:
             try:
                 return attempt()
             except WaPhonesError as exc:
-                delay = budget.wait_after(exc, may_retry)
-                if delay is None:
-                    raise
-                log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
-                if on_retry is not None:
-                    on_retry(exc, delay)
-                sleep(delay)
+                sleep(budget.retry_after(exc))
 
     async def arun(
         self,
@@ -83,50 +77,66 @@ class RetryPolicy:
         *,
         name: str,
         log: WarningLog,
+        may_retry: Callable[[WaPhonesError], bool] | None = None,
         on_retry: Callable[[WaPhonesError, float], None] | None = None,
     ) -> T:
         """:meth:`run` for coroutines: waits with ``asyncio.sleep`` so the event loop keeps going."""
         import asyncio
 
-        budget = _Budget(self)
+        budget = _Budget(self, name=name, log=log, may_retry=may_retry, on_retry=on_retry)
         while True:
             try:
                 return await attempt()
             except WaPhonesError as exc:
-                delay = budget.wait_after(exc, None)
-                if delay is None:
-                    raise
-                log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
-                if on_retry is not None:
-                    on_retry(exc, delay)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(budget.retry_after(exc))
+
+
+_JITTER = random.Random()
 
 
 class _Budget:
     """What is left of one call's retries: attempts, waiting time and the backoff ceiling."""
 
-    def __init__(self, policy: RetryPolicy, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        rng: random.Random | None = None,
+        *,
+        name: str = "",
+        log: WarningLog | None = None,
+        may_retry: Callable[[WaPhonesError], bool] | None = None,
+        on_retry: Callable[[WaPhonesError, float], None] | None = None,
+    ) -> None:
         self.policy = policy
-        self.rng = rng or random.Random()
+        # The process's shared generator unless one is given: seeding one per call costs more than
+        # the call's own bookkeeping, and most calls never retry.
+        self.rng = rng or _JITTER
         self.retries = 0
         self.spent = 0.0
         self.ceiling = policy.initial_delay
+        self.name, self.log, self.may_retry, self.on_retry = name, log, may_retry, on_retry
 
-    def wait_after(
-        self, exc: WaPhonesError, may_retry: Callable[[WaPhonesError], bool] | None
-    ) -> float | None:
-        """Seconds to wait before retrying after ``exc``, or None to give up (raise ``exc``).
+    def retry_after(self, exc: WaPhonesError) -> float:
+        """Seconds to wait before retrying after ``exc`` (reported to the log and ``on_retry``);
+        raises ``exc`` when it is not to be retried.
 
         Raises ``exc`` with the service's hint in its message when the hint alone is longer than
         the waiting time left: waiting that long inside a task would look like a hang.
         """
-        if not exc.retryable or (may_retry is not None and not may_retry(exc)):
-            return None
+        if not exc.retryable or (self.may_retry is not None and not self.may_retry(exc)):
+            raise exc
         hint = getattr(exc, "retry_after", None) or 0.0
         left = self.left()
         if hint > left and isinstance(exc, ServiceError):
             raise exc.with_detail(_come_back_later(hint, left)) from exc
-        return self.next_delay(hint)
+        delay = self.next_delay(hint)
+        if delay is None:
+            raise exc
+        if self.log is not None:
+            self.log.warning("%s failed (%s); retrying in %.1f s", self.name, exc, delay)
+        if self.on_retry is not None:
+            self.on_retry(exc, delay)
+        return delay
 
     def left(self) -> float:
         """Seconds of waiting the policy still allows."""

@@ -12,7 +12,7 @@
 - **The submit's own error wins.** When the lookup fails too, the submit's error is raised with the
   lookup's as a note.
 
-No HTTP here: the hook passes a function that reads one query page.
+No HTTP here: the hook passes a function that sends one submit and one that reads a query page.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_provider_wa_phones.api import nxcloud as api
-from airflow_provider_wa_phones.exceptions import WaPhonesError
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.errors import BatchConflictError, ParameterError, WaPhonesError
+from airflow_provider_wa_phones.operations import nxcloud as api
+from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.results import ResultWalk, submits_in
 
 #: NxCloud pushes results 10 s to 5 minutes after a submit; a lookup may conclude "never taken" only
@@ -35,20 +37,119 @@ LOOKUP_STEP = 2.0
 
 #: Reads one number-check query page: takes the query body, returns the parsed page.
 QueryPage = Callable[[dict[str, Any]], Mapping[str, Any]]
+#: Sends one (charged) submit: takes the body, returns the answer's ``(batchNo, messageId)``.
+SendSubmit = Callable[[dict[str, Any]], tuple[str | None, str]]
 
 
-class BatchConflictError(WaPhonesError):
-    """Several submits share the batch number, and nothing tells which one this task made."""
+@dataclass(frozen=True)
+class Options:
+    """How :func:`submit` treats an earlier try and a lost answer (see the module's policy)."""
 
-    def __init__(self, batch_no: str, submit_ids: Collection[str]) -> None:
-        self.batch_no = batch_no
-        self.submit_ids = sorted(submit_ids)
-        super().__init__(
-            f"batch_no {batch_no!r} names {len(self.submit_ids)} submits ({', '.join(self.submit_ids)}), "
-            "so a retry cannot tell which one an earlier try made: it neither reuses one nor pays for "
-            "another. Give each run its own batch_no (the default names the task instance), then "
-            "read the earlier results with NxCloudNumberCheckResultsOperator(message_id=...)."
+    reuse_existing: bool = False
+    reuse_since: dt.datetime | None = None
+    reuse_wait: float = 0.0
+    lost_response_wait: float = 60.0
+
+    @classmethod
+    def checked(
+        cls, reuse_existing: Any, reuse_since: Any, reuse_wait: Any, lost_response_wait: Any
+    ) -> Options:
+        """The options of :meth:`NxCloudHook.submit_number_check`, each checked (ParameterError)."""
+        options = cls(
+            reuse_existing=False if reuse_existing is None else checks.flag("reuse_existing", reuse_existing),
+            reuse_wait=checks.seconds("reuse_wait", reuse_wait, high=RESULT_DEADLINE, allow_zero=True),
+            lost_response_wait=checks.seconds(
+                "lost_response_wait", lost_response_wait, high=3600, allow_zero=True
+            ),
         )
+        if reuse_since is not None and (
+            not isinstance(reuse_since, dt.datetime) or reuse_since.tzinfo is None
+        ):
+            raise ParameterError(
+                "reuse_since", f"must be a timezone-aware datetime, got {shorten(repr(reuse_since))}"
+            )
+        return replace(options, reuse_since=reuse_since)
+
+
+def submit(
+    batches: list[api.SubmitBatch],
+    options: Options,
+    send: SendSubmit,
+    query_page: QueryPage,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    log: Any = None,
+) -> list[dict[str, Any]]:
+    """Submit each batch under the policy above; one entry per batch (see
+    :meth:`NxCloudHook.submit_number_check`)."""
+    now = dt.datetime.now(dt.UTC)
+    since = options.reuse_since or now - dt.timedelta(days=1)
+    entries = []
+    for batch in batches:
+        number = batch.body.get("batchNo")
+        found = None
+        if options.reuse_existing and number:
+            dates = filing_dates(since, now + dt.timedelta(seconds=RESULT_DEADLINE))
+            found = await_submit(query_page, number, dates, batch.phones, options.reuse_wait, sleep=sleep)
+        if found is not None:
+            entries.append(_entry(batch, number, found.submit_id, list(found.dates), None, reused=True))
+        else:
+            entries.append(_submit_once(batch, options.lost_response_wait, send, query_page, sleep, log))
+    return entries
+
+
+def _submit_once(
+    batch: api.SubmitBatch,
+    lost_response_wait: float,
+    send: SendSubmit,
+    query_page: QueryPage,
+    sleep: Callable[[float], None],
+    log: Any,
+) -> dict[str, Any]:
+    number = batch.body.get("batchNo")
+    submitted_at = dt.datetime.now(dt.UTC)
+    dates = submit_dates(submitted_at)
+    try:
+        answer_batch_no, message_id = send(batch.body)
+    except WaPhonesError as exc:
+        if not number or not exc.may_have_taken_effect:
+            raise
+        try:
+            found = await_submit(query_page, number, dates, batch.phones, lost_response_wait, sleep=sleep)
+        except WaPhonesError as lookup:
+            exc.add_note(f"Looking the batch up failed too: {lookup}")
+            raise exc from None
+        if found is None:
+            exc.add_note(
+                "The submit may have been accepted (and charged): it was not sent again. Look the "
+                f"batch up (batch_no {number!r}) before submitting it again."
+            )
+            raise
+        if log is not None:
+            log.warning("The answer to batch %s was lost, but NxCloud has it: not resending", number)
+        return _entry(batch, number, found.submit_id, list(found.dates), submitted_at, reused=True)
+    return _entry(batch, answer_batch_no or number, message_id, dates, submitted_at, reused=False)
+
+
+def _entry(
+    batch: api.SubmitBatch,
+    batch_no: str | None,
+    message_id: str,
+    dates: list[str],
+    submitted_at: dt.datetime | None,
+    *,
+    reused: bool,
+) -> dict[str, Any]:
+    return {
+        "batch_no": batch_no,
+        "message_id": message_id,
+        "country": batch.country,
+        "phone_count": len(batch.phones),
+        "date": dates[0],
+        "dates": dates,
+        "submitted_at": submitted_at.isoformat() if submitted_at else None,
+        "reused": reused,
+    }
 
 
 @dataclass(frozen=True)
@@ -129,7 +230,31 @@ def reuse_wait(retry_delay: float, try_started: dt.datetime | None, now: dt.date
     return max(0.0, RESULT_DEADLINE - retry_delay - max(since_start, 0.0))
 
 
+#: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
+SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
+CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
+#: Clocks differ: a submit this close to midnight may be filed under the day before or after.
+MIDNIGHT_SLACK = dt.timedelta(minutes=5)
+
+
+def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[str]:
+    """Every day (``yyyy-MM-dd``, oldest first) a submit made between ``since`` and ``until`` (default:
+    the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
+    until = until or since
+    low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
+    now = dt.datetime.now(dt.UTC)
+    earliest = (now - dt.timedelta(days=api.RETENTION_DAYS)).date()
+    days: set[dt.date] = set()
+    for zone in CALENDARS:
+        day, last = low.astimezone(zone).date(), high.astimezone(zone).date()
+        while day <= last:
+            if day >= earliest:
+                days.add(day)
+            day += dt.timedelta(days=1)
+    return [day.isoformat() for day in sorted(days)]
+
+
 def submit_dates(submitted_at: dt.datetime) -> list[str]:
     """The days a submit made at ``submitted_at`` may be filed under: either calendar, allowing for
     clocks near midnight and for results filed when they arrive (up to 5 minutes later)."""
-    return api.filing_dates(submitted_at, submitted_at + dt.timedelta(seconds=RESULT_DEADLINE))
+    return filing_dates(submitted_at, submitted_at + dt.timedelta(seconds=RESULT_DEADLINE))

@@ -1,6 +1,9 @@
 """When a wait is over: the decisions sensors (in a worker) and triggers (in the triggerer) share.
 
-Pure functions over plain data, so a sensor's poke and a trigger's poll cannot disagree.
+One pure function per kind of wait turns what a poll returned into a :class:`Decision`: done, keep
+waiting, or fail, and why. The sensor base (:mod:`airflow_provider_wa_phones.sensors.base`) and the
+trigger base (:mod:`airflow_provider_wa_phones.triggers.base`) act on it unchanged, so a poke and a
+trigger's poll cannot disagree. The arguments of each wait are checked here too.
 """
 
 from __future__ import annotations
@@ -8,13 +11,62 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.errors import ParameterError
 from airflow_provider_wa_phones.results import Batch
 
 #: Statuses from which a number does not come back to CONNECTED by waiting.
 DEFAULT_FAILURE_STATUSES = ("BANNED", "DELETED", "MIGRATED", "DISCONNECTED")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one poll means: ``done`` (the wait is over; ``value`` is its result), ``wait`` (look
+    again later) or ``fail`` (the awaited state cannot come), with a message saying why.
+
+    ``key`` names the value in a trigger's event (``records``, ``summary``).
+    """
+
+    state: Literal["done", "wait", "fail"]
+    message: str
+    key: str
+    value: Any
+
+    def event(self) -> dict[str, Any] | None:
+        """A trigger's event payload for this decision, None to keep waiting."""
+        if self.state == "wait":
+            return None
+        return {
+            "status": "success" if self.state == "done" else "failure",
+            "message": self.message,
+            self.key: self.value,
+        }
+
+
+def phone_status(
+    records: Iterable[Mapping[str, Any]],
+    phones: list[str],
+    target_status: str,
+    failure_statuses: Collection[str],
+) -> Decision:
+    """Every number of ``phones`` has ``target_status`` (done), one has a failure status (fail), or
+    some are not there yet (wait). ``records``: common-shape phone records, others are ignored; the
+    value is the awaited numbers' records."""
+    wanted = set(phones)
+    kept = [dict(record) for record in records if record.get("phone_number") in wanted]
+    check = check_phone_statuses(kept, phones, target_status, failure_statuses)
+    state: Literal["done", "wait", "fail"] = "fail" if check.failed else "done" if check.done else "wait"
+    return Decision(state, check.describe(), "records", kept)
+
+
+def number_check(targets: list[Batch], counts: list[tuple[int, bool]]) -> Decision:
+    """Every batch has as many records as numbers submitted (done), or not yet (wait); the value is
+    the progress summary (see :func:`number_check_summary`)."""
+    summary = number_check_summary(targets, counts)
+    done = summary.pop("done")
+    message = f"Number check: {summary['found']} of {summary['expected']} results"
+    return Decision("done" if done else "wait", message, "summary", summary)
 
 
 @dataclass
@@ -120,7 +172,7 @@ def batch_targets(
         raise ParameterError("expected_count", "required with batch_no: how many numbers the batch holds")
     expected = _expected(1 if _absent(expected_count) else expected_count, "expected_count")
     from airflow_provider_wa_phones import checks
-    from airflow_provider_wa_phones.api.nxcloud import check_date
+    from airflow_provider_wa_phones.operations.nxcloud import check_date
 
     day = check_date(date)
     given_batch = None if _absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)

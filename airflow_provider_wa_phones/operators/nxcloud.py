@@ -291,7 +291,7 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         """
         from itertools import chain
 
-        from airflow_provider_wa_phones.exceptions import ParameterError
+        from airflow_provider_wa_phones.errors import ParameterError
 
         settings: dict[str, Any] = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
         if self.batches is None:
@@ -318,7 +318,7 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         return self._collect(records)
 
     def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.exceptions import ParameterError
+        from airflow_provider_wa_phones.errors import ParameterError
 
         result: list[dict[str, Any]] = []
         for record in records:
@@ -355,7 +355,7 @@ def _absent(value: Any) -> bool:
 
 
 def _xcom_limit(value: Any) -> int:
-    from airflow_provider_wa_phones.exceptions import ParameterError
+    from airflow_provider_wa_phones.errors import ParameterError
 
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {checks.quoted(value)}")
@@ -366,7 +366,7 @@ def _output_target(output_path: Any) -> Any:
     """``output_path`` as an ObjectStoragePath naming a file, or ParameterError (before any request)."""
     from airflow.sdk import ObjectStoragePath
 
-    from airflow_provider_wa_phones.exceptions import ParameterError
+    from airflow_provider_wa_phones.errors import ParameterError
 
     text = str(output_path) if isinstance(output_path, ObjectStoragePath) else output_path
     if not isinstance(text, str) or not text.strip():

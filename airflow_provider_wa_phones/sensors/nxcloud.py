@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import PokeReturnValue
-
-from airflow_provider_wa_phones.sensors._wait import PhoneStatusWait, WaitSensor
+from airflow_provider_wa_phones.sensors.base import PhoneStatusWait, WaitSensor
 from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
 
 if TYPE_CHECKING:
@@ -20,6 +18,7 @@ if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
 
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+    from airflow_provider_wa_phones.waits import Decision
 
 
 def _nxcloud_hook(sensor: WaitSensor, conn_id: str) -> NxCloudHook:
@@ -61,6 +60,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
         "appkey",
         "nxcloud_conn_id",
     )
+    result_key = "summary"
 
     def __init__(
         self,
@@ -92,15 +92,11 @@ class NxCloudNumberCheckSensor(WaitSensor):
 
         return batch_targets(self.batches, self.batch_no, self.expected_count, self.message_id, self.date)
 
-    def check(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_wa_phones.waits import number_check_summary
+    def check(self, context: Context) -> Decision:
+        from airflow_provider_wa_phones.waits import number_check
 
         targets = self._targets()
-        counts = [self.hook.count_batch_results(target, appkey=self.appkey) for target in targets]
-        summary = number_check_summary(targets, counts)
-        done = summary.pop("done")
-        self.log.info("Number check: %d of %d results", summary["found"], summary["expected"])
-        return PokeReturnValue(is_done=done, xcom_value=summary if done else None)
+        return number_check(targets, [self.hook.count_batch_results(t, appkey=self.appkey) for t in targets])
 
     def make_trigger(self) -> BaseTrigger:
         from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger
@@ -111,9 +107,6 @@ class NxCloudNumberCheckSensor(WaitSensor):
             nxcloud_conn_id=self.nxcloud_conn_id,
             **self.trigger_settings(),
         )
-
-    def event_result(self, event: dict[str, Any]) -> Any:
-        return event["summary"]
 
 
 class NxCloudPhoneStatusSensor(PhoneStatusWait):

@@ -1,28 +1,33 @@
-"""What Alibaba Cloud CAMS expects and answers, without any I/O.
+"""Each Alibaba Cloud CAMS operation, described once: its action, how its parameters are built and
+checked, how its answer is read. No I/O: the sync and the async hook send what :func:`request`
+builds and hand the answer to :func:`read`.
 
 Both operations are RPC calls of API version 2020-06-06: ``POST /`` with every parameter in the
-query string and an empty body. The ``*_params`` functions validate arguments and return those
-parameters; :func:`parse_response` returns a successful answer or raises the typed error.
+query string and an empty body; both only read, so they may always be sent again.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_wa_phones import checks, redact
-from airflow_provider_wa_phones.api.answers import load_json, no_envelope_error, retry_after_seconds, shorten
-from airflow_provider_wa_phones.exceptions import (
-    CAMS_CODES,
-    MalformedResponseError,
-    ParameterError,
-    cams_error,
-    clock_skew_note,
-    is_clock_skew,
+from airflow_provider_wa_phones import checks, redact, signing
+from airflow_provider_wa_phones.codes import CAMS_CODES, cams_error, clock_skew_note, is_clock_skew
+from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
+from airflow_provider_wa_phones.operations.answers import (
+    load_json,
+    no_envelope_error,
+    retry_after_seconds,
+    shorten,
 )
 from airflow_provider_wa_phones.phones import normalize_phone
+from airflow_provider_wa_phones.transport import Answer, Request
+
+if TYPE_CHECKING:
+    from airflow_provider_wa_phones.connections import CamsSettings
 
 VERSION = "2020-06-06"
 DEFAULT_REGION = "ap-southeast-1"
@@ -55,13 +60,9 @@ def check_region(region: Any) -> str:
     return region
 
 
-def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value == "")
-
-
 def check_cust_space_id(value: Any, required: bool) -> str | None:
     """Return a valid ``CustSpaceId``, None when optional and absent, else raise."""
-    if _absent(value):
+    if checks.absent(value):
         if required:
             raise ParameterError(
                 "cust_space_id", "required: pass cust_space_id= or set the connection's cust_space_id field"
@@ -83,13 +84,13 @@ def phone_numbers_params(
     space = check_cust_space_id(cust_space_id, required=False)
     if space:
         params["CustSpaceId"] = space
-    if not _absent(isv_code):
+    if not checks.absent(isv_code):
         if not isinstance(isv_code, str) or not _ID.fullmatch(isv_code):
             raise ParameterError(
                 "isv_code", f"must be an ISV verification code, got {checks.quoted(isv_code)}"
             )
         params["IsvCode"] = isv_code
-    if not _absent(status):
+    if not checks.absent(status):
         upper = status.upper() if isinstance(status, str) else None
         if upper not in STATUSES:
             raise ParameterError(
@@ -101,7 +102,7 @@ def phone_numbers_params(
 
 def business_profile_params(phone_number: Any, cust_space_id: str | None) -> dict[str, str]:
     """Parameters of ``QueryPhoneBusinessProfile`` (both required)."""
-    if _absent(phone_number):
+    if checks.absent(phone_number):
         raise ParameterError("phone_number", "required: the sender number whose profile to read")
     space = check_cust_space_id(cust_space_id, required=True)
     return {"CustSpaceId": space or "", "PhoneNumber": normalize_phone(phone_number, "phone_number")}
@@ -193,3 +194,45 @@ def business_profile(answer: dict[str, Any]) -> dict[str, Any]:
             f"{shorten(repr(data))}"
         )
     return dict(data)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One CAMS RPC action and how the successful answer is read."""
+
+    action: str
+    parse: Callable[[dict[str, Any]], Any]
+    idempotent: bool = True
+    charged: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.action
+
+
+PHONE_NUMBERS = Operation(QUERY_PHONE_NUMBERS, phone_numbers)
+BUSINESS_PROFILE = Operation(QUERY_BUSINESS_PROFILE, business_profile)
+
+
+def request(operation: Operation, settings: CamsSettings, params: Mapping[str, str]) -> Request:
+    """The request for one call of ``operation`` with ``params`` (built by a ``*_params`` function),
+    unsigned: the connection's :class:`~airflow_provider_wa_phones.auth.CamsAuth` signs each attempt
+    afresh. The query is in its canonical form, so what is signed is exactly what is sent."""
+    query = signing.acs3_canonical_query(params)
+    url = f"{settings.base_url}/?{query}" if query else f"{settings.base_url}/"
+    headers = {"x-acs-action": operation.action, "x-acs-version": VERSION}
+    return Request("POST", url, headers, b"")
+
+
+def read(operation: Operation, settings: CamsSettings, answer: Answer) -> Any:
+    """What one answer to ``operation`` says: its parsed value, or the typed error it stands for."""
+    parsed = parse_response(
+        operation.action,
+        answer.status,
+        answer.content,
+        answer.headers.get("Date"),
+        settings.secrets,
+        endpoint=settings.base_url,
+        headers=answer.headers,
+    )
+    return operation.parse(parsed)

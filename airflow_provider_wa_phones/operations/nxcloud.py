@@ -1,9 +1,9 @@
-"""What the NxCloud API expects and answers, without any I/O.
+"""Each NxCloud operation, described once: where it is sent, how its body is built and checked, how
+its answer is read, whether it may be sent again and whether it is charged. No I/O: the sync and
+the async hook send what :func:`request` builds and hand the answer to :func:`read`.
 
-Each ``*_body`` function validates its arguments and returns the JSON body of one request, so a bad
-argument fails before anything is sent. :func:`parse_envelope` turns a raw answer into its
-``data`` or a typed error. The synchronous hook and the asynchronous trigger client both build on
-these, so they cannot drift apart.
+Each ``*_body`` function checks its arguments and returns the JSON body of one request, so a bad
+argument fails before anything is signed or sent.
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks, redact
-from airflow_provider_wa_phones.api.answers import load_json, no_envelope_error, shorten
-from airflow_provider_wa_phones.exceptions import (
-    NXCLOUD_CODES,
-    MalformedResponseError,
-    ParameterError,
-    clock_skew_note,
-    is_clock_skew,
-    nxcloud_error,
-)
+from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
+from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
+from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error, shorten
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
+from airflow_provider_wa_phones.transport import Answer, Request
+
+if TYPE_CHECKING:
+    from airflow_provider_wa_phones.connections import NxCloudSettings
 
 DEFAULT_HOST = "https://api2.nxcloud.com"
 CHECK_LEVELS = (1, 4, 5)
@@ -38,18 +36,17 @@ RETENTION_DAYS = 14
 
 @dataclass(frozen=True)
 class Operation:
-    """One NxCloud endpoint and the common-header values that select it."""
+    """One NxCloud endpoint: its path, the common-header values that select it (``bizType``,
+    ``action``), how its ``data`` is read, whether sending it again is safe (``idempotent``: a
+    charged submit is not) and whether it costs money (``charged``)."""
 
     name: str
     path: str
     biz_type: str
     action: str
-
-
-GET_PHONE = Operation("getPhone", "/api/wa/getPhone", "2", "getPhone")
-PHONE_LIST = Operation("phoneList", "/api/wa/integrator/embedded/register/phoneList", "2", "phoneList")
-NUMBER_CHECK = Operation("numberCheck", "/api/number/check", "1", "numbercheck")
-NUMBER_CHECK_QUERY = Operation("numberCheckQuery", "/api/number/query", "1", "numbercheck")
+    parse: Callable[[Any], Any]
+    idempotent: bool = True
+    charged: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,7 +176,7 @@ def query_body(
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     """Body of one number-check query page."""
-    if _absent(batch_no) and _absent(message_id):
+    if checks.absent(batch_no) and checks.absent(message_id):
         raise ParameterError("batch_no", "batch_no or message_id is required (the service needs one)")
     body: dict[str, Any] = {
         "page": checks.whole_number("page", page, 1),
@@ -188,24 +185,19 @@ def query_body(
     }
     if body["page"] > MAX_PAGE:  # the service's page is a 32-bit number
         raise ParameterError("page", f"must be at most {MAX_PAGE}, got {checks.quoted(body['page'])}")
-    if not _absent(batch_no):
+    if not checks.absent(batch_no):
         body["batchNo"] = checks.text(
             "batch_no", batch_no, max_length=MAX_BATCH_NO, rule="a non-empty string"
         )
-    if not _absent(message_id):
+    if not checks.absent(message_id):
         body["messageId"] = checks.text(
             "message_id", message_id, max_length=64, pattern=_VISIBLE, rule="a messageId without spaces"
         )
-    if not _absent(phone):
+    if not checks.absent(phone):
         body["phone"] = normalize_phone(phone, "phone")  # type: ignore[arg-type]  # checked there
     if appkey is not None:
         body["appkey"] = check_appkey(appkey)
     return body
-
-
-def _absent(value: Any) -> bool:
-    """None or "" (an empty templated field): the argument was not given."""
-    return value is None or (isinstance(value, str) and value == "")
 
 
 def parse_envelope(
@@ -319,60 +311,33 @@ def parse_submit(data: Any) -> tuple[str | None, str]:
     return batch_no or None, message_id
 
 
-# --- which records belong to which submit ----------------------------------------------------------
-
-# A submit's id is a 32-character hex uuid (the wiki), perhaps written with dashes (its callback
-# examples); a record of a several-number submit carries "<id>-<digits>".
-_SUBMIT_ID = re.compile(
-    r"(?P<id>[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
-    r"(?:-\d+)?"
+GET_PHONE = Operation("getPhone", "/api/wa/getPhone", "2", "getPhone", flatten_phone_info)
+PHONE_LIST = Operation(
+    "phoneList", "/api/wa/integrator/embedded/register/phoneList", "2", "phoneList", parse_phone_list
 )
+NUMBER_CHECK = Operation(
+    "numberCheck", "/api/number/check", "1", "numbercheck", parse_submit, idempotent=False, charged=True
+)
+NUMBER_CHECK_QUERY = Operation("numberCheckQuery", "/api/number/query", "1", "numbercheck", parse_query_page)
 
 
-def submit_id_of(message_id: str) -> str:
-    """The id of the submit a record's ``messageId`` belongs to, in one spelling (no dashes, lower case)."""
-    match = _SUBMIT_ID.fullmatch(message_id)
-    if match:
-        return match["id"].replace("-", "").lower()
-    head, _, tail = message_id.rpartition("-")
-    return head if head and tail.isdigit() else message_id
+def request(operation: Operation, settings: NxCloudSettings, body: dict[str, Any]) -> Request:
+    """The request for one call of ``operation`` with ``body`` (built by a ``*_body`` function),
+    unsigned: the connection's :class:`~airflow_provider_wa_phones.auth.NxCloudAuth` signs each
+    attempt afresh over these exact bytes."""
+    headers = {"Content-Type": "application/json", "bizType": operation.biz_type, "action": operation.action}
+    return Request("POST", settings.base_url + operation.path, headers, encode_body(body))
 
 
-def belongs_to(record: Any, submit_id: str | None) -> bool:
-    """Whether a result record comes from the submit ``submit_id`` (every record does when None)."""
-    if submit_id is None:
-        return True
-    message_id = record.get("messageId") if isinstance(record, dict) else None
-    return isinstance(message_id, str) and submit_id_of(message_id) == submit_id_of(submit_id)
-
-
-def record_key(record: dict[str, Any]) -> tuple[str, str]:
-    """What identifies a result record: several phones of one submit may share a messageId (the
-    service's own example shows two), so it takes the phone too."""
-    return (str(record.get("messageId")), str(record.get("phone")))
-
-
-# --- the calendar results are filed under ----------------------------------------------------------
-
-#: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
-SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
-CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
-#: Clocks differ: a submit this close to midnight may be filed under the day before or after.
-MIDNIGHT_SLACK = dt.timedelta(minutes=5)
-
-
-def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[str]:
-    """Every day (``yyyy-MM-dd``, oldest first) a submit made between ``since`` and ``until`` (default:
-    the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
-    until = until or since
-    low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
-    now = dt.datetime.now(dt.UTC)
-    earliest = (now - dt.timedelta(days=RETENTION_DAYS)).date()
-    days: set[dt.date] = set()
-    for zone in CALENDARS:
-        day, last = low.astimezone(zone).date(), high.astimezone(zone).date()
-        while day <= last:
-            if day >= earliest:
-                days.add(day)
-            day += dt.timedelta(days=1)
-    return [day.isoformat() for day in sorted(days)]
+def read(operation: Operation, settings: NxCloudSettings, answer: Answer) -> Any:
+    """What one answer to ``operation`` says: its parsed ``data``, or the typed error it stands for."""
+    data = parse_envelope(
+        operation,
+        answer.status,
+        answer.content,
+        settings.secrets,
+        answer.headers.get("Date"),
+        base_url=settings.base_url,
+        retry_after=answer.headers.get("Retry-After"),
+    )
+    return operation.parse(data)

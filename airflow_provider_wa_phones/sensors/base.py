@@ -1,4 +1,10 @@
-"""What every sensor of this provider shares: poke, reschedule or defer, and when to give up."""
+"""What every sensor of this provider shares: poke, reschedule or defer, and when to give up.
+
+A sensor says how to look once (:meth:`WaitSensor.check`, returning a
+:class:`~airflow_provider_wa_phones.waits.Decision`) and which trigger waits the same way in the
+triggerer; this module turns decisions, errors and timeouts into one outcome per situation, the same
+in every mode.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
 
     from airflow_provider_wa_phones.retry import RetryPolicy
+    from airflow_provider_wa_phones.waits import Decision
 
 
 class WaitSensor(BaseSensorOperator):
@@ -58,8 +65,11 @@ class WaitSensor(BaseSensorOperator):
         retry = asdict(self.request_retry) if self.request_retry is not None else None
         return {"poke_interval": self.poke_interval, "request_timeout": self.request_timeout, "retry": retry}
 
-    def check(self, context: Context) -> PokeReturnValue:
-        """Look once; raise :class:`AirflowFailException` when waiting is pointless."""
+    #: Where a trigger's success event holds the task's result (``Decision.key``).
+    result_key = "records"
+
+    def check(self, context: Context) -> Decision:
+        """Look once and say what it means."""
         raise NotImplementedError
 
     def make_trigger(self) -> BaseTrigger:
@@ -67,15 +77,20 @@ class WaitSensor(BaseSensorOperator):
         raise NotImplementedError
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_wa_phones.exceptions import WaPhonesError
+        from airflow_provider_wa_phones.errors import WaPhonesError
 
         try:
-            return self.check(context)
+            decision = self.check(context)
         except WaPhonesError as exc:
             if not exc.retryable:
                 raise  # credentials, parameters, connection: see execute()
             self.log.warning("Could not look this time (%s); will try again", exc)
             return PokeReturnValue(is_done=False)
+        if decision.state == "fail":
+            raise AirflowFailException(decision.message)
+        self.log.info("%s", decision.message)
+        done = decision.state == "done"
+        return PokeReturnValue(is_done=done, xcom_value=decision.value if done else None)
 
     # -- outcomes ---------------------------------------------------------------------------
     #
@@ -93,7 +108,7 @@ class WaitSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         from airflow.sdk.exceptions import AirflowSensorTimeout
 
-        from airflow_provider_wa_phones.exceptions import WaPhonesError
+        from airflow_provider_wa_phones.errors import WaPhonesError
 
         try:
             if self.deferrable:
@@ -105,7 +120,7 @@ class WaitSensor(BaseSensorOperator):
             self._timed_out(str(exc), exc)
 
     def _look_then_defer(self, context: Context) -> Any:
-        from airflow_provider_wa_phones.exceptions import WaPhonesError
+        from airflow_provider_wa_phones.errors import WaPhonesError
 
         try:
             first = self.poke(context)
@@ -152,7 +167,7 @@ class WaitSensor(BaseSensorOperator):
 
     def event_result(self, event: dict[str, Any]) -> Any:
         """The XCom value of a successful event."""
-        raise NotImplementedError
+        return event[self.result_key]
 
     def _give_up(self, message: str) -> NoReturn:
         """The awaited state cannot come: fail without retries, or skip."""
@@ -210,20 +225,11 @@ class PhoneStatusWait(WaitSensor):
         phones = normalize_phones(getattr(self, self.phones_param), self.phones_param)
         return phones, *check_status_arguments(self.target_status, self.failure_statuses)
 
-    def check(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_wa_phones.waits import check_phone_statuses
+    def check(self, context: Context) -> Decision:
+        from airflow_provider_wa_phones.waits import phone_status
 
         phones, target, failures = self.arguments()
-        wanted = set(phones)
-        records = [record for record in self.fetch_records(phones) if record["phone_number"] in wanted]
-        result = check_phone_statuses(records, phones, target, failures)
-        if result.failed:
-            raise AirflowFailException(result.describe())
-        self.log.info("%s", result.describe())
-        return PokeReturnValue(is_done=result.done, xcom_value=records if result.done else None)
+        return phone_status(self.fetch_records(phones), phones, target, failures)
 
     def make_trigger(self) -> BaseTrigger:
         return self.phone_trigger(*self.arguments())
-
-    def event_result(self, event: dict[str, Any]) -> Any:
-        return event["records"]
