@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks, redact, signing
-from airflow_provider_wa_phones.codes import CAMS_CODES, cams_error, clock_skew_note, is_clock_skew
 from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import (
     load_json,
@@ -24,10 +23,10 @@ from airflow_provider_wa_phones.operations.answers import (
     shorten,
 )
 from airflow_provider_wa_phones.phones import normalize_phone
-from airflow_provider_wa_phones.transport import Answer, Request
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.connections import CamsSettings
+    from airflow_provider_wa_phones.transport import Answer, Request
 
 VERSION = "2020-06-06"
 DEFAULT_REGION = "ap-southeast-1"
@@ -124,6 +123,8 @@ def parse_response(
     ``x-acs-retry-after`` header is read as Alibaba's SDKs read it, in milliseconds; a bare 429
     from a gateway may carry a standard ``Retry-After`` in seconds instead.
     """
+    from airflow_provider_wa_phones.codes import CAMS_CODES, cams_error, clock_skew_note, is_clock_skew
+
     headers = headers or {}
     answer = load_json(content)
     if not isinstance(answer, dict) or ("Code" not in answer and http_status != 200):
@@ -218,6 +219,8 @@ def request(operation: Operation, settings: CamsSettings, params: Mapping[str, s
     """The request for one call of ``operation`` with ``params`` (built by a ``*_params`` function),
     unsigned: the connection's :class:`~airflow_provider_wa_phones.auth.CamsAuth` signs each attempt
     afresh. The query is in its canonical form, so what is signed is exactly what is sent."""
+    from airflow_provider_wa_phones.transport import Request
+
     query = signing.acs3_canonical_query(params)
     url = f"{settings.base_url}/?{query}" if query else f"{settings.base_url}/"
     headers = {"x-acs-action": operation.action, "x-acs-version": VERSION}

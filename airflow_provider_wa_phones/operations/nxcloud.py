@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks, redact
-from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
 from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error, shorten
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
-from airflow_provider_wa_phones.transport import Answer, Request
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.connections import NxCloudSettings
+    from airflow_provider_wa_phones.transport import Answer, Request
 
 DEFAULT_HOST = "https://api2.nxcloud.com"
 CHECK_LEVELS = (1, 4, 5)
@@ -217,6 +216,8 @@ def parse_envelope(
     (the answer's ``Date`` header) lets a clock-skew error say how far off this machine's clock is;
     ``retry_after`` is the answer's ``Retry-After`` header.
     """
+    from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
+
     envelope = load_json(content)
     if not isinstance(envelope, dict) or "code" not in envelope:
         raise no_envelope_error(
@@ -325,6 +326,8 @@ def request(operation: Operation, settings: NxCloudSettings, body: dict[str, Any
     """The request for one call of ``operation`` with ``body`` (built by a ``*_body`` function),
     unsigned: the connection's :class:`~airflow_provider_wa_phones.auth.NxCloudAuth` signs each
     attempt afresh over these exact bytes."""
+    from airflow_provider_wa_phones.transport import Request
+
     headers = {"Content-Type": "application/json", "bizType": operation.biz_type, "action": operation.action}
     return Request("POST", settings.base_url + operation.path, headers, encode_body(body))
 
