@@ -12,8 +12,11 @@ BaseHook               ``airflow.sdk``                3.0: ``airflow.hooks.base`
                                                       ``extra_dejson`` safe in the event loop)
 conf                   ``airflow.sdk``                3.0, 3.1: ``airflow.configuration``
 AirflowException,      ``airflow.sdk.exceptions``     3.0, 3.1: ``airflow.exceptions`` (the
-AirflowFailException,                                 classes the task runner acts on there)
-AirflowSkipException
+AirflowFailException,                                 classes the task runner, sensors and
+AirflowSkipException,                                 ``resume_execution`` raise and act on
+AirflowSensorTimeout,                                 there)
+TaskDeferralError,
+TaskDeferralTimeout
 mask_secret            ``airflow.sdk.log``            the same everywhere
 amask_secret           ``airflow.sdk.log``            before 3.3: what 3.3 does, rebuilt here
 connection forms       provider info ``conn-fields``  before 3.2: the hook classmethods
@@ -39,15 +42,25 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     # Type checkers see Airflow 3.3's names; at run time __getattr__ below resolves each one.
     from airflow.sdk import BaseHook, conf
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+    from airflow.sdk.exceptions import (
+        AirflowException,
+        AirflowFailException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        TaskDeferralError,
+        TaskDeferralTimeout,
+    )
 
 _HookT = TypeVar("_HookT", bound=type[Any])
 
 __all__ = [
     "AirflowException",
     "AirflowFailException",
+    "AirflowSensorTimeout",
     "AirflowSkipException",
     "BaseHook",
+    "TaskDeferralError",
+    "TaskDeferralTimeout",
     "airflow_version",
     "amask_secret",
     "conf",
@@ -128,7 +141,7 @@ def _exception(name: str) -> Callable[[], type[Exception]]:
         import airflow.sdk.exceptions
 
         found = getattr(airflow.sdk.exceptions, name, None)
-        if found is None:  # Airflow 3.0, 3.1: the task runner acts on airflow.exceptions' classes
+        if found is None:  # Airflow 3.0, 3.1: the task runner and the base classes use these
             import airflow.exceptions
 
             found = getattr(airflow.exceptions, name)
@@ -137,12 +150,18 @@ def _exception(name: str) -> Callable[[], type[Exception]]:
     return load
 
 
+_EXCEPTIONS = (
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "AirflowSensorTimeout",  # raised by BaseSensorOperator.execute
+    "TaskDeferralError",  # raised by BaseOperator.resume_execution
+    "TaskDeferralTimeout",
+)
 _LOADERS: dict[str, Callable[[], Any]] = {
     "BaseHook": _base_hook,
     "conf": _conf,
-    "AirflowException": _exception("AirflowException"),
-    "AirflowFailException": _exception("AirflowFailException"),
-    "AirflowSkipException": _exception("AirflowSkipException"),
+    **{name: _exception(name) for name in _EXCEPTIONS},
 }
 
 

@@ -55,10 +55,8 @@ class _FromConnection(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if self._auth is None:
-            from airflow.sdk import BaseHook
-            from airflow.sdk.log import mask_secret
-
             from airflow_provider_wa_phones import connections
+            from airflow_provider_wa_phones._compat import BaseHook, mask_secret
 
             with connections.defined("conn_id", self.conn_id):
                 conn = BaseHook.get_connection(connections.conn_id("conn_id", self.conn_id))

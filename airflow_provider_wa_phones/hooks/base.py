@@ -25,9 +25,9 @@ from types import ModuleType
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypedDict, TypeVar, overload
 
 import requests
-from airflow.sdk import BaseHook
 
 from airflow_provider_wa_phones import checks, connections, redact, transport
+from airflow_provider_wa_phones._compat import BaseHook
 from airflow_provider_wa_phones.errors import WaPhonesError
 from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
 
@@ -148,7 +148,7 @@ class ServiceHook(ServiceHookBase):
     @cached_property
     def settings(self) -> Any:
         """The connection's fields, read and checked once per hook."""
-        from airflow.sdk.log import mask_secret
+        from airflow_provider_wa_phones._compat import mask_secret
 
         conn_id = self._conn_id()
         with connections.defined(self.conn_name_attr, conn_id):
@@ -251,7 +251,7 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
     async def settings(self) -> Any:
         """The connection's fields, read once per hook without blocking the loop."""
         if self._settings is None:
-            from airflow.sdk.log import amask_secret
+            from airflow_provider_wa_phones._compat import amask_secret
 
             conn_id = self._conn_id()
             with connections.defined(self.conn_name_attr, conn_id):

@@ -12,8 +12,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+
+from airflow_provider_wa_phones._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSkipException,
+    conf,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -106,8 +112,7 @@ class WaitSensor(BaseSensorOperator):
     #   anything unexpected (a bug)        failed, retried    failed, retried    skipped
 
     def execute(self, context: Context) -> Any:
-        from airflow.sdk.exceptions import AirflowSensorTimeout
-
+        from airflow_provider_wa_phones._compat import AirflowSensorTimeout
         from airflow_provider_wa_phones.errors import WaPhonesError
 
         try:
@@ -142,7 +147,8 @@ class WaitSensor(BaseSensorOperator):
         """Back from the triggerer: the trigger's event, or its timeout or crash, decided by the same
         table as a poke (``BaseSensorOperator`` would skip any error under ``soft_fail``)."""
         from airflow.sdk import BaseOperator
-        from airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+
+        from airflow_provider_wa_phones._compat import TaskDeferralError, TaskDeferralTimeout
 
         try:
             return BaseOperator.resume_execution(self, next_method, next_kwargs, context)
@@ -176,7 +182,7 @@ class WaitSensor(BaseSensorOperator):
         raise AirflowFailException(message)
 
     def _timed_out(self, message: str, cause: BaseException) -> NoReturn:
-        from airflow.sdk.exceptions import AirflowSensorTimeout
+        from airflow_provider_wa_phones._compat import AirflowSensorTimeout
 
         if self.soft_fail or self.never_fail:
             raise AirflowSkipException(message) from cause
