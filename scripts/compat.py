@@ -7,9 +7,11 @@ separate processes of that virtualenv:
 
 - imports: every module of ``airflow_provider_wa_phones`` imports;
 - provider: ``ProvidersManager`` sees the provider and both connection types with their hooks;
-- forms: both connection forms are customised the way that version's UI reads them (3.3 and
+- forms: both connection forms are customised the way that version's UI reads them (3.2 and
   later: ``conn-fields`` / ``ui-field-behaviour`` from the provider info; before: the hook
   classmethods ``get_connection_form_widgets`` / ``get_ui_field_behaviour``);
+- http: the ``http`` extra, i.e. the auth classes signing for ``HttpHook``, ``HttpOperator`` and
+  ``HttpSensor`` against the sandbox;
 - the example DAGs, run with ``airflow dags test`` against the local sandbox on a migrated SQLite
   database, including the deferrable waits of ``number_check`` and ``onboarding`` (the run must
   have polled the sandbox from the triggerer's aiohttp client, not only from the worker).
@@ -46,6 +48,8 @@ PACKAGE = "airflow_provider_wa_phones"
 DISTRIBUTION = "airflow-provider-wa-phones"
 PIP_PIN = "pip==26.3"  # as the Makefile: the first pip with --uploaded-prior-to that we checked
 PYPI = "https://pypi.org/simple"
+# The package is installed with these extras (the http check needs the http provider).
+EXTRAS = "[http]"
 # Resolved beside the package's own dependencies: what the checks import directly (the async hooks
 # use aiohttp, the sandbox fastapi and uvicorn; all arrive through Airflow, pinned here explicitly).
 CHECK_REQUIREMENTS = ["aiohttp", "fastapi", "uvicorn"]
@@ -165,7 +169,7 @@ def resolve_command(minor: str, report: Path) -> list[str]:
     return [
         *tools_pip(), "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
         "--index-url", PYPI, "--uploaded-prior-to", spec.uploaded_prior_to,
-        ".", f"apache-airflow=={spec.airflow}", *CHECK_REQUIREMENTS, *spec.extras,
+        f".{EXTRAS}", f"apache-airflow=={spec.airflow}", *CHECK_REQUIREMENTS, *spec.extras,
     ]  # fmt: skip
 
 
@@ -194,7 +198,7 @@ def write_constraints(minor: str) -> None:
         f"# Regenerate: make compat-constraints MINORS={minor} (scripts/compat.py constraints {minor}),",
         f"# which runs {PIP_PIN} with PyPI as the only index:",
         f"#   pip install --dry-run --ignore-installed --report - --index-url {PYPI} \\",
-        f"#     --uploaded-prior-to {spec.uploaded_prior_to} . apache-airflow=={spec.airflow} "
+        f"#     --uploaded-prior-to {spec.uploaded_prior_to} '.{EXTRAS}' apache-airflow=={spec.airflow} "
         + " ".join([*CHECK_REQUIREMENTS, *spec.extras]),
     ]
     constraints_file(minor).parent.mkdir(parents=True, exist_ok=True)
@@ -287,7 +291,8 @@ class Venv:
             # Uninstall first: the version number does not change between builds.
             run([*self.pip, "uninstall", "-q", "-y", DISTRIBUTION], log)
             extras = [*CHECK_REQUIREMENTS, *MINORS[self.minor].extras]
-            cmd = [*self.pip, "install", "-q", "-c", str(constraints_file(self.minor)), str(wheel), *extras]
+            package = f"{wheel}{EXTRAS}"
+            cmd = [*self.pip, "install", "-q", "-c", str(constraints_file(self.minor)), package, *extras]
             if run(cmd, log) != 0:
                 raise CheckFailed("pip install -c constraints failed", log)
             if run([*self.pip, "check"], log) != 0:
@@ -437,6 +442,84 @@ def form_problems(spec: dict[str, Any], meta: dict[str, Any]) -> list[str]:
         if (want.get("format") == "password") != (schema.get("format") == "password"):
             problems.append(f"{name} secret {schema.get('format') == 'password'}")
     return problems[:4]
+
+
+def inside_http() -> int:
+    """The ``http`` extra: the README's "Any other endpoint" against the sandbox, in this process
+    (as ``tests/integration/test_http_provider.py``): ``HttpHook`` with ``auth_type=NxCloudAuth``,
+    ``HttpOperator`` signing with SHA-256, ``HttpSensor`` with ``CamsAuth.from_connection`` (an STS
+    connection read through ``_compat.BaseHook``). The sandbox checks every signature itself."""
+    import functools
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from airflow.providers.http.hooks.http import HttpHook
+    from airflow.providers.http.operators.http import HttpOperator
+    from airflow.providers.http.sensors.http import HttpSensor
+
+    from airflow_provider_wa_phones.auth import CamsAuth, NxCloudAuth
+    from airflow_provider_wa_phones.sandbox import SandboxServer, data
+
+    nx_headers = {"Content-Type": "application/json", "bizType": "2"}
+    cams_headers = {"x-acs-action": "QueryChatappPhoneNumbers", "x-acs-version": "2020-06-06"}
+    problems: list[str] = []
+    with SandboxServer(time_scale=0) as sandbox:
+        cams = sandbox.connections()["alibaba_cams_default"]
+        cams |= {"login": data.CAMS_STS_ACCESS_KEY_ID, "password": data.CAMS_STS_ACCESS_KEY_SECRET}
+        cams["extra"] = cams["extra"] | {"security_token": data.CAMS_STS_SECURITY_TOKEN}
+        connections = {
+            "nxcloud_http": {"conn_type": "http", "host": sandbox.url, "login": data.NXCLOUD_ACCESS_KEY,
+                             "password": data.NXCLOUD_ACCESS_SECRET},
+            "cams_host": {"conn_type": "http", "host": sandbox.url},
+            "cams_sts": cams,
+        }  # fmt: skip
+        for conn_id, connection in connections.items():
+            os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(connection)
+        body = json.dumps({"appkey": data.NXCLOUD_APPKEY, "messaging_product": "whatsapp"})
+
+        def hook_run() -> bool:
+            hook = HttpHook(method="POST", http_conn_id="nxcloud_http", auth_type=NxCloudAuth)
+            answer = hook.run("/api/wa/getPhone", data=body, headers={**nx_headers, "action": "getPhone"})
+            return answer.json().get("code") == 0
+
+        def operator_sha256() -> bool:
+            operator = HttpOperator(
+                task_id="phone_list", http_conn_id="nxcloud_http", method="POST",
+                endpoint="/api/wa/integrator/embedded/register/phoneList",
+                data=json.dumps({"appkey": data.NXCLOUD_APPKEY}),
+                headers={**nx_headers, "action": "phoneList"},
+                auth_type=functools.partial(NxCloudAuth, algorithm="sha256"),
+                response_filter=lambda response: response.json(),
+            )  # fmt: skip
+            answer = operator.execute({})  # type: ignore[arg-type]
+            signed = [r.headers.get("algorithm") for r in sandbox.requests() if r.path.endswith("phoneList")]
+            return answer.get("code") == 0 and signed == ["sha256"]
+
+        def sensor_from_connection() -> bool:
+            sensor = HttpSensor(
+                task_id="cams_connected", http_conn_id="cams_host", method="POST",
+                endpoint=f"/?Status=CONNECTED&CustSpaceId={data.CAMS_SPACE_ID}", headers=cams_headers,
+                request_kwargs={"auth": CamsAuth.from_connection("cams_sts")},
+                response_check=lambda response: response.json().get("Code") == "OK",
+            )  # fmt: skip
+            done = sensor.poke({})  # type: ignore[arg-type]
+            tokens = [r.headers.get("x-acs-security-token") for r in sandbox.requests()]
+            return done is True and tokens == [data.CAMS_STS_SECURITY_TOKEN]
+
+        for name, call in (("HttpHook.run", hook_run), ("HttpOperator sha256", operator_sha256),
+                           ("HttpSensor from_connection", sensor_from_connection)):  # fmt: skip
+            sandbox.clear_requests()
+            try:
+                if not call():
+                    problems.append(f"{name}: refused")
+            except Exception as exc:
+                problems.append(f"{name}: {type(exc).__name__}: {str(exc)[:160]}")
+    import airflow.providers.http
+
+    version = getattr(airflow.providers.http, "__version__", "?")
+    if problems:
+        return report(False, f"http provider {version}: " + "; ".join(problems))
+    return report(True, f"http provider {version}: hook, operator (sha256), sensor (STS) signed")
 
 
 class DeferralDriver:
@@ -742,7 +825,7 @@ def error_hint(log: Path) -> str:
 
 # --- the run: one row per minor -----------------------------------------------------------------
 
-COLUMNS = ("install", "imports", "provider", "forms", *DAGS, "triggerer")
+COLUMNS = ("install", "imports", "provider", "forms", "http", *DAGS, "triggerer")
 
 
 @dataclass
@@ -792,7 +875,7 @@ def check_minor(minor: str, wheel: Path) -> Row:
         print("install failed")
         return row
     print("installed", end="", flush=True)
-    for check in ("imports", "provider", "forms"):
+    for check in ("imports", "provider", "forms", "http"):
         answer = inside(venv, check, run_dir)
         row.results[check] = (answer["ok"], answer["detail"])
         print(f", {check}", end="", flush=True)
@@ -853,12 +936,12 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name, help=text)
         command.add_argument("minors", nargs="*", metavar="MINOR", help=f"any of {', '.join(MINORS)}")
     check = sub.add_parser("inside", help="(internal) one check, run by the virtualenv's Python")
-    check.add_argument("check", choices=["imports", "provider", "forms", "dags", "arm"])
+    check.add_argument("check", choices=["imports", "provider", "forms", "http", "dags", "arm"])
     check.add_argument("work", nargs="?")
     args = parser.parse_args(argv)
     if args.command == "inside":
         checks = {"imports": inside_imports, "provider": inside_provider, "forms": inside_forms}
-        checks["arm"] = inside_arm
+        checks |= {"http": inside_http, "arm": inside_arm}
         return inside_dags(args.work) if args.check == "dags" else checks[args.check]()
     minors = args.minors if args.command else []
     unknown = [minor for minor in minors if minor not in MINORS]

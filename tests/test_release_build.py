@@ -88,7 +88,8 @@ def test_wheel_holds_every_module_the_sandbox_and_py_typed(wheel):
     assert "[apache_airflow_provider]" in entry_points
     assert f"provider_info = {PACKAGE}.get_provider_info:get_provider_info" in entry_points
     assert "Classifier: Typing :: Typed" in metadata
-    assert "Requires-Dist: apache-airflow>=3.0.6" in metadata
+    assert "Requires-Dist: apache-airflow>=3.0.6" in metadata  # the oldest `make compat` runs
+    assert 'Requires-Dist: apache-airflow-providers-http>=5.3.3; extra == "http"' in metadata
 
 
 def test_published_description_has_a_troubleshooting_row_for_every_service_code(wheel):
