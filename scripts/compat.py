@@ -15,6 +15,8 @@ separate processes of that virtualenv:
 - the example DAGs, run with ``airflow dags test`` against the local sandbox on a migrated SQLite
   database, including the deferrable waits of ``number_check`` and ``onboarding`` (the run must
   have polled the sandbox from the triggerer's aiohttp client, not only from the worker).
+- modes: every sensor in poke and reschedule mode (``dag.test()`` of the suite's
+  ``tests/dags/dag_files/sensor_modes.py``), each made to look at least twice.
 
 It prints one table (Airflow version -> result per check, time per minor) and exits non-zero if
 anything failed. Everything binds to 127.0.0.1 and is stopped before the script exits.
@@ -669,6 +671,89 @@ def inside_dags(work: str) -> int:
     return report(ok, f"db migrate {migrate:.0f} s", dags=results)
 
 
+# The sensors in poke and reschedule mode (the example DAGs cover deferrable): the suite's DAG file,
+# each DAG with ``dag.test()`` in one process; the sandbox clock jumps once the sensor has looked.
+MODES_DAG_FILE = REPO / "tests" / "dags" / "dag_files" / "sensor_modes.py"
+MODE_RUNS = {  # dag_id: (seconds to jump, request path or CAMS action that counts as a look)
+    "nxcloud_phone_poke": (6, "/api/wa/getPhone"),
+    "nxcloud_phone_reschedule": (6, "/api/wa/getPhone"),
+    "cams_phone_poke": (6, "QueryChatappPhoneNumbers"),
+    "cams_phone_reschedule": (6, "QueryChatappPhoneNumbers"),
+    "number_check_poke": (10, "/api/number/query"),
+    "number_check_reschedule": (10, "/api/number/query"),
+}
+
+
+def inside_modes(home: str) -> int:
+    """Every sensor in poke and reschedule mode, with ``dag.test()`` on the database ``home`` holds.
+
+    The sandbox's clock stands still until the sensor's first request, then jumps past the change,
+    so each sensor has to look at least twice: a poke that waited, or a reschedule that came back.
+    """
+    import importlib.util
+    import threading
+
+    os.environ["AIRFLOW_HOME"] = home
+    out = Path(home).parent / "modes"
+    out.mkdir(exist_ok=True)
+    os.environ["WA_PHONES_TEST_OUT"] = str(out)
+
+    from airflow_provider_wa_phones.sandbox import SandboxServer
+
+    results: dict[str, dict[str, Any]] = {}
+    with SandboxServer(time_scale=0) as sandbox:
+        os.environ.update(sandbox.airflow_env())
+        spec = importlib.util.spec_from_file_location("wa_phones_sensor_modes", MODES_DAG_FILE)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for dag_id, (seconds, look) in MODE_RUNS.items():
+            sandbox.reset()
+            sandbox.clear_requests()
+            by = {"action": look} if look.isalpha() else {"path": look}
+            done = threading.Event()
+
+            def jump(by: dict[str, str] = by, seconds: float = seconds, done: threading.Event = done) -> None:
+                deadline = time.monotonic() + 120
+                while not done.is_set() and time.monotonic() < deadline:
+                    if sandbox.request_count(**by):
+                        sandbox.advance(seconds)
+                        return
+                    done.wait(0.02)
+
+            watcher = threading.Thread(target=jump, daemon=True)
+            watcher.start()
+            started = time.monotonic()
+            try:
+                dag_run = getattr(module, dag_id).test()
+                states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+                error = ""
+            except Exception as exc:
+                states, error = {}, f"{type(exc).__name__}: {str(exc)[:160]}"
+            finally:
+                done.set()
+                watcher.join(5)
+            looks = sandbox.request_count(**by)
+            problems = [error] if error else []
+            bad = {task: state for task, state in states.items() if state != "success"}
+            if bad or not states:
+                problems.append("tasks " + ", ".join(f"{t}={s}" for t, s in sorted(bad.items())))
+            if looks < 2:
+                problems.append(f"looked {looks} time(s): the sensor did not wait")
+            if not (out / f"{dag_id}.json").exists():
+                problems.append("no XCom written")
+            results[dag_id] = {
+                "ok": not problems,
+                "detail": "; ".join(problems) or f"{len(states)} tasks, {looks} looks",
+                "seconds": round(time.monotonic() - started, 1),
+            }
+    failed = {dag_id: r["detail"] for dag_id, r in results.items() if not r["ok"]}
+    summary = ", ".join(f"{dag_id} {r['seconds']:.0f}s" for dag_id, r in results.items())
+    if failed:
+        return report(False, "; ".join(f"{d}: {text}" for d, text in failed.items()), modes=results)
+    return report(True, f"{len(results)} DAGs ({summary})", modes=results)
+
+
 PROBE_MODULE = "wa_phones_compat_probe"
 PROBE_SOURCE = '''"""Written by scripts/compat.py: a trigger that reads a connection as the provider's do."""
 
@@ -825,7 +910,7 @@ def error_hint(log: Path) -> str:
 
 # --- the run: one row per minor -----------------------------------------------------------------
 
-COLUMNS = ("install", "imports", "provider", "forms", "http", *DAGS, "triggerer")
+COLUMNS = ("install", "imports", "provider", "forms", "http", *DAGS, "triggerer", "modes")
 
 
 @dataclass
@@ -886,8 +971,12 @@ def check_minor(minor: str, wheel: Path) -> Row:
             row.results[dag_id] = (False, answer["detail"])
         else:
             row.results[dag_id] = (result["ok"], f"{result['detail']}, {result['seconds']:.0f}s")
+    print(", DAGs", end="", flush=True)
+    # Poke and reschedule mode, on the database the DAG runs migrated.
+    answer = inside(venv, "modes", run_dir, str(run_dir / "dags" / "airflow-home"))
+    row.results["modes"] = (answer["ok"], answer["detail"])
     row.seconds = time.monotonic() - started
-    print(f", DAGs: {'ok' if row.ok else 'FAILED'} ({row.seconds:.0f} s)", flush=True)
+    print(f", modes: {'ok' if row.ok else 'FAILED'} ({row.seconds:.0f} s)", flush=True)
     return row
 
 
@@ -936,13 +1025,15 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name, help=text)
         command.add_argument("minors", nargs="*", metavar="MINOR", help=f"any of {', '.join(MINORS)}")
     check = sub.add_parser("inside", help="(internal) one check, run by the virtualenv's Python")
-    check.add_argument("check", choices=["imports", "provider", "forms", "http", "dags", "arm"])
+    check.add_argument("check", choices=["imports", "provider", "forms", "http", "dags", "modes", "arm"])
     check.add_argument("work", nargs="?")
     args = parser.parse_args(argv)
     if args.command == "inside":
         checks = {"imports": inside_imports, "provider": inside_provider, "forms": inside_forms}
         checks |= {"http": inside_http, "arm": inside_arm}
-        return inside_dags(args.work) if args.check == "dags" else checks[args.check]()
+        if args.check in ("dags", "modes"):
+            return (inside_dags if args.check == "dags" else inside_modes)(args.work)
+        return checks[args.check]()
     minors = args.minors if args.command else []
     unknown = [minor for minor in minors if minor not in MINORS]
     if unknown:
