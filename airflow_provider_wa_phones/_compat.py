@@ -316,7 +316,7 @@ def needs_newer_airflow(feature: str, minimum: str, instead: str) -> str:
     streams", "3.3", "each trigger polls on its own")``.
     """
     have = ".".join(map(str, airflow_version()))
-    return f"{feature} needs Airflow {minimum} or later (this is {have}); {instead}"
+    return f"{feature}: needs Airflow {minimum} or later (this is {have}); {instead}"
 
 
 def shared_trigger_streams_supported() -> bool:
@@ -324,6 +324,12 @@ def shared_trigger_streams_supported() -> bool:
     from airflow.triggers.base import BaseEventTrigger
 
     return hasattr(BaseEventTrigger, "shared_stream_key")
+
+
+def trigger_state_supported() -> bool:
+    """Whether the triggerer gives event triggers a per-asset state store (Airflow 3.3)."""
+    context = importlib.import_module("airflow.sdk.execution_time.context")
+    return hasattr(context, "AssetStateStoreAccessors")
 
 
 def trigger_state_store(trigger: object) -> Any:

@@ -234,6 +234,22 @@ class AccountPoll(PollingTrigger, BaseEventTrigger):
         """This trigger's events from the account's polls."""
         raise NotImplementedError
 
+    def announce_own_polls(self) -> None:
+        """Say in the trigger's log when this Airflow cannot share the account's poll (before 3.3:
+        its triggerer never asks for :meth:`shared_stream_key` and runs :meth:`run`)."""
+        from airflow_provider_wa_phones import _compat
+
+        if not _compat.shared_trigger_streams_supported():
+            self.log.info(
+                "%s",
+                _compat.needs_newer_airflow(
+                    "Shared trigger streams",
+                    "3.3",
+                    f"this trigger polls the {self.service} account on its own, one request per"
+                    f" trigger every {_number(self.poke_interval)} s",
+                ),
+            )
+
 
 class PhoneStatusPolling(AccountPoll):
     """Waits until every number has ``target_status``.
@@ -289,6 +305,12 @@ class PhoneStatusPolling(AccountPoll):
 
     async def decide(self, hook: Any) -> Decision:
         return self.decision(await self.fetch_records(hook))
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        # Without a shared stream (Airflow before 3.3, dag.test): its own numbers, its own polls.
+        self.announce_own_polls()
+        async for event in super().run():
+            yield event
 
     async def on_polls(self, polls: AsyncIterator[Poll]) -> AsyncIterator[TriggerEvent]:
         async for poll in polls:
@@ -374,6 +396,7 @@ class PhoneWatch(AccountPoll):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         # Without a shared stream (Airflow before 3.3, a test): the same events from its own polls.
+        self.announce_own_polls()
         async for event in self.filter_shared_stream(self.polls()):
             yield event
 
@@ -386,6 +409,8 @@ class PhoneWatch(AccountPoll):
         from airflow_provider_wa_phones.watches import compare
 
         store = _state_store(self)
+        if store is None:
+            self.announce_no_state()
         key = self.state_key()
         state = await _load_state(store, key, self.log)
         saved = state
@@ -418,6 +443,22 @@ class PhoneWatch(AccountPoll):
                 await _save_state(store, key, state, self.log)
                 saved = state
 
+    def announce_no_state(self) -> None:
+        """Say in the trigger's log what a restart does when this Airflow keeps no trigger state."""
+        from airflow_provider_wa_phones import _compat
+
+        if not _compat.trigger_state_supported():
+            self.log.warning(
+                "%s",
+                _compat.needs_newer_airflow(
+                    "Trigger state",
+                    "3.3",
+                    "this watcher remembers what it saw only while it runs: after a triggerer restart"
+                    " its first look sets a new baseline, and changes made while it was down are not"
+                    " reported",
+                ),
+            )
+
     def state_key(self) -> str:
         """Where this watch keeps what it saw: per service, account and watched fields (a changed
         field list starts a new baseline rather than firing from nothing)."""
@@ -427,7 +468,9 @@ class PhoneWatch(AccountPoll):
 
 def _state_store(trigger: Any) -> Any:
     """The asset state store the triggerer gives a watcher (Airflow 3.3), or None."""
-    return getattr(trigger, "asset_state_store", None)
+    from airflow_provider_wa_phones import _compat
+
+    return _compat.trigger_state_store(trigger)
 
 
 async def _load_state(store: Any, key: str, log: Any) -> Any:
