@@ -16,7 +16,9 @@ separate processes of that virtualenv:
   database, including the deferrable waits of ``number_check`` and ``onboarding`` (the run must
   have polled the sandbox from the triggerer's aiohttp client, not only from the worker).
 - modes: every sensor in poke and reschedule mode (``dag.test()`` of the suite's
-  ``tests/dags/dag_files/sensor_modes.py``), each made to look at least twice.
+  ``tests/dags/dag_files/sensor_modes.py``), each made to look at least twice;
+- quality_alert: the example's asset watchers run against the sandbox (before 3.3 each must poll on
+  its own and say so in its log, on 3.3 say nothing), then the DAG writes the changes they fired.
 
 It prints one table (Airflow version -> result per check, time per minor) and exits non-zero if
 anything failed. Everything binds to 127.0.0.1 and is stopped before the script exits.
@@ -754,6 +756,143 @@ def inside_modes(home: str) -> int:
     return report(True, f"{len(results)} DAGs ({summary})", modes=results)
 
 
+# The quality_alert example: an asset with watchers. A scheduled run needs a scheduler and a
+# triggerer (make e2e); here, as in tests/dags/test_quality_alert.py, the DAG's own watcher triggers
+# run until the sandbox turns two numbers RED and BANNED, and the run replays them from its conf.
+QUALITY_ALERT_CHANGES = [  # (service, number, field, old, new): what the sandbox's timeline does
+    ("alibaba_cams", "6281299990000", "quality_rating", "GREEN", "RED"),
+    ("alibaba_cams", "6281299990000", "status", "CONNECTED", "BANNED"),
+    ("nxcloud", "5511987654321", "quality_rating", "GREEN", "RED"),
+    ("nxcloud", "5511987654321", "status", "CONNECTED", "BANNED"),
+]
+SHARED_NOTICE = "Shared trigger streams: needs Airflow 3.3"
+STATE_NOTICE = "Trigger state: needs Airflow 3.3"
+
+
+def inside_watch(home: str) -> int:
+    """The quality_alert DAG's watchers on this version, then the DAG with their changes.
+
+    Before 3.3 each watcher must poll on its own and say so in its log (no shared streams, no
+    trigger state); on 3.3 it must say nothing of the kind.
+    """
+    import asyncio
+    import importlib.util
+    import io
+    import logging
+
+    os.environ["AIRFLOW_HOME"] = home
+    reports = Path(home).parent / "watch-reports"
+    os.environ.update(WA_PHONES_REPORT_DIR=str(reports), WA_PHONES_WATCH_INTERVAL="0.05")
+
+    from airflow_provider_wa_phones import _compat
+    from airflow_provider_wa_phones.sandbox import SandboxServer
+
+    started = time.monotonic()
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    with SandboxServer(time_scale=0) as sandbox:
+        os.environ.update(sandbox.airflow_env())
+        path = REPO / "example_dags" / "example_quality_alert.py"
+        spec = importlib.util.spec_from_file_location("wa_phones_example_quality_alert", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        asset = module.SENDER_INCIDENTS
+        dag = module.quality_alert()  # the file calls the @dag function without keeping the DAG
+        if dag.dag_id != "quality_alert":
+            return report(False, f"found DAG {dag.dag_id!r}, not quality_alert")
+
+        async def watch() -> list[dict[str, Any]]:
+            changes: list[dict[str, Any]] = []
+
+            async def one(trigger: Any) -> None:
+                async for event in trigger.run():
+                    changes.append(json.loads(json.dumps(event.payload)))
+
+            tasks = [asyncio.create_task(one(watcher.trigger)) for watcher in asset.watchers]
+            try:
+                deadline = time.monotonic() + 60
+                while sandbox.request_count() < 4:  # a baseline look by each watcher, and more
+                    if time.monotonic() > deadline or any(task.done() for task in tasks):
+                        break
+                    await asyncio.sleep(0.01)
+                if changes:
+                    raise AssertionError(f"the baseline fired {len(changes)} events")
+                sandbox.advance(10)
+                while len(changes) < len(QUALITY_ALERT_CHANGES) and time.monotonic() < deadline:
+                    if any(task.done() for task in tasks):
+                        break
+                    await asyncio.sleep(0.01)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                failed = await asyncio.gather(*tasks, return_exceptions=True)
+            errors = [
+                f for f in failed if isinstance(f, Exception) and not isinstance(f, asyncio.CancelledError)
+            ]
+            if errors:
+                raise errors[0]
+            return changes
+
+        # The triggers log through logging or structlog (to stdout or stderr, by version): read
+        # both file descriptors while they run.
+        log_file = Path(home).parent / "watch-triggers.log"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        with log_file.open("w+") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            try:
+                changes = asyncio.run(watch())
+            except Exception as exc:
+                changes, error = [], f"watchers: {type(exc).__name__}: {str(exc)[:200]}"
+            else:
+                error = ""
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+        if error:
+            return report(False, error)
+        seen = sorted((c["service"], c["phone_number"], c["field"], c["old"], c["new"]) for c in changes)
+        problems = []
+        if seen != sorted(QUALITY_ALERT_CHANGES):
+            problems.append(f"watchers fired {seen}")
+        # What this version lacks must be announced, and only where it is lacking.
+        logged = captured.getvalue() + log_file.read_text(errors="replace")
+        streams, state = _compat.shared_trigger_streams_supported(), _compat.trigger_state_supported()
+        for notice, present in ((SHARED_NOTICE, streams), (STATE_NOTICE, state)):
+            if present == (notice in logged):
+                problems.append(f"{notice!r} {'logged' if present else 'not logged'}")
+        try:
+            dag_run = dag.test(logical_date=None, run_conf={"changes": changes})
+            run_state = str(getattr(dag_run.state, "value", dag_run.state))
+        except Exception as exc:
+            run_state = f"{type(exc).__name__}: {str(exc)[:160]}"
+        if run_state != "success":
+            problems.append(f"run {run_state}")
+        incidents = list(reports.glob("incidents-*.jsonl"))
+        written = [json.loads(line) for f in incidents for line in f.read_text().splitlines()]
+        if len(incidents) != 1 or written != [json.loads(json.dumps(c, sort_keys=True)) for c in changes]:
+            problems.append(f"{len(incidents)} incident files, {len(written)} lines")
+    took = time.monotonic() - started
+    if problems:
+        return report(False, "; ".join(problems))
+    lacking = [
+        name for name, present in (("shared streams", streams), ("trigger state", state)) if not present
+    ]
+    how = (
+        f"no {' or '.join(lacking)}: each watcher polled alone, and said so"
+        if lacking
+        else "shared-stream ready"
+    )
+    return report(True, f"{len(changes)} changes fired and written; {how}, {took:.0f}s")
+
+
 PROBE_MODULE = "wa_phones_compat_probe"
 PROBE_SOURCE = '''"""Written by scripts/compat.py: a trigger that reads a connection as the provider's do."""
 
@@ -814,7 +953,10 @@ def triggerer_check(sandbox: Any, env: dict[str, str], run_dir: Path, database: 
     placeholders = ",".join("?" * len(armed))
     try:
         deadline = time.monotonic() + 120
-        while len(events) < len(armed) and time.monotonic() < deadline and process.poll() is None:
+        watched: set[str] = set()
+        while time.monotonic() < deadline and process.poll() is None:
+            if len(events) == len(armed) and watched == {"nxcloud", "alibaba_cams"}:
+                break
             time.sleep(1)
             with sqlite3.connect(database, timeout=5) as db:
                 rows = db.execute(
@@ -822,7 +964,12 @@ def triggerer_check(sandbox: Any, env: dict[str, str], run_dir: Path, database: 
                     f" WHERE dag_id || '.' || task_id IN ({placeholders})",
                     list(armed),
                 ).fetchall()
+                extras = db.execute(
+                    "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = ?",
+                    (WATCH_ASSET,),
+                ).fetchall()
             events = {key: event_status(kwargs) for key, state, kwargs in rows if state != "deferred"}
+            watched = {asset_event_service(extra) for (extra,) in extras} - {None}
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -832,6 +979,8 @@ def triggerer_check(sandbox: Any, env: dict[str, str], run_dir: Path, database: 
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
     problems = [f"{key}: no event" for key in sorted(set(armed) - set(events))]
+    problems += [f"no asset event from the {service} watcher" for service in sorted(
+        {"nxcloud", "alibaba_cams"} - watched)]  # fmt: skip
     problems += [f"{key}: {status}" for key, status in sorted(events.items()) if status != "success"]
     logs = [log, *(path for path in (Path(env["AIRFLOW_HOME"]) / "logs").rglob("*") if path.is_file())]
     texts = [path.read_text(errors="replace") for path in logs]
@@ -840,13 +989,34 @@ def triggerer_check(sandbox: Any, env: dict[str, str], run_dir: Path, database: 
         problems.append("the probe logged nothing")
     elif not all("password=***" in line for line in probe_lines):
         problems.append("the probe's password was not masked")
+    # Before 3.3 the watchers must say that they poll alone and keep no state; on 3.3, nothing.
+    streams = Path(env["AIRFLOW_HOME"]).parent / "triggerer-features.txt"
+    if not streams.exists():
+        problems.append("arm did not say which trigger features this Airflow has")
+    else:
+        shared, state = (flag == "1" for flag in streams.read_text().split())
+        for notice, present in ((SHARED_NOTICE, shared), (STATE_NOTICE, state)):
+            if present == any(notice in text for text in texts):
+                problems.append(f"{notice!r} {'logged' if present else 'not logged'}")
     secrets = [str(conn["password"]) for conn in sandbox.connections().values()]
     if any(secret in text for secret in secrets for text in texts):
         problems.append("a connection secret is in the logs")
     if problems:
         return False, "; ".join(problems[:3]) + f" (see {log})"
     names = sorted(classpath.rsplit(".", 1)[-1] for classpath in armed.values())
-    return True, f"{len(names)} triggers ({', '.join(names)}) fired; secret masked"
+    return True, (
+        f"{len(names)} triggers ({', '.join(names)}) fired; 2 watchers sent asset events; secret masked"
+    )
+
+
+def asset_event_service(extra: str | None) -> str | None:
+    """The ``service`` of the watcher change an asset event carries (``extra.payload``)."""
+    try:
+        value = json.loads(extra or "null")
+    except ValueError:
+        return None
+    payload = value.get("payload") if isinstance(value, dict) else None
+    return payload.get("service") if isinstance(payload, dict) else None
 
 
 def event_status(next_kwargs: str | None) -> str:
@@ -894,8 +1064,46 @@ def inside_arm() -> int:
             ),
             {"trigger": probe.id, "dag": "phone_health", "task": "cams_phone_numbers"},
         )
-    print(f"re-armed {rearmed} tasks, probe trigger {probe.id}")
+        watchers = arm_watchers(session)
+    from airflow_provider_wa_phones import _compat
+
+    features = (_compat.shared_trigger_streams_supported(), _compat.trigger_state_supported())
+    home = Path(os.environ["AIRFLOW_HOME"])
+    (home.parent / "triggerer-features.txt").write_text(" ".join(str(int(flag)) for flag in features))
+    print(f"re-armed {rearmed} tasks, probe trigger {probe.id}, watcher triggers {watchers}")
     return 0
+
+
+WATCH_ASSET = "wa-phones-compat-watch"
+
+
+def arm_watchers(session: Any) -> list[int]:
+    """An asset watched by an NxCloud and a CAMS phone watcher (``fire_on_first``: every number's
+    status fires at the first look), as the dag-processor registers ``AssetWatcher`` triggers."""
+    from airflow.models.asset import AssetModel
+    from airflow.models.trigger import Trigger
+
+    from airflow_provider_wa_phones.triggers.cams import CamsPhoneWatchTrigger
+    from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneWatchTrigger
+
+    asset = AssetModel(name=WATCH_ASSET, uri=WATCH_ASSET, group="asset")
+    session.add(asset)
+    ids = []
+    for name, watch in (
+        ("nxcloud", NxCloudPhoneWatchTrigger(fields=["status"], fire_on_first=True, poke_interval=1)),
+        ("cams", CamsPhoneWatchTrigger(fields=["status"], fire_on_first=True, poke_interval=1)),
+    ):
+        trigger = Trigger.from_object(watch)
+        session.add(trigger)
+        try:  # 3.2 and later: a named AssetWatcherModel between the two
+            from airflow.models.asset import AssetWatcherModel
+        except ImportError:  # 3.0, 3.1: a plain association
+            trigger.assets.append(asset)
+        else:
+            session.add(AssetWatcherModel(name=f"compat_{name}", asset=asset, trigger=trigger))
+        session.flush()
+        ids.append(trigger.id)
+    return ids
 
 
 def error_hint(log: Path) -> str:
@@ -910,7 +1118,7 @@ def error_hint(log: Path) -> str:
 
 # --- the run: one row per minor -----------------------------------------------------------------
 
-COLUMNS = ("install", "imports", "provider", "forms", "http", *DAGS, "triggerer", "modes")
+COLUMNS = ("install", "imports", "provider", "forms", "http", *DAGS, "triggerer", "modes", "quality_alert")
 
 
 @dataclass
@@ -975,8 +1183,10 @@ def check_minor(minor: str, wheel: Path) -> Row:
     # Poke and reschedule mode, on the database the DAG runs migrated.
     answer = inside(venv, "modes", run_dir, str(run_dir / "dags" / "airflow-home"))
     row.results["modes"] = (answer["ok"], answer["detail"])
+    answer = inside(venv, "watch", run_dir, str(run_dir / "dags" / "airflow-home"))
+    row.results["quality_alert"] = (answer["ok"], answer["detail"])
     row.seconds = time.monotonic() - started
-    print(f", modes: {'ok' if row.ok else 'FAILED'} ({row.seconds:.0f} s)", flush=True)
+    print(f", modes, quality_alert: {'ok' if row.ok else 'FAILED'} ({row.seconds:.0f} s)", flush=True)
     return row
 
 
@@ -1025,14 +1235,16 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name, help=text)
         command.add_argument("minors", nargs="*", metavar="MINOR", help=f"any of {', '.join(MINORS)}")
     check = sub.add_parser("inside", help="(internal) one check, run by the virtualenv's Python")
-    check.add_argument("check", choices=["imports", "provider", "forms", "http", "dags", "modes", "arm"])
+    check.add_argument(
+        "check", choices=["imports", "provider", "forms", "http", "dags", "modes", "watch", "arm"]
+    )
     check.add_argument("work", nargs="?")
     args = parser.parse_args(argv)
     if args.command == "inside":
         checks = {"imports": inside_imports, "provider": inside_provider, "forms": inside_forms}
         checks |= {"http": inside_http, "arm": inside_arm}
-        if args.check in ("dags", "modes"):
-            return (inside_dags if args.check == "dags" else inside_modes)(args.work)
+        if args.check in ("dags", "modes", "watch"):
+            return {"dags": inside_dags, "modes": inside_modes, "watch": inside_watch}[args.check](args.work)
         return checks[args.check]()
     minors = args.minors if args.command else []
     unknown = [minor for minor in minors if minor not in MINORS]
