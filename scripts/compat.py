@@ -696,6 +696,8 @@ def inside_modes(home: str) -> int:
     import threading
 
     os.environ["AIRFLOW_HOME"] = home
+    # 3.1's dag.test() serialises the DAG by parsing the DAGs folder: it must hold the file.
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(MODES_DAG_FILE.parent)
     out = Path(home).parent / "modes"
     out.mkdir(exist_ok=True)
     os.environ["WA_PHONES_TEST_OUT"] = str(out)
@@ -781,6 +783,7 @@ def inside_watch(home: str) -> int:
     import logging
 
     os.environ["AIRFLOW_HOME"] = home
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "example_dags")  # as in inside_modes
     reports = Path(home).parent / "watch-reports"
     os.environ.update(WA_PHONES_REPORT_DIR=str(reports), WA_PHONES_WATCH_INTERVAL="0.05")
 
