@@ -48,15 +48,15 @@ class _NxCloudOperator(BaseOperator):
         # Not "retry_policy": BaseOperator has a task-level argument of that name.
         self.request_retry = checks.retry_policy("request_retry", request_retry)
 
+    def hook_options(self) -> dict[str, Any]:
+        """The hook's settings this operator gives (a subclass adds its own)."""
+        return {"timeout": self.request_timeout, "retry_policy": self.request_retry}
+
     @cached_property
     def hook(self) -> NxCloudHook:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 
-        return NxCloudHook(
-            nxcloud_conn_id=self.nxcloud_conn_id,
-            timeout=self.request_timeout,
-            retry_policy=self.request_retry,
-        )
+        return NxCloudHook(nxcloud_conn_id=self.nxcloud_conn_id, **self.hook_options())
 
 
 def _phone_records(raw: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -329,16 +329,8 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         chosen = [Batch.from_entry(batch, "batches") for batch in batches]
         return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
 
-    @cached_property
-    def hook(self) -> NxCloudHook:
-        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
-
-        return NxCloudHook(
-            nxcloud_conn_id=self.nxcloud_conn_id,
-            timeout=self.request_timeout,
-            retry_policy=self.request_retry,
-            page_concurrency=self.page_concurrency,
-        )
+    def hook_options(self) -> dict[str, Any]:
+        return {**super().hook_options(), "page_concurrency": self.page_concurrency}
 
     def execute(self, context: Context) -> Any:
         target = None if _absent(self.output_path) else _output_target(self.output_path)
