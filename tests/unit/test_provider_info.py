@@ -25,9 +25,66 @@ def test_providers_manager_lists_the_provider_and_both_connection_types():
     }
 
 
-def test_listed_modules_exist():
+#: Every public component, by the kind get_provider_info lists it under (DESIGN.md's public API).
+COMPONENTS = {
+    "hooks": {"NxCloudHook", "CamsHook"},
+    "operators": {
+        "NxCloudPhoneInfoOperator",
+        "NxCloudPhoneListOperator",
+        "NxCloudNumberCheckOperator",
+        "NxCloudNumberCheckResultsOperator",
+        "CamsPhoneNumbersOperator",
+        "CamsPhoneBusinessProfileOperator",
+    },
+    "sensors": {"NxCloudNumberCheckSensor", "NxCloudPhoneStatusSensor", "CamsPhoneStatusSensor"},
+    "triggers": {"NxCloudNumberCheckTrigger", "NxCloudPhoneStatusTrigger", "CamsPhoneStatusTrigger"},
+}
+
+
+def test_listed_modules_exist_and_hold_every_component_of_their_kind():
     info = get_provider_info()
-    for kind in ("hooks", "operators"):
-        for entry in info[kind]:
-            for module in entry["python-modules"]:
-                importlib.import_module(module)
+    for kind, names in COMPONENTS.items():
+        modules = [
+            importlib.import_module(module) for entry in info[kind] for module in entry["python-modules"]
+        ]
+        found = {name for module in modules for name in names if name in vars(module)}
+        assert found == names, f"{kind}: {names - found} in no listed module"
+
+
+def test_every_component_names_a_listed_integration():
+    info = get_provider_info()
+    integrations = {entry["integration-name"] for entry in info["integrations"]}
+    for kind in COMPONENTS:
+        assert {entry["integration-name"] for entry in info[kind]} == integrations
+
+
+def test_provider_info_is_valid_for_airflow_and_its_provider_yaml_rules():
+    """Airflow validates the entry point's answer against provider_info.schema.json; the integration
+    entries also follow provider.yaml's stricter rules (tags from its list, a how-to guide)."""
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    info = get_provider_info()
+    schema = json.loads(files("airflow").joinpath("provider_info.schema.json").read_text())
+    jsonschema.validate(info, schema)
+    yaml_schema = json.loads(files("airflow").joinpath("provider.yaml.schema.json").read_text())
+    integration_schema = yaml_schema["properties"]["integrations"]
+    jsonschema.validate(info["integrations"], integration_schema)
+    for integration in info["integrations"]:
+        assert integration["how-to-guide"], integration["integration-name"]
+
+
+def test_providers_manager_lists_the_triggers_and_their_integrations():
+    from airflow.providers_manager import ProvidersManager
+
+    listed = {
+        trigger.trigger_class_name: trigger.integration_name
+        for trigger in ProvidersManager().trigger
+        if trigger.package_name == "airflow-provider-wa-phones"
+    }
+    assert listed == {
+        "airflow_provider_wa_phones.triggers.nxcloud": "NxCloud WhatsApp",
+        "airflow_provider_wa_phones.triggers.cams": "Alibaba Cloud ChatApp Message Service (CAMS)",
+    }
