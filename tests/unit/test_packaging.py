@@ -108,3 +108,14 @@ def test_changelog_has_unreleased_and_the_current_version():
     for heading in headings:
         assert re.search(rf"^\[{re.escape(heading)}\]: https://", text, flags=re.MULTILINE), heading
 
+
+def test_readme_links_every_example_dag_next_to_the_install_line():
+    """The wheel leaves the example DAGs out; the Quickstart must say where each one is."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    quickstart = text.partition("\n## Quickstart\n")[2].partition("\n## ")[0]
+    version = _pyproject()["project"]["version"]
+    assert f"pip install dist/airflow_provider_wa_phones-{version}-py3-none-any.whl" in quickstart
+    examples = sorted(path.name for path in (REPO / "example_dags").glob("*.py"))
+    assert examples
+    for name in examples:
+        assert f"](example_dags/{name})" in quickstart, f"{name} is not linked from the Quickstart"
