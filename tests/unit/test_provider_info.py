@@ -1,8 +1,28 @@
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 
+import airflow_provider_wa_phones
 from airflow_provider_wa_phones.get_provider_info import get_provider_info
+
+TRIGGERS_DIR = Path(airflow_provider_wa_phones.__file__).parent / "triggers"
+
+
+def triggers_in_tree() -> dict[str, set[str]]:
+    """Every ``...Trigger`` class defined in triggers/*.py (base.py holds only the shared bases),
+    by module name: a new trigger is expected in the provider info without editing this test."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(TRIGGERS_DIR.glob("*.py")):
+        if path.stem in {"__init__", "base"}:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+        found[f"airflow_provider_wa_phones.triggers.{path.stem}"] = {
+            name for name in names if name.endswith("Trigger")
+        }
+    return found
 
 
 def test_providers_manager_lists_the_provider_and_both_connection_types():
@@ -37,8 +57,14 @@ COMPONENTS = {
         "CamsPhoneBusinessProfileOperator",
     },
     "sensors": {"NxCloudNumberCheckSensor", "NxCloudPhoneStatusSensor", "CamsPhoneStatusSensor"},
-    "triggers": {"NxCloudNumberCheckTrigger", "NxCloudPhoneStatusTrigger", "CamsPhoneStatusTrigger"},
+    "triggers": set().union(*triggers_in_tree().values()),
 }
+
+
+def test_the_tree_scan_finds_the_known_triggers():
+    assert {"NxCloudNumberCheckTrigger", "NxCloudPhoneStatusTrigger", "CamsPhoneStatusTrigger"} <= (
+        COMPONENTS["triggers"]
+    )
 
 
 def test_listed_modules_exist_and_hold_every_component_of_their_kind():
@@ -84,7 +110,6 @@ def test_providers_manager_lists_the_triggers_and_their_integrations():
         for trigger in ProvidersManager().trigger
         if trigger.package_name == "airflow-provider-wa-phones"
     }
-    assert listed == {
-        "airflow_provider_wa_phones.triggers.nxcloud": "NxCloud WhatsApp",
-        "airflow_provider_wa_phones.triggers.cams": "Alibaba Cloud ChatApp Message Service (CAMS)",
-    }
+    assert set(listed) == set(triggers_in_tree())
+    assert set(listed.values()) == {"NxCloud WhatsApp", "Alibaba Cloud ChatApp Message Service (CAMS)"}
+    assert listed["airflow_provider_wa_phones.triggers.nxcloud"] == "NxCloud WhatsApp"
