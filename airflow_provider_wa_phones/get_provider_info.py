@@ -12,6 +12,7 @@ _CAMS = "Alibaba Cloud ChatApp Message Service (CAMS)"
 # The README is the how-to guide. The repository address is a placeholder until the project is
 # published (the same one as [project.urls] in pyproject.toml).
 _README = "https://github.com/wa-phones/airflow-provider-wa-phones/blob/main/README.md"
+_HOW_TO = [f"{_README}#{section}" for section in ("quickstart", "sensors", "watching-numbers", "deployment")]
 
 
 def _modules(kind: str) -> list[dict[str, Any]]:
@@ -37,13 +38,13 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": _NXCLOUD,
                 "external-doc-url": "https://github.com/nxtele/nxcloud-doc-en/wiki",
-                "how-to-guide": [f"{_README}#quickstart", f"{_README}#sensors"],
+                "how-to-guide": _HOW_TO,
                 "tags": ["service"],
             },
             {
                 "integration-name": _CAMS,
                 "external-doc-url": "https://www.alibabacloud.com/help/en/chatapp",
-                "how-to-guide": [f"{_README}#quickstart", f"{_README}#sensors"],
+                "how-to-guide": _HOW_TO,
                 "tags": ["alibaba"],
             },
         ],

@@ -32,8 +32,10 @@ pytestmark = pytest.mark.dags
 README = REPO / "README.md"
 FRAGMENT_MARK = "# continues the DAG above"
 #: README.md's python blocks, and the DAG files they make (a fragment joins the file before it).
-BLOCK_COUNT = 5
-DAG_IDS = ["sender_health", "contact_check", "long_tail", "under_faults"]
+BLOCK_COUNT = 6
+DAG_IDS = ["sender_health", "contact_check", "sender_incidents", "long_tail", "under_faults"]
+#: How many times a run of each DAG loaded by a DagBag lists each service's numbers.
+LISTINGS_PER_RUN = {"sender_health": 1, "sender_incidents": 0, "long_tail": 1}
 MAIN = 'if __name__ == "__main__":'
 
 
@@ -53,6 +55,20 @@ def dag_files() -> list[str]:
             assert FRAGMENT_MARK not in block, "the fragment mark belongs on a block's first line"
             files.append(block)
     return files
+
+
+def load_dag(folder: Path, source: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = write_dag_file(folder, source)
+    bag = DagBag(dag_folder=str(path))
+    assert bag.import_errors == {}, path.name
+    return bag.get_dag(dag_id_of(source))
+
+
+def source_of(dag_id: str) -> str:
+    (source,) = [source for source in dag_files() if dag_id_of(source) == dag_id]
+    return source
 
 
 def dag_id_of(source: str) -> str:
@@ -85,6 +101,9 @@ def test_every_python_block_is_a_dag_file_or_a_fragment_of_the_one_before():
     assert [dag_id_of(source) for source in files] == DAG_IDS
     fragments = [block for block in blocks if block.startswith(FRAGMENT_MARK)]
     assert len(files) + len(fragments) == BLOCK_COUNT
+    assert set(LISTINGS_PER_RUN) == {
+        dag_id for dag_id, source in zip(DAG_IDS, files, strict=True) if MAIN not in source
+    }
 
 
 def test_each_dag_file_defines_exactly_one_dag_and_imports_cleanly(snippet_folder):
@@ -116,25 +135,69 @@ def _sandbox_env(sandbox) -> dict[str, str]:
 
 @pytest.mark.parametrize("dag_id", [d for d, s in zip(DAG_IDS, dag_files(), strict=True) if MAIN not in s])
 def test_dag_runs_against_the_sandbox(dag_id, snippet_folder, sandbox_env, monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
-
-    (source,) = [source for source in dag_files() if dag_id_of(source) == dag_id]
     for name, value in _sandbox_env(sandbox_env).items():
         monkeypatch.setenv(name, value)
-    path = write_dag_file(snippet_folder, source)
-    run = DagBag(dag_folder=str(path)).get_dag(dag_id).test()
+    run = load_dag(snippet_folder, source_of(dag_id)).test()
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "success", states
     assert set(states.values()) == {"success"}
-    # Both DAGs ask each service for its numbers once, through this provider or the http provider.
-    assert sandbox_env.request_count(path="/api/wa/integrator/embedded/register/phoneList") == 1
-    assert sandbox_env.request_count(action="QueryChatappPhoneNumbers") == 1
+    # Each service's numbers, listed through this provider or the http provider (the watch DAG's
+    # task reads asset events only: its watchers are the triggerer's, tested below).
+    listings = LISTINGS_PER_RUN[dag_id]
+    assert sandbox_env.request_count(path="/api/wa/integrator/embedded/register/phoneList") == listings
+    assert sandbox_env.request_count(action="QueryChatappPhoneNumbers") == listings
+
+
+def test_watch_dag_watchers_fire_on_the_sandbox_timeline(snippet_folder, sandbox_env):
+    """What the triggerer does with the watch DAG's asset: its watchers' triggers, as the README
+    writes them except for a 0.05 s interval, look once (the baseline, nothing fires), then report
+    the changes of the sandbox's timeline that match ``becomes``/``leaves``."""
+    import asyncio
+    import time
+
+    dag = load_dag(snippet_folder, source_of("sender_incidents"))
+    (asset,) = dag.timetable.asset_condition.objects
+    triggers = []
+    for watcher in asset.watchers:
+        _, kwargs = watcher.trigger.serialize()
+        assert kwargs["poke_interval"] == 60
+        triggers.append(type(watcher.trigger)(**{**kwargs, "poke_interval": 0.05}))
+    assert [type(t).__name__ for t in triggers] == ["NxCloudPhoneWatchTrigger", "CamsPhoneWatchTrigger"]
+
+    async def watch() -> list[dict]:
+        changes: list[dict] = []
+
+        async def run(trigger) -> None:
+            async for event in trigger.run():
+                changes.append(event.payload)
+
+        tasks = [asyncio.create_task(run(trigger)) for trigger in triggers]
+        deadline = time.monotonic() + 30
+        while sandbox_env.request_count() < 4:  # each watcher's baseline look, and one more
+            assert time.monotonic() < deadline, "the watchers did not look"
+            await asyncio.sleep(0.01)
+        assert changes == []
+        sandbox_env.advance(10)
+        while len(changes) < 4:
+            assert time.monotonic() < deadline, changes
+            await asyncio.sleep(0.01)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return changes
+
+    changes = asyncio.run(watch())
+    assert sorted((c["service"], c["field"], c["new"]) for c in changes) == [
+        ("alibaba_cams", "quality_rating", "RED"),
+        ("alibaba_cams", "status", "BANNED"),
+        ("nxcloud", "quality_rating", "RED"),
+        ("nxcloud", "status", "BANNED"),
+    ]
 
 
 @pytest.mark.parametrize("dag_id", [d for d, s in zip(DAG_IDS, dag_files(), strict=True) if MAIN in s])
 def test_dag_file_runs_as_a_script_against_its_own_sandbox(dag_id, snippet_folder, airflow_db, tmp_path):
-    (source,) = [source for source in dag_files() if dag_id_of(source) == dag_id]
-    path = write_dag_file(snippet_folder, source)
+    path = write_dag_file(snippet_folder, source_of(dag_id))
     # Files the DAG writes (the contact check's results) go to the test's folder, not /tmp/checks.
     env = {**os.environ, "AIRFLOW_VAR_CHECKS_URL": tmp_path.as_uri()}
     result = subprocess.run(

@@ -113,3 +113,19 @@ def test_providers_manager_lists_the_triggers_and_their_integrations():
     assert set(listed) == set(triggers_in_tree())
     assert set(listed.values()) == {"NxCloud WhatsApp", "Alibaba Cloud ChatApp Message Service (CAMS)"}
     assert listed["airflow_provider_wa_phones.triggers.nxcloud"] == "NxCloud WhatsApp"
+
+
+def test_how_to_links_name_sections_of_the_readme():
+    """Each how-to link is the README plus the anchor GitHub gives one of its headings."""
+    import re
+
+    readme = Path(airflow_provider_wa_phones.__file__).parent.parent / "README.md"
+    text = re.sub(r"^```.*?^```", "", readme.read_text(encoding="utf-8"), flags=re.DOTALL | re.MULTILINE)
+    headings = re.findall(r"^#{1,6} (.+)$", text, flags=re.MULTILINE)
+    assert "Watching numbers" in headings
+    anchors = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+    for integration in get_provider_info()["integrations"]:
+        for link in integration["how-to-guide"]:
+            page, _, anchor = link.partition("#")
+            assert page.endswith("/README.md"), link
+            assert anchor in anchors, f"{link}: no such README section"
