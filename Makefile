@@ -61,7 +61,7 @@ constraints:
 	rm -rf build/constraints-venv
 	$(PYTHON) -m venv build/constraints-venv
 	build/constraints-venv/bin/pip install -q $(PIP_PIN)
-	build/constraints-venv/bin/pip install -q -e ".[test,lint,ui]" setuptools
+	build/constraints-venv/bin/pip install -q -e ".[test,lint,ui,e2e]" setuptools
 	{ echo "# Pinned versions for a reproducible install: pip install -c constraints.txt -e '.[test]'"; \
 	  echo "# Regenerate with: make constraints (installs unpinned into a scratch venv and freezes it)."; \
 	  build/constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f; \
