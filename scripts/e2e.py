@@ -111,6 +111,7 @@ class Process:
 PROCESSES: list[Process] = []
 CLEANUPS: list[Callable[[], None]] = []
 STOP_SECONDS: dict[str, float] = {}
+KILLED: list[str] = []  # did not stop within 30 s of their stop signal
 
 
 def spawn(
@@ -162,6 +163,8 @@ def stop_all() -> None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(max(0.0, deadline - time.monotonic()))
             STOP_SECONDS[process.name] = time.monotonic() - started
+            if process.running:
+                KILLED.append(process.name)
             with contextlib.suppress(ProcessLookupError):  # nothing left in the group
                 os.killpg(process.popen.pid, signal.SIGKILL)
             for child in descendants.get(process.name, []):
@@ -463,6 +466,7 @@ class Outcome:
     tis: list[dict[str, Any]] = field(default_factory=list)
     states: dict[TiKey, list[str]] = field(default_factory=dict)  # every state seen, in order
     triggers: dict[TiKey, str] = field(default_factory=dict)  # the trigger seen while deferred
+    triggerer_jobs: dict[TiKey, int | None] = field(default_factory=dict)  # and the job running it
     defer_problem: str = ""
     clock_moved: float = 0.0
     failed_after_clock: dict[TiKey, float] = field(default_factory=dict)
@@ -531,6 +535,7 @@ def exercise(deploy: Deployment, outcome: Outcome) -> None:
                 job = ti["triggerer_job"] or {}
                 trigger = ti["trigger"]["classpath"].rsplit(".", 1)[-1]
                 outcome.triggers[key] = f"{trigger} in {job.get('job_type')} {job.get('id')}"
+                outcome.triggerer_jobs[key] = job.get("id")
             if outcome.clock_moved and state == "failed" and key not in outcome.failed_after_clock:
                 outcome.failed_after_clock[key] = time.monotonic() - outcome.clock_moved
 
@@ -645,17 +650,21 @@ def check_mismatches(outcome: Outcome) -> Check:
 
 def check_deferrals(outcome: Outcome) -> Check:
     """Seen deferred (its trigger in a triggerer job), finished afterwards, and its log as the api-server
-    serves it holds the triggerer's event (from the task's .trigger.<job id>.log file)."""
+    serves it holds the event from that triggerer job (its part comes from <log>.trigger.<job id>.log)."""
     problems = [outcome.defer_problem] if outcome.defer_problem else []
     for key, text in outcome.task_logs.items():
         states, name = outcome.states.get(key, []), f"{key[0]}.{key[2]}"
         if "deferred" not in states or states[-1] not in FINISHED:
             problems.append(f"{name}: states {' > '.join(states)}")
-        elif ".trigger." not in text or "Trigger fired event" not in text:
-            problems.append(f"{name}: its log shows no event from the triggerer")
+        elif (
+            f".trigger.{outcome.triggerer_jobs.get(key)}.log" not in text or "Trigger fired event" not in text
+        ):
+            problems.append(
+                f"{name}: its log shows no event from triggerer job {outcome.triggerer_jobs.get(key)}"
+            )
     detail = "; ".join(problems) or (
         f"{len(outcome.task_logs)} sensor runs, each seen deferred with its trigger in the triggerer, then "
-        "finished; each log (REST API) holds the triggerer's 'Trigger fired event'"
+        "finished; each log (REST API) holds that triggerer's 'Trigger fired event'"
     )
     return Check(
         "deferrable sensors deferred and resumed by the triggerer",
@@ -795,7 +804,8 @@ def main(argv: list[str] | None = None) -> int:
         stopping = time.monotonic()
         stop_all()
         slowest = max(STOP_SECONDS, key=STOP_SECONDS.__getitem__, default="-")
-        outcome.timings[f"stopping everything (slowest: {slowest})"] = time.monotonic() - stopping
+        killed = f"; killed after 30 s: {', '.join(KILLED)}" if KILLED else ""
+        outcome.timings[f"stopping everything (slowest: {slowest}{killed})"] = time.monotonic() - stopping
     left = leftovers()
     if interrupted:
         print("\n".join(["Left behind:", *left]) if left else "Everything stopped.")
