@@ -554,7 +554,8 @@ def exercise(deploy: Deployment, outcome: Outcome) -> None:
         )
 
     try:
-        wait_for("every sensor to be deferred", all_sensors_deferred, DEFER_TIMEOUT, watch)
+        what = "every sensor deferred and the scheduler logging it (TaskInstance Finished ... state=deferred)"
+        wait_for(what, all_sensors_deferred, DEFER_TIMEOUT, watch)
     except Failure as failure:
         outcome.defer_problem = str(failure)  # check_deferrals says it; the runs still finish
     outcome.timings["triggering until every sensor was deferred"] = time.monotonic() - triggered
