@@ -51,7 +51,7 @@ def number_check():
     submit = NxCloudNumberCheckOperator(
         task_id="submit",
         phones="{{ params.contacts }}",
-        batch_no="contacts-{{ run_id | replace(':', '') }}",
+        batch_no="contacts-{{ ts_nodash }}",
     )
     wait = NxCloudNumberCheckSensor(
         task_id="wait_for_results",
@@ -63,7 +63,7 @@ def number_check():
     results = NxCloudNumberCheckResultsOperator(
         task_id="results",
         batches=submit.output,
-        output_path="file://{{ params.report_dir }}/number-check-{{ run_id | replace(':', '') }}.jsonl",
+        output_path="file://{{ params.report_dir }}/number-check-{{ ts_nodash }}.jsonl",
     )
 
     @task
