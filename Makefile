@@ -13,7 +13,7 @@ LINT_PATHS := airflow_provider_wa_phones tests example_dags scripts benchmarks
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv install demo test lint ui ui-test e2e e2e-debs bench clean constraints
+.PHONY: venv install demo test fuzz lint ui ui-test e2e e2e-debs bench clean constraints
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The property-based tests (tests/property) with many more generated cases, new ones every run;
+# failures are kept in .hypothesis/ and replayed first next time.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/property
 
 lint: $(VENV)/.installed-lint
 	$(PY) -m ruff check $(LINT_PATHS)
@@ -91,4 +96,4 @@ constraints:
 	} > constraints.txt
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .airflow-home
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .airflow-home .hypothesis

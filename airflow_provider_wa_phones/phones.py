@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.checks import quoted
+from airflow_provider_wa_phones.errors import ParameterError
 
 #: The fields every phone record has, whichever service it came from.
 COMMON_FIELDS = (
@@ -26,11 +27,16 @@ COMMON_FIELDS = (
     "messaging_limit_tier",
 )
 
-_SEPARATORS = re.compile(r"[,;\n]")
-_ALLOWED = re.compile(r"^\(?\+?[0-9 ().\-/]+$")
-_NOT_DIGIT = re.compile(r"\D")
-_FLOAT_TEXT = re.compile(r"^\+?\d{6,}\.0+$|^\d(\.\d+)?[eE]\+?\d+$")
+_SEPARATORS = re.compile(r"\r\n|[,;\n]")  # a Windows line break too; a lone CR is no separator
+# Digits, spaces and the punctuation people write numbers with; nothing else, anywhere in the value.
+_ALLOWED = re.compile(r" *\(?\+?[0-9 ().\-/]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_FLOAT_TEXT = re.compile(r"\+?[0-9]{6,}\.0+|[0-9](\.[0-9]+)?[eE]\+?[0-9]+")
 _EXAMPLE = "digits with the country code, e.g. +86 138 0000 1234 or 8613800001234"
+#: E.164 numbers have at most 15 digits; with spaces and punctuation a written one stays short.
+MAX_LENGTH = 40
+#: At most this many numbers in one argument (a submit is charged per number).
+MAX_PHONES = 100_000
 
 
 def normalize_phone(value: str | int, param: str = "phone") -> str:
@@ -44,18 +50,27 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
 
     # A float (a spreadsheet or pandas column) has lost its formatting and maybe digits: its
     # ".0" must not be read as one more digit.
-    if isinstance(value, float) or (isinstance(value, str) and _FLOAT_TEXT.match(value.strip())):
+    if isinstance(value, float) or (
+        isinstance(value, str) and len(value) <= MAX_LENGTH and _FLOAT_TEXT.fullmatch(value.strip(" "))
+    ):
         raise ParameterError(
-            param, f"{value!r} looks like a number read as a float; pass phone numbers as text ({_EXAMPLE})"
+            param,
+            f"{quoted(value)} looks like a number read as a float; pass phone numbers as text ({_EXAMPLE})",
         )
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ParameterError(param, f"{value!r} is not a phone number: expected {_EXAMPLE}")
-    text = str(value).strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ParameterError(
+            param,
+            f"{quoted(value, 24)} is a number, not text: a number loses the + or 00 a phone number may "
+            f"start with; pass phone numbers as text ({_EXAMPLE})",
+        )
+    if not isinstance(value, str):
+        raise ParameterError(param, f"{quoted(value)} is not a phone number: expected {_EXAMPLE}")
+    text = value
+    if len(text) > MAX_LENGTH or not _ALLOWED.fullmatch(text):
+        raise ParameterError(param, f"{quoted(value)} is not a phone number: expected {_EXAMPLE}")
+    text = text.strip(" ")
     if text.startswith("00"):
         text = "+" + text[2:]
-    # The parser also accepts letters (vanity numbers) and extensions; neither can be checked.
-    if not text or not _ALLOWED.match(text):
-        raise ParameterError(param, f"{value!r} is not a phone number: expected {_EXAMPLE}")
     digits = _NOT_DIGIT.sub("", text)
     try:
         parsed = phonenumbers.parse("+" + digits, None)
@@ -63,7 +78,7 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
         parsed = None
     if parsed is None or not phonenumbers.is_possible_number(parsed):
         raise ParameterError(
-            param, f"{value!r} is not a possible phone number for any country: expected {_EXAMPLE}"
+            param, f"{quoted(value)} is not a possible phone number for any country: expected {_EXAMPLE}"
         )
     # The national significant number keeps the leading zero some countries (Italy) need.
     return f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
@@ -72,21 +87,27 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
 def normalize_phones(values: str | int | Iterable[str | int] | None, param: str = "phones") -> list[str]:
     """Return the numbers in ``values`` normalised and de-duplicated, in their first order.
 
-    ``values`` may be a list or a string separated by commas, semicolons or new lines. All bad
-    entries are reported together, so a long contact list is fixed in one go.
+    ``values`` may be a list (tuple, set) or a string separated by commas, semicolons or new lines.
+    All bad entries are reported together, so a long contact list is fixed in one go.
     """
     if values is None:
         raise ParameterError(param, "at least one phone number is required")
-    if isinstance(values, float):
-        items: list[Any] = [values]
-    elif isinstance(values, (str, int)):
-        items = [part for part in _SEPARATORS.split(str(values)) if part.strip()]
-    elif isinstance(values, (Mapping, bytes)):
-        raise ParameterError(param, "expected a list of phone numbers or a comma-separated string")
-    else:
+    if isinstance(values, (float, int)) and not isinstance(values, bool):
+        items: list[Any] = [values]  # refused below, with the reason for one number
+    elif isinstance(values, str):
+        if len(values) > MAX_PHONES * MAX_LENGTH:
+            raise ParameterError(param, f"is too long ({len(values)} characters)")
+        items = [part for part in _SEPARATORS.split(values) if part.strip(" \t")]
+    elif isinstance(values, (list, tuple, set, frozenset)):
         items = list(values)
+    else:
+        raise ParameterError(
+            param, f"expected a list of phone numbers or a comma-separated string, got {quoted(values)}"
+        )
     if not items:
         raise ParameterError(param, "at least one phone number is required")
+    if len(items) > MAX_PHONES:
+        raise ParameterError(param, f"at most {MAX_PHONES} numbers at once, got {len(items)}")
     result: dict[str, None] = {}
     errors: list[ParameterError] = []
     bad: list[str] = []
@@ -95,7 +116,7 @@ def normalize_phones(values: str | int | Iterable[str | int] | None, param: str 
             result[normalize_phone(item, param)] = None
         except ParameterError as exc:
             errors.append(exc)
-            bad.append(repr(item))
+            bad.append(quoted(item, 40))
     if len(items) == 1 and errors:
         raise errors[0]  # one number: its own, precise reason
     if bad:
@@ -125,19 +146,30 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+#: The common shape's state fields, and the field each service keeps it in: (NxCloud, CAMS).
+STATE_FIELDS = {
+    "status": ("status", "Status"),
+    "quality_rating": ("quality_rating", "QualityRating"),
+    "name_status": ("name_status", "NameStatus"),
+    "code_verification_status": ("code_verification_status", "CodeVerificationStatus"),
+    "messaging_limit_tier": ("current_limit", "MessagingLimitTier"),
+}
+
+
+def _states(raw: Mapping[str, Any], service: int) -> dict[str, Any]:
+    """The state fields of ``raw`` (``service``: 0 NxCloud, 1 CAMS); an empty string is None."""
+    return {name: _blank_to_none(raw.get(sources[service])) for name, sources in STATE_FIELDS.items()}
+
+
 def nxcloud_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Map one NxCloud ``getPhone`` / ``phoneList`` record onto the common shape."""
     record: dict[str, Any] = {
         "phone_number": _digits(raw.get("business_phone")) or _digits(raw.get("display_phone_number")),
         "display_phone_number": raw.get("display_phone_number"),
         "verified_name": raw.get("verified_name"),
-        "status": _blank_to_none(raw.get("status")),
-        "quality_rating": _blank_to_none(raw.get("quality_rating")),
-        "name_status": _blank_to_none(raw.get("name_status")),
-        "code_verification_status": _blank_to_none(raw.get("code_verification_status")),
-        "messaging_limit_tier": _blank_to_none(raw.get("current_limit")),
+        **_states(raw, 0),
     }
-    consumed = {"business_phone", "current_limit", *record}
+    consumed = {"business_phone", *(sources[0] for sources in STATE_FIELDS.values()), *record}
     record.update({key: value for key, value in raw.items() if key not in consumed})
     record["service"] = "nxcloud"
     return record
@@ -174,16 +206,9 @@ def cams_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
         "phone_number": phone if masked else _digits(phone),
         "display_phone_number": phone if masked else display_number(phone),
         "verified_name": raw.get("VerifiedName"),
-        "status": _blank_to_none(raw.get("Status")),
-        "quality_rating": _blank_to_none(raw.get("QualityRating")),
-        "name_status": _blank_to_none(raw.get("NameStatus")),
-        "code_verification_status": _blank_to_none(raw.get("CodeVerificationStatus")),
-        "messaging_limit_tier": _blank_to_none(raw.get("MessagingLimitTier")),
+        **_states(raw, 1),
     }
-    consumed = {
-        "PhoneNumber", "VerifiedName", "Status", "QualityRating", "NameStatus",
-        "CodeVerificationStatus", "MessagingLimitTier",
-    }  # fmt: skip
+    consumed = {"PhoneNumber", "VerifiedName", *(sources[1] for sources in STATE_FIELDS.values())}
     record.update({snake_case(key): value for key, value in raw.items() if key not in consumed})
     record["service"] = "alibaba_cams"
     return record

@@ -47,6 +47,13 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = HEA
     return "\n".join([line(columns), line(["-" * width for width in widths]), *(line(row) for row in cells)])
 
 
+def file_safe(text: str) -> str:
+    """``text`` (a run id such as ``manual__2026-11-26T13:00:00+00:00``) usable as part of a file name."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "run"
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 

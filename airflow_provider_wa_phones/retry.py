@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_wa_phones.exceptions import WaPhonesError
+from airflow_provider_wa_phones.errors import ServiceError, WaPhonesError
 
 T = TypeVar("T")
 
@@ -33,24 +33,19 @@ class RetryPolicy:
     max_total_delay: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if self.initial_delay < 0 or self.max_delay < 0 or self.max_total_delay < 0:
-            raise ValueError("delays must not be negative")
+        from airflow_provider_wa_phones import checks
+
+        # ParameterError is a ValueError: callers that caught the old ValueError still do.
+        checks.whole_number("max_attempts", self.max_attempts, 1, 100)
+        for name in ("initial_delay", "max_delay", "max_total_delay"):
+            checks.seconds(name, getattr(self, name), allow_zero=True)
+        checks.seconds("multiplier", self.multiplier, low=1.0, high=100.0, allow_zero=True)
 
     def delays(self, rng: random.Random | None = None) -> Iterator[float]:
         """Yield the wait before each retry; stops when attempts or the time budget run out."""
-        rng = rng or random.Random()
-        spent = 0.0
-        ceiling = self.initial_delay
-        for _ in range(self.max_attempts - 1):
-            remaining = self.max_total_delay - spent
-            if remaining <= 0:
-                return
-            delay = min(rng.uniform(0, ceiling), remaining)
-            spent += delay
+        budget = _Budget(self, rng)
+        while (delay := budget.next_delay()) is not None:
             yield delay
-            ceiling = min(ceiling * self.multiplier, self.max_delay)
 
     def run(
         self,
@@ -64,21 +59,17 @@ class RetryPolicy:
     ) -> T:
         """Call ``attempt`` until it succeeds, fails for good, or the policy runs out.
 
-        An error is retried when its ``retryable`` flag is set and ``may_retry`` (if given) agrees;
-        a server's ``retry_after`` hint lengthens the wait. ``on_retry`` hears of every retry.
+        An error is retried when its ``retryable`` flag is set and ``may_retry`` (if given) agrees.
+        A server's ``retry_after`` hint lengthens the wait, but never past the policy's time
+        budget: a longer hint ends the call at once with the hint in the error. ``on_retry`` hears
+        of every retry.
         """
-        delays = self.delays()
+        budget = _Budget(self, name=name, log=log, may_retry=may_retry, on_retry=on_retry)
         while True:
             try:
                 return attempt()
             except WaPhonesError as exc:
-                delay = _wait_before_retry(exc, delays, may_retry)
-                if delay is None:
-                    raise
-                log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
-                if on_retry is not None:
-                    on_retry(exc, delay)
-                sleep(delay)
+                sleep(budget.retry_after(exc))
 
     async def arun(
         self,
@@ -86,35 +77,94 @@ class RetryPolicy:
         *,
         name: str,
         log: WarningLog,
+        may_retry: Callable[[WaPhonesError], bool] | None = None,
         on_retry: Callable[[WaPhonesError, float], None] | None = None,
     ) -> T:
         """:meth:`run` for coroutines: waits with ``asyncio.sleep`` so the event loop keeps going."""
         import asyncio
 
-        delays = self.delays()
+        budget = _Budget(self, name=name, log=log, may_retry=may_retry, on_retry=on_retry)
         while True:
             try:
                 return await attempt()
             except WaPhonesError as exc:
-                delay = _wait_before_retry(exc, delays, None)
-                if delay is None:
-                    raise
-                log.warning("%s failed (%s); retrying in %.1f s", name, exc, delay)
-                if on_retry is not None:
-                    on_retry(exc, delay)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(budget.retry_after(exc))
 
 
-def _wait_before_retry(
-    exc: WaPhonesError, delays: Iterator[float], may_retry: Callable[[WaPhonesError], bool] | None
-) -> float | None:
-    """Seconds to wait before retrying after ``exc``, or None to give up."""
-    if not exc.retryable or (may_retry is not None and not may_retry(exc)):
-        return None
-    delay = next(delays, None)
-    if delay is None:
-        return None
-    return max(delay, getattr(exc, "retry_after", None) or 0.0)
+_JITTER = random.Random()
+
+
+class _Budget:
+    """What is left of one call's retries: attempts, waiting time and the backoff ceiling."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        rng: random.Random | None = None,
+        *,
+        name: str = "",
+        log: WarningLog | None = None,
+        may_retry: Callable[[WaPhonesError], bool] | None = None,
+        on_retry: Callable[[WaPhonesError, float], None] | None = None,
+    ) -> None:
+        self.policy = policy
+        # The process's shared generator unless one is given: seeding one per call costs more than
+        # the call's own bookkeeping, and most calls never retry.
+        self.rng = rng or _JITTER
+        self.retries = 0
+        self.spent = 0.0
+        self.ceiling = policy.initial_delay
+        self.name, self.log, self.may_retry, self.on_retry = name, log, may_retry, on_retry
+
+    def retry_after(self, exc: WaPhonesError) -> float:
+        """Seconds to wait before retrying after ``exc`` (reported to the log and ``on_retry``);
+        raises ``exc`` when it is not to be retried.
+
+        Raises ``exc`` with the service's hint in its message when the hint alone is longer than
+        the waiting time left: waiting that long inside a task would look like a hang.
+        """
+        if not exc.retryable or (self.may_retry is not None and not self.may_retry(exc)):
+            raise exc
+        hint = getattr(exc, "retry_after", None) or 0.0
+        left = self.left()
+        if hint > left and isinstance(exc, ServiceError):
+            raise exc.with_detail(_come_back_later(hint, left)) from exc
+        delay = self.next_delay(hint)
+        if delay is None:
+            raise exc
+        if self.log is not None:
+            self.log.warning("%s failed (%s); retrying in %.1f s", self.name, exc, delay)
+        if self.on_retry is not None:
+            self.on_retry(exc, delay)
+        return delay
+
+    def left(self) -> float:
+        """Seconds of waiting the policy still allows."""
+        return self.policy.max_total_delay - self.spent
+
+    def next_delay(self, at_least: float = 0.0) -> float | None:
+        """Book the next retry's wait (backoff with jitter, at least ``at_least``), or None when
+        attempts or waiting time have run out."""
+        policy = self.policy
+        left = self.left()
+        if self.retries >= policy.max_attempts - 1 or left <= 0:
+            return None
+        delay = max(min(self.rng.uniform(0, self.ceiling), left), at_least)
+        self.spent += delay
+        self.retries += 1
+        self.ceiling = min(self.ceiling * policy.multiplier, policy.max_delay)
+        return delay
+
+
+def _come_back_later(hint: float, left: float) -> str:
+    import datetime as dt
+
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=hint)
+    seconds = f"{hint:.0f}" if hint >= 10 else f"{hint:.1f}"
+    return (
+        f"the service asks to wait {seconds} s before the next try, more than the {left:.1f} s left of "
+        f"the retry budget (max_total_delay); try again after {when:%Y-%m-%d %H:%M:%S} UTC"
+    )
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

@@ -1,18 +1,72 @@
 """When a wait is over: the decisions sensors (in a worker) and triggers (in the triggerer) share.
 
-Pure functions over plain data, so a sensor's poke and a trigger's poll cannot disagree.
+One pure function per kind of wait turns what a poll returned into a :class:`Decision`: done, keep
+waiting, or fail, and why. The sensor base (:mod:`airflow_provider_wa_phones.sensors.base`) and the
+trigger base (:mod:`airflow_provider_wa_phones.triggers.base`) act on it unchanged, so a poke and a
+trigger's poll cannot disagree. The arguments of each wait are checked here too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.results import Batch
 
 #: Statuses from which a number does not come back to CONNECTED by waiting.
 DEFAULT_FAILURE_STATUSES = ("BANNED", "DELETED", "MIGRATED", "DISCONNECTED")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one poll means: ``done`` (the wait is over; ``value`` is its result), ``wait`` (look
+    again later) or ``fail`` (the awaited state cannot come), with a message saying why.
+
+    ``key`` names the value in a trigger's event (``records``, ``summary``).
+    """
+
+    state: Literal["done", "wait", "fail"]
+    message: str
+    key: str
+    value: Any
+
+    def event(self) -> dict[str, Any] | None:
+        """A trigger's event payload for this decision, None to keep waiting."""
+        if self.state == "wait":
+            return None
+        return {
+            "status": "success" if self.state == "done" else "failure",
+            "message": self.message,
+            self.key: self.value,
+        }
+
+
+def phone_status(
+    records: Iterable[Mapping[str, Any]],
+    phones: list[str],
+    target_status: str,
+    failure_statuses: Collection[str],
+) -> Decision:
+    """Every number of ``phones`` has ``target_status`` (done), one has a failure status (fail), or
+    some are not there yet (wait). ``records``: common-shape phone records, others are ignored; the
+    value is the awaited numbers' records."""
+    wanted = set(phones)
+    kept = [dict(record) for record in records if record.get("phone_number") in wanted]
+    check = check_phone_statuses(kept, phones, target_status, failure_statuses)
+    state: Literal["done", "wait", "fail"] = "fail" if check.failed else "done" if check.done else "wait"
+    return Decision(state, check.describe(), "records", kept)
+
+
+def number_check(targets: list[Batch], counts: list[tuple[int, bool]]) -> Decision:
+    """Every batch has as many records as numbers submitted (done), or not yet (wait); the value is
+    the progress summary (see :func:`number_check_summary`)."""
+    summary = number_check_summary(targets, counts)
+    done = summary.pop("done")
+    message = f"Number check: {summary['found']} of {summary['expected']} results"
+    return Decision("done" if done else "wait", message, "summary", summary)
 
 
 @dataclass
@@ -59,35 +113,29 @@ def check_phone_statuses(
     return check
 
 
+_STATUS = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+
+
 def check_status_arguments(target_status: Any, failure_statuses: Any) -> tuple[str, list[str]]:
     """Return the awaited status and the failure statuses, upper-cased, or raise."""
-    if not isinstance(target_status, str) or not target_status.strip():
-        raise ParameterError("target_status", f"must be a status such as CONNECTED, got {target_status!r}")
-    target = target_status.strip().upper()
+    from airflow_provider_wa_phones import checks
+
+    target = checks.text(
+        "target_status", target_status, max_length=40, pattern=_STATUS, rule="a status such as CONNECTED"
+    ).upper()
     if (
-        failure_statuses is None
-        or isinstance(failure_statuses, str)
-        or not isinstance(failure_statuses, (list, tuple, set, frozenset))
-        or not all(isinstance(s, str) for s in failure_statuses)
+        not isinstance(failure_statuses, (list, tuple, set, frozenset))
+        or len(failure_statuses) > 50
+        or not all(isinstance(s, str) and _STATUS.fullmatch(s) for s in failure_statuses)
     ):
-        raise ParameterError("failure_statuses", "must be a list of statuses, e.g. ['BANNED', 'DELETED']")
-    failures = sorted({status.strip().upper() for status in failure_statuses})
+        raise ParameterError(
+            "failure_statuses",
+            f"must be a list of statuses, e.g. ['BANNED', 'DELETED'], got {checks.quoted(failure_statuses)}",
+        )
+    failures = sorted({status.upper() for status in failure_statuses})
     if target in failures:
         raise ParameterError("failure_statuses", f"must not contain the target status {target}")
     return target, failures
-
-
-@dataclass(frozen=True)
-class BatchTarget:
-    """One number-check batch to wait for and how many result records finish it."""
-
-    date: str
-    expected: int
-    batch_no: str | None = None
-    message_id: str | None = None
-
-    def label(self) -> str:
-        return f"batch {self.batch_no}" if self.batch_no else f"message {self.message_id}"
 
 
 def batch_targets(
@@ -96,17 +144,18 @@ def batch_targets(
     expected_count: Any = None,
     message_id: Any = None,
     date: Any = None,
-) -> list[BatchTarget]:
+) -> list[Batch]:
     """Turn a sensor's arguments into the batches to wait for, or raise :class:`ParameterError`.
 
-    Either ``batches`` (what NxCloudNumberCheckOperator returns), or ``batch_no`` with
-    ``expected_count``, or a ``message_id`` (one record unless ``expected_count`` says more).
+    Either ``batches`` (what NxCloudNumberCheckOperator returns: each batch counts only its own
+    submit's records, under every day it may be filed under), or ``batch_no`` with
+    ``expected_count`` and ``date``, or a ``message_id`` (one record unless ``expected_count`` says
+    more).
     """
-    from airflow_provider_wa_phones.api.nxcloud import check_date
 
     if batches is not None:
-        if batch_no or message_id or expected_count:
-            raise ParameterError("batches", "give either batches or batch_no/message_id, not both")
+        if not all(_absent(value) for value in (batch_no, message_id, expected_count, date)):
+            raise ParameterError("batches", "give either batches or batch_no/message_id/date, not both")
         if isinstance(batches, Mapping):
             batches = [batches]
         if not isinstance(batches, list) or not batches or not all(isinstance(b, Mapping) for b in batches):
@@ -114,50 +163,61 @@ def batch_targets(
                 "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
             )
         return [
-            BatchTarget(
-                date=check_date(batch.get("date")),
-                expected=_expected(batch.get("phone_count"), "batches"),
-                batch_no=batch.get("batch_no"),
-                message_id=None if batch.get("batch_no") else batch.get("message_id"),
-            )
+            Batch.from_entry(batch, "batches", _expected(batch.get("phone_count"), "batches"))
             for batch in batches
         ]
-    if not batch_no and not message_id:
+    if _absent(batch_no) and _absent(message_id):
         raise ParameterError("batch_no", "give batches, batch_no with expected_count, or message_id")
-    if batch_no and expected_count in (None, ""):
+    if not _absent(batch_no) and _absent(expected_count):
         raise ParameterError("expected_count", "required with batch_no: how many numbers the batch holds")
-    expected = _expected(1 if expected_count in (None, "") else expected_count, "expected_count")
-    return [
-        BatchTarget(
-            date=check_date(date), expected=expected, batch_no=batch_no or None, message_id=message_id or None
-        )
-    ]
+    expected = _expected(1 if _absent(expected_count) else expected_count, "expected_count")
+    from airflow_provider_wa_phones import checks
+    from airflow_provider_wa_phones.operations.nxcloud import check_date
+
+    day = check_date(date)
+    given_batch = None if _absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)
+    given_message = None if _absent(message_id) else checks.text("message_id", message_id, max_length=64)
+    # Given by hand, a batch number's every record counts: there is no submit to tell them apart.
+    return [Batch(dates=(day,), batch_no=given_batch, message_id=given_message, expected=expected)]
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value == "")
 
 
 def _expected(value: Any, param: str) -> int:
-    # An empty batch would be "finished" at once; never succeed on nothing.
-    if isinstance(value, bool) or not str(value).strip().isdigit() or int(value) < 1:
+    """How many records finish a batch: at least one (an empty batch would be "finished" at once)."""
+    from airflow_provider_wa_phones import checks
+
+    try:
+        return checks.whole_number(param, value, 1)
+    except ParameterError:
         raise ParameterError(
-            param, f"the number of records to wait for must be a whole number >= 1, got {value!r}"
-        )
-    return int(value)
+            param,
+            f"the number of records to wait for must be a whole number >= 1, got {checks.quoted(value)}",
+        ) from None
 
 
-def number_check_summary(targets: list[BatchTarget], found: list[int]) -> dict[str, Any]:
-    """Progress of every batch, and whether all are finished."""
-    batches = [
+def number_check_summary(targets: list[Batch], counts: list[tuple[int, bool]]) -> dict[str, Any]:
+    """Progress of every batch (``counts``: records found, and whether that count is complete), and
+    whether all are finished."""
+    rows = [
         {
             "batch_no": target.batch_no,
-            "message_id": target.message_id,
-            "date": target.date,
+            "message_id": target.submit_id or target.message_id,
+            "dates": list(target.dates),
             "expected": target.expected,
-            "found": count,
+            "found": found,
         }
-        for target, count in zip(targets, found, strict=True)
+        for target, (found, _) in zip(targets, counts, strict=True)
     ]
+    done = all(
+        complete and found >= target.expected
+        for target, (found, complete) in zip(targets, counts, strict=True)
+    )
     return {
-        "done": all(count >= target.expected for target, count in zip(targets, found, strict=True)),
+        "done": done,
         "expected": sum(target.expected for target in targets),
-        "found": sum(found),
-        "batches": batches,
+        "found": sum(found for found, _ in counts),
+        "batches": rows,
     }

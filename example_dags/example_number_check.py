@@ -48,11 +48,9 @@ CONTACTS = [
     doc_md=__doc__,
 )
 def number_check():
-    submit = NxCloudNumberCheckOperator(
-        task_id="submit",
-        phones="{{ params.contacts }}",
-        batch_no="contacts-{{ ts_nodash }}",
-    )
+    # No batch_no: the default names this task of this run, so a retry finds (and reuses) what an
+    # earlier try paid for, and another run's batch is never read as this one's.
+    submit = NxCloudNumberCheckOperator(task_id="submit", phones="{{ params.contacts }}")
     wait = NxCloudNumberCheckSensor(
         task_id="wait_for_results",
         batches=submit.output,
@@ -63,7 +61,8 @@ def number_check():
     results = NxCloudNumberCheckResultsOperator(
         task_id="results",
         batches=submit.output,
-        output_path="file://{{ params.report_dir }}/number-check-{{ ts_nodash }}.jsonl",
+        # Named after the run: manual runs have no logical date (no ds or ts), every run a run_id.
+        output_path="file://{{ params.report_dir }}/number-check-{{ run_id | replace(':', '') }}.jsonl",
     )
 
     @task

@@ -46,15 +46,16 @@ def phone_health():
 
     @task
     def write_report(
-        nxcloud: list[dict[str, Any]], cams: list[dict[str, Any]], report_dir: str, ds: str | None = None
+        nxcloud: list[dict[str, Any]], cams: list[dict[str, Any]], report_dir: str, run_id: str | None = None
     ) -> dict[str, Any]:
         import json
         from pathlib import Path
 
-        from airflow_provider_wa_phones.reports import format_table, health_report
+        from airflow_provider_wa_phones.reports import file_safe, format_table, health_report
 
         rows = health_report([*nxcloud, *cams])
-        path = Path(report_dir) / f"phone-health-{ds}.json"
+        # Named after the run: a manual run has no logical date (no ds), and every run has a run_id.
+        path = Path(report_dir) / f"phone-health-{file_safe(run_id or 'manual')}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
         print(format_table(rows))

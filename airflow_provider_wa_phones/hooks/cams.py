@@ -1,131 +1,86 @@
-"""Alibaba Cloud ChatApp Message Service (CAMS) hook: phone numbers and business profiles."""
+"""Alibaba Cloud ChatApp Message Service (CAMS) hooks: phone numbers and business profiles.
+
+Each method checks its arguments with :mod:`airflow_provider_wa_phones.operations.cams` and makes
+its call through :mod:`airflow_provider_wa_phones.hooks.base`, keeping under the documented rate
+limit with :mod:`airflow_provider_wa_phones.ratelimit`.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
-from urllib.parse import urlsplit
+import asyncio
+from types import ModuleType
+from typing import Any, ClassVar, Unpack
 
-import requests
-from airflow.sdk import BaseHook
-from requests.auth import AuthBase
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.connections import CamsSettings
+from airflow_provider_wa_phones.hooks import base
+from airflow_provider_wa_phones.operations import cams as ops
+from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.ratelimit import SlidingWindowLimiter, shared_limiter
 
-from airflow_provider_wa_phones import signing
-from airflow_provider_wa_phones._http import body_bytes, header_text, new_session, prepare_template, send
-from airflow_provider_wa_phones.aio import HoldsSharedSession
-from airflow_provider_wa_phones.api import cams as api
-from airflow_provider_wa_phones.exceptions import (
-    ConnectionConfigError,
-    ParameterError,
-    ServiceError,
-    TransportError,
-    WaPhonesError,
-)
-from airflow_provider_wa_phones.ratelimit import shared_limiter
-from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
+__all__ = ["CAMS_RATE_LIMIT", "CamsAsyncHook", "CamsHook", "CamsSettings"]
 
 #: Calls per second per operation and account that CAMS documents.
 CAMS_RATE_LIMIT = 10
 
 
-@dataclass(frozen=True)
-class CamsSettings:
-    """What a hook or trigger needs from an ``alibaba_cams`` connection, checked once."""
-
-    conn_id: str
-    endpoint: str
-    access_key_id: str
-    access_key_secret: str = field(repr=False)
-    security_token: str | None = field(default=None, repr=False)
-    region: str = api.DEFAULT_REGION
-    cust_space_id: str | None = None
-
-    @property
-    def host(self) -> str:
-        """The ``host`` header value: what the request is signed for and sent to."""
-        return urlsplit(self.endpoint).netloc
-
-    @classmethod
-    def from_connection(cls, conn: Any) -> CamsSettings:
-        """Read and check the fields of an Airflow connection object.
-
-        Credentials come from login/password, or from the ``access_key_id`` / ``access_key_secret``
-        extras that connections of the ``alibaba_cloud`` type already carry.
-        """
-        extra = conn.extra_dejson or {}
-        if not isinstance(extra, dict):
-            raise ConnectionConfigError(conn.conn_id, "extra", "must be a JSON object of named fields")
-
-        def extra_value(name: str) -> Any:
-            return extra.get(name, extra.get(f"extra__alibaba_cams__{name}"))
-
-        key_id = conn.login or extra_value("access_key_id")
-        secret = conn.password or extra_value("access_key_secret")
-        if not key_id:
-            raise ConnectionConfigError(conn.conn_id, "login", "the AccessKey ID is empty")
-        if not secret:
-            raise ConnectionConfigError(conn.conn_id, "password", "the AccessKey secret is empty")
-        region = extra_value("region") or api.DEFAULT_REGION
-        try:
-            api.check_region(region)
-        except ParameterError as exc:
-            raise ConnectionConfigError(conn.conn_id, "region", exc.rule) from None
-        space = extra_value("cust_space_id") or None
-        return cls(
-            conn_id=conn.conn_id,
-            endpoint=_endpoint(conn, region),
-            access_key_id=key_id,
-            access_key_secret=secret,
-            security_token=extra_value("security_token") or None,
-            region=region,
-            cust_space_id=space,
-        )
-
-
-def _endpoint(conn: Any, region: str) -> str:
-    host = (conn.host or "").strip().rstrip("/")
-    if not host:
-        return api.endpoint_for(region)
-    if "://" not in host:
-        host = f"https://{host}"
-    if conn.port and not urlsplit(host).port:
-        host = f"{host}:{conn.port}"
-    return host
-
-
-class CamsAuth(AuthBase):
-    """Signs a prepared CAMS request with ACS3-HMAC-SHA256.
-
-    It signs the query exactly as it stands in the prepared URL, so what is signed is what is sent;
-    each call gets a fresh date and nonce.
+class _Cams(base.ServiceHookBase):
+    """What both CAMS hooks share: the connection type, the operations, the rate limit, and each
+    method, written once (see :class:`~airflow_provider_wa_phones.hooks.base.hook_method`).
     """
 
-    def __init__(self, settings: CamsSettings) -> None:
-        self._settings = settings
+    conn_name_attr = "cams_conn_id"
+    default_conn_name = "alibaba_cams_default"
+    conn_type = "alibaba_cams"
+    hook_name = "Alibaba Cloud CAMS"
+    operations: ClassVar[ModuleType] = ops
+    settings_class = CamsSettings
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers.update(
-            signing.acs3_headers(
-                access_key_id=self._settings.access_key_id,
-                access_key_secret=self._settings.access_key_secret,
-                host=self._settings.host,
-                action=header_text(request, "x-acs-action"),
-                version=header_text(request, "x-acs-version"),
-                canonical_query=urlsplit(request.url or "").query,
-                method=request.method or "POST",
-                body=body_bytes(request),
-                security_token=self._settings.security_token,
-            )
-        )
-        return request
+    cams_conn_id: str
 
-    def __repr__(self) -> str:
-        return f"CamsAuth(access_key_id={self._settings.access_key_id!r})"
+    def __init__(
+        self,
+        cams_conn_id: str = default_conn_name,
+        *,
+        rate_limit: int | None = CAMS_RATE_LIMIT,
+        **options: Unpack[base.HookOptions],
+    ) -> None:
+        super().__init__(cams_conn_id, **options)
+        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
+
+    @base.hook_method
+    def query_phone_numbers(
+        self, cust_space_id: str | None = None, isv_code: str | None = None, status: str | None = None
+    ) -> base.Steps[list[dict[str, Any]]]:
+        """Return the space's sender numbers (``QueryChatappPhoneNumbers``), CAMS field names kept.
+
+        ``cust_space_id`` defaults to the connection's; ``status`` filters (CONNECTED, BANNED, ...).
+        """
+        if cust_space_id is None:
+            cust_space_id = (yield base.SETTINGS).cust_space_id
+        params = ops.phone_numbers_params(cust_space_id, isv_code, status)
+        result: list[dict[str, Any]] = yield base.Call(ops.PHONE_NUMBERS, params)
+        return result
+
+    @base.hook_method
+    def query_phone_business_profile(
+        self, phone_number: str, cust_space_id: str | None = None
+    ) -> base.Steps[dict[str, Any]]:
+        """Return the business profile of a sender number (``QueryPhoneBusinessProfile``'s ``Data``)."""
+        if cust_space_id is None:
+            cust_space_id = (yield base.SETTINGS).cust_space_id
+        params = ops.business_profile_params(phone_number, cust_space_id)
+        result: dict[str, Any] = yield base.Call(ops.BUSINESS_PROFILE, params)
+        return result
+
+    def _limiter(self, operation: ops.Operation, settings: CamsSettings) -> SlidingWindowLimiter | None:
+        """The process-wide limiter of this account and operation, None when the limit is off."""
+        if not self.rate_limit:
+            return None
+        return shared_limiter((settings.base_url, settings.key, operation.action), self.rate_limit)
 
 
-class CamsHook(BaseHook):
+class CamsHook(_Cams, base.ServiceHook):
     """Calls Alibaba Cloud CAMS with ACS3-signed, validated, rate-limited requests.
 
     :param cams_conn_id: an ``alibaba_cams`` connection: login = AccessKey ID, password = AccessKey
@@ -137,249 +92,34 @@ class CamsHook(BaseHook):
         None turns the client-side limit off.
     """
 
-    conn_name_attr = "cams_conn_id"
-    default_conn_name = "alibaba_cams_default"
-    conn_type = "alibaba_cams"
-    hook_name = "Alibaba Cloud CAMS"
+    settings: CamsSettings
 
-    def __init__(
-        self,
-        cams_conn_id: str = default_conn_name,
-        *,
-        timeout: float = 30.0,
-        retry_policy: RetryPolicy | None = None,
-        rate_limit: int | None = CAMS_RATE_LIMIT,
-    ) -> None:
-        super().__init__()
-        self.cams_conn_id = cams_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.rate_limit = rate_limit
-        self.stats = CallStats()
-        self._sleep = time.sleep
+    def _before_send(self, operation: Any, settings: Any) -> None:
+        limiter = self._limiter(operation, settings)
+        if limiter is not None:
+            limiter.wait()
 
-    @cached_property
-    def settings(self) -> CamsSettings:
-        """The connection's fields, read once per hook."""
-        from airflow.sdk.log import mask_secret
-
-        settings = CamsSettings.from_connection(self.get_connection(self.cams_conn_id))
-        mask_secret(settings.access_key_secret)
-        if settings.security_token:
-            mask_secret(settings.security_token)
-        return settings
-
-    def get_conn(self) -> requests.Session:
-        """Return the hook's HTTP session, created once and reused for every call."""
-        return self._session
-
-    @cached_property
-    def _session(self) -> requests.Session:
-        session = new_session(self.settings.endpoint)
-        session.auth = CamsAuth(self.settings)
-        return session
-
-    def _template(self, action: str) -> requests.PreparedRequest:
-        templates: dict[str, requests.PreparedRequest] = self.__dict__.setdefault("_templates", {})
-        if action not in templates:
-            headers = {"x-acs-action": action, "x-acs-version": api.VERSION, "host": self.settings.host}
-            templates[action] = prepare_template(self._session, "POST", f"{self.settings.endpoint}/", headers)
-        return templates[action]
-
-    def close(self) -> None:
-        """Release the pooled HTTP connections."""
-        self.__dict__.pop("_templates", None)
-        if "_session" in self.__dict__:
-            self.__dict__.pop("_session").close()
-
-    # -- operations -------------------------------------------------------------------------
-
-    def query_phone_numbers(
-        self, cust_space_id: str | None = None, isv_code: str | None = None, status: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Return the space's sender numbers (``QueryChatappPhoneNumbers``), CAMS field names kept.
-
-        ``cust_space_id`` defaults to the connection's; ``status`` filters (CONNECTED, BANNED, ...).
-        """
-        space = cust_space_id if cust_space_id is not None else self.settings.cust_space_id
-        params = api.phone_numbers_params(space, isv_code, status)
-        answer = self._call(api.QUERY_PHONE_NUMBERS, params)
-        return [dict(item) for item in answer.get("PhoneNumbers") or [] if isinstance(item, dict)]
-
-    def query_phone_business_profile(
-        self, phone_number: str, cust_space_id: str | None = None
-    ) -> dict[str, Any]:
-        """Return the business profile of a sender number (``QueryPhoneBusinessProfile``'s ``Data``)."""
-        space = cust_space_id if cust_space_id is not None else self.settings.cust_space_id
-        params = api.business_profile_params(phone_number, space)
-        return dict(self._call(api.QUERY_BUSINESS_PROFILE, params).get("Data") or {})
-
-    def test_connection(self) -> tuple[bool, str]:
-        """Make one cheap signed call and say whether the credentials work."""
-        # The Test button wants one cheap answer: no retries, and never an exception.
-        policy, self.retry_policy = self.retry_policy, NO_RETRY
-        try:
-            settings = self.settings
-            count = len(self.query_phone_numbers())
-        except WaPhonesError as exc:
-            return False, str(exc)
-        except Exception as exc:  # e.g. the connection id does not exist
-            return False, f"{type(exc).__name__}: {exc}"
-        finally:
-            self.retry_policy = policy
-        space = settings.cust_space_id or "the account's default space"
-        return True, f"Connected to CAMS at {settings.endpoint}: {count} numbers in {space}"
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    def _call(self, action: str, params: dict[str, str]) -> dict[str, Any]:
-        """Send one signed RPC call, retrying transient failures, and return the answer."""
+    def _probe(self) -> str:
         settings = self.settings
-        query = signing.acs3_canonical_query(params)
-        # The canonical query is already percent-encoded: it goes into the URL untouched.
-        url = f"{settings.endpoint}/?{query}" if query else f"{settings.endpoint}/"
-        template = self._template(action)
-        limiter = (
-            shared_limiter((settings.endpoint, settings.access_key_id, action), self.rate_limit)
-            if self.rate_limit
-            else None
-        )
-        secrets = (settings.access_key_secret, settings.security_token or "")
-
-        def attempt() -> dict[str, Any]:
-            if limiter is not None:
-                limiter.wait()
-            started = time.monotonic()
-            self.stats.requests += 1
-            try:
-                response = send(self._session, template, b"", self.timeout, url=url)
-            except requests.RequestException as exc:
-                raise TransportError(
-                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})"
-                ) from None
-            self.log.debug(
-                "CAMS %s: HTTP %s in %.0f ms",
-                action,
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-            )
-            try:
-                return api.parse_response(
-                    action, response.status_code, response.content, response.headers.get("Date"), secrets
-                )
-            except ServiceError as exc:
-                exc.retry_after = _retry_after(response.headers.get("x-acs-retry-after"))
-                raise
-
-        return self.retry_policy.run(
-            attempt, name=f"CAMS {action}", log=self.log, on_retry=self.stats.record_retry, sleep=self._sleep
-        )
+        count = len(self.query_phone_numbers())
+        space = settings.cust_space_id or "the account's default space"
+        return f"Connected to CAMS at {shorten(settings.base_url, 100)}: {count} numbers in {space}"
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        seconds = int(value or "")
-    except ValueError:
-        return None
-    return float(seconds) if seconds > 0 else None
-
-
-class CamsAsyncHook(HoldsSharedSession, BaseHook):
-    """The CAMS call triggers need, on aiohttp: same validation, ACS3 signing, parsing and rate
+class CamsAsyncHook(_Cams, base.AsyncServiceHook):
+    """The CAMS calls triggers need, on aiohttp: the same operations, ACS3 signing, parsing and rate
     limit as :class:`CamsHook`, without blocking the event loop.
 
     Use it as ``async with CamsAsyncHook(conn_id) as hook:``; every hook in one event loop shares
     one HTTP session.
     """
 
-    conn_name_attr = "cams_conn_id"
-    default_conn_name = "alibaba_cams_default"
-    conn_type = "alibaba_cams"
-    hook_name = "Alibaba Cloud CAMS"
-
-    def __init__(
-        self,
-        cams_conn_id: str = default_conn_name,
-        *,
-        timeout: float = 30.0,
-        retry_policy: RetryPolicy | None = None,
-        rate_limit: int | None = CAMS_RATE_LIMIT,
-    ) -> None:
-        super().__init__()
-        self.cams_conn_id = cams_conn_id
-        self.timeout = timeout
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.rate_limit = rate_limit
-        self.stats = CallStats()
-        self._settings: CamsSettings | None = None
-
     async def settings(self) -> CamsSettings:
         """The connection's fields, read once per hook without blocking the loop."""
-        if self._settings is None:
-            from airflow.sdk.log import amask_secret
+        settings: CamsSettings = await super().settings()
+        return settings
 
-            conn = await self.aget_connection(self.cams_conn_id)
-            self._settings = CamsSettings.from_connection(conn)
-            await amask_secret(self._settings.access_key_secret)
-            if self._settings.security_token:
-                await amask_secret(self._settings.security_token)
-        return self._settings
-
-    async def query_phone_numbers(
-        self, cust_space_id: str | None = None, isv_code: str | None = None, status: str | None = None
-    ) -> list[dict[str, Any]]:
-        """As :meth:`CamsHook.query_phone_numbers`."""
-        settings = await self.settings()
-        space = cust_space_id if cust_space_id is not None else settings.cust_space_id
-        answer = await self._call(api.QUERY_PHONE_NUMBERS, api.phone_numbers_params(space, isv_code, status))
-        return [dict(item) for item in answer.get("PhoneNumbers") or [] if isinstance(item, dict)]
-
-    async def _call(self, action: str, params: dict[str, str]) -> dict[str, Any]:
-        import asyncio
-
-        import aiohttp
-        from yarl import URL
-
-        session = self.http()
-        settings = await self.settings()
-        query = signing.acs3_canonical_query(params)
-        # yarl would re-encode a plain string URL; encoded=True sends the signed query untouched.
-        url = URL(f"{settings.endpoint}/?{query}" if query else f"{settings.endpoint}/", encoded=True)
-        limiter = (
-            shared_limiter((settings.endpoint, settings.access_key_id, action), self.rate_limit)
-            if self.rate_limit
-            else None
-        )
-        secrets = (settings.access_key_secret, settings.security_token or "")
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
-
-        async def attempt() -> dict[str, Any]:
-            if limiter is not None:
-                await asyncio.sleep(limiter.reserve())
-            headers = signing.acs3_headers(
-                access_key_id=settings.access_key_id,
-                access_key_secret=settings.access_key_secret,
-                host=settings.host,
-                action=action,
-                version=api.VERSION,
-                canonical_query=query,
-                security_token=settings.security_token,
-            )
-            self.stats.requests += 1
-            try:
-                async with session.post(url, data=b"", headers=headers, timeout=timeout) as response:
-                    content = await response.read()
-                    status, response_headers = response.status, response.headers
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                raise TransportError(
-                    f"Alibaba Cloud CAMS {action}: no answer from {settings.endpoint} ({type(exc).__name__})"
-                ) from None
-            try:
-                return api.parse_response(action, status, content, response_headers.get("Date"), secrets)
-            except ServiceError as exc:
-                exc.retry_after = _retry_after(response_headers.get("x-acs-retry-after"))
-                raise
-
-        return await self.retry_policy.arun(
-            attempt, name=f"CAMS {action}", log=self.log, on_retry=self.stats.record_retry
-        )
+    async def _before_send(self, operation: Any, settings: Any) -> None:
+        limiter = self._limiter(operation, settings)
+        if limiter is not None:
+            await asyncio.sleep(limiter.reserve())

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -38,9 +41,10 @@ class _CamsOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id
-        self.request_timeout = request_timeout
+        # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
+        self.request_timeout = checks.seconds("request_timeout", request_timeout, high=MAX_REQUEST_TIMEOUT)
         # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = request_retry
+        self.request_retry = checks.retry_policy("request_retry", request_retry)
 
     @cached_property
     def hook(self) -> CamsHook:

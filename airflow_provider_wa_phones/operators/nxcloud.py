@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -40,9 +43,10 @@ class _NxCloudOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
-        self.request_timeout = request_timeout
+        # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
+        self.request_timeout = checks.seconds("request_timeout", request_timeout, high=MAX_REQUEST_TIMEOUT)
         # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = request_retry
+        self.request_retry = checks.retry_policy("request_retry", request_retry)
 
     @cached_property
     def hook(self) -> NxCloudHook:
@@ -163,13 +167,16 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         ti = context.get("ti")
+        retry = ti is not None and ti.try_number > 1
         batches = self.hook.submit_number_check(
             phones=self.phones,
             appkey=self.appkey,
-            batch_no=self.batch_no or (task_batch_no(ti) if ti is not None else None),
+            batch_no=self.batch_no if not _absent(self.batch_no) else (task_batch_no(ti) if ti else None),
             check_level=self.check_level,
             dr_url=self.dr_url,
-            reuse_existing=ti is not None and ti.try_number > 1,
+            reuse_existing=retry,
+            reuse_since=_run_started(context) if retry else None,
+            reuse_wait=self._reuse_wait(ti) if retry else 0.0,
         )
         for batch in batches:
             self.log.info(
@@ -181,6 +188,24 @@ class NxCloudNumberCheckOperator(_NxCloudOperator):
                 batch["message_id"],
             )
         return batches
+
+    def _reuse_wait(self, ti: Any) -> float:
+        """How long this retry looks for an earlier try's batch before paying for a new one."""
+        from airflow_provider_wa_phones.submits import reuse_wait
+
+        delay = self.retry_delay.total_seconds() if self.retry_delay is not None else 0.0
+        return reuse_wait(delay, getattr(ti, "start_date", None))
+
+
+def _run_started(context: Any) -> Any:
+    """When the DAG run began (no try of its tasks can have submitted earlier), if Airflow says."""
+    import datetime as dt
+
+    run = context.get("dag_run")
+    for moment in (getattr(run, "start_date", None), getattr(run, "run_after", None)):
+        if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
+            return min(moment, dt.datetime.now(dt.UTC))
+    return None
 
 
 def task_batch_no(ti: Any) -> str:
@@ -202,12 +227,15 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
     :param date: the day the numbers were submitted (``yyyy-MM-dd``, within the last 14 days).
         Templated.
     :param batch_no: batch number to read. Templated.
-    :param message_id: message id to read (a submit's id reads all its records). Templated.
+    :param message_id: a ``messageId`` to read. The service matches it exactly: a one-number
+        submit's id, or one record's id (records of a several-number submit carry
+        ``<submit id>-<digits>``; read those through ``batches`` or ``batch_no``). Templated.
     :param phone: only the record of this number. Templated.
     :param appkey: limit results to this application (not sent when omitted). Templated.
     :param page_size: records per request, 1 to 100 (default 100).
     :param output_path: where to stream the records as JSON Lines: any ``ObjectStoragePath`` URL
-        (``file:///data/checks/{{ ds }}.jsonl``, ``s3://conn@bucket/key``). The file appears only when
+        (``file:///data/checks/{{ run_id | replace(':', '') }}.jsonl``, ``s3://conn@bucket/key``;
+        name it after the run: manual runs have no ``ds``). The file appears only when
         complete. Templated.
     :param max_xcom_records: without ``output_path``, the most records returned through XCom; more
         fails the task and asks for ``output_path``, so XCom never holds a large result set.
@@ -250,56 +278,47 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         self.message_id = message_id
         self.phone = phone
         self.appkey = appkey
-        self.page_size = page_size
+        # Not templated, so checked now.
+        self.page_size = checks.whole_number("page_size", page_size, 1, 100)
         self.output_path = output_path
-        self.max_xcom_records = max_xcom_records
+        self.max_xcom_records = _xcom_limit(max_xcom_records)
 
-    def _queries(self) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.exceptions import ParameterError
+    def _records(self) -> Iterator[dict[str, Any]]:
+        """Check every argument now, then return the records of all queries, read lazily.
 
+        With ``batches``, each batch yields only its own submit's records, under every day it may
+        be filed under.
+        """
+        from itertools import chain
+
+        from airflow_provider_wa_phones.errors import ParameterError
+
+        settings: dict[str, Any] = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
         if self.batches is None:
-            return [{"date": self.date, "batch_no": self.batch_no, "message_id": self.message_id}]
+            # A missing date is refused there, with a ParameterError naming it.
+            date: Any = self.date
+            return self.hook.iter_number_check_results(date, self.batch_no, self.message_id, **settings)
         batches = [self.batches] if isinstance(self.batches, dict) else self.batches
         if not isinstance(batches, list) or not batches or not all(isinstance(b, dict) for b in batches):
             raise ParameterError(
                 "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
             )
-        if self.date or self.batch_no or self.message_id:
+        if not all(_absent(value) for value in (self.date, self.batch_no, self.message_id)):
             raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
-        return [
-            {
-                "date": b.get("date"),
-                "batch_no": b.get("batch_no"),
-                "message_id": None if b.get("batch_no") else b.get("message_id"),
-            }
-            for b in batches
-        ]
+        from airflow_provider_wa_phones.results import Batch
 
-    def _records(self) -> Iterator[dict[str, Any]]:
-        """Check every argument now, then return the records of all queries, read lazily."""
-        from itertools import chain
-
-        from airflow_provider_wa_phones.exceptions import ParameterError
-
-        limit = self.max_xcom_records
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {limit!r}")
-        iterators = [
-            self.hook.iter_number_check_results(
-                phone=self.phone, appkey=self.appkey, page_size=self.page_size, **query
-            )
-            for query in self._queries()
-        ]
-        return chain.from_iterable(iterators)
+        chosen = [Batch.from_entry(batch, "batches") for batch in batches]
+        return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
 
     def execute(self, context: Context) -> Any:
+        target = None if _absent(self.output_path) else _output_target(self.output_path)
         records = self._records()
-        if self.output_path:
-            return self._write(records, self.output_path)
+        if target is not None:
+            return self._write(records, target)
         return self._collect(records)
 
     def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.exceptions import ParameterError
+        from airflow_provider_wa_phones.errors import ParameterError
 
         result: list[dict[str, Any]] = []
         for record in records:
@@ -313,10 +332,7 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         self.log.info("Read %d number-check results", len(result))
         return result
 
-    def _write(self, records: Iterator[dict[str, Any]], output_path: str) -> dict[str, Any]:
-        from airflow.sdk import ObjectStoragePath
-
-        target = ObjectStoragePath(output_path)
+    def _write(self, records: Iterator[dict[str, Any]], target: Any) -> dict[str, Any]:
         partial = target.with_name(target.name + ".partial")
         summary = _Summary()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -331,6 +347,48 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
             raise
         self.log.info("Wrote %d number-check results to %s", summary.total, target)
         return {"output_path": str(target), "record_count": summary.total, "summary": summary.as_dict()}
+
+
+def _absent(value: Any) -> bool:
+    """None or "" (a template that rendered empty): the argument was not given."""
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def _xcom_limit(value: Any) -> int:
+    from airflow_provider_wa_phones.errors import ParameterError
+
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {checks.quoted(value)}")
+    return value
+
+
+def _output_target(output_path: Any) -> Any:
+    """``output_path`` as an ObjectStoragePath naming a file, or ParameterError (before any request)."""
+    from airflow.sdk import ObjectStoragePath
+
+    from airflow_provider_wa_phones.errors import ParameterError
+
+    text = str(output_path) if isinstance(output_path, ObjectStoragePath) else output_path
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError("output_path", f"must be a file URL or path, got {checks.quoted(output_path)}")
+    if text.endswith("/") or text.rstrip("/").endswith(":/") or text.endswith("://"):
+        raise ParameterError(
+            "output_path",
+            f"must name a file, not a folder: {checks.quoted(text)} ends with '/'; add a file name such as "
+            "results.jsonl",
+        )
+    try:
+        target = ObjectStoragePath(text)
+    except Exception as exc:  # unknown scheme, missing filesystem package, bad URL
+        raise ParameterError(
+            "output_path", f"cannot be opened as storage ({type(exc).__name__}): {checks.quoted(text)}"
+        ) from None
+    if not target.name or target.name in (".", ".."):
+        raise ParameterError("output_path", f"must name a file, got {checks.quoted(text)}")
+    # Renaming the finished file onto a folder would put it inside, as <folder>/<name>.partial.
+    if target.is_dir():
+        raise ParameterError("output_path", f"must name a file, but {checks.quoted(text)} is a folder")
+    return target
 
 
 class _Summary:

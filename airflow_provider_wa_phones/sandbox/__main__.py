@@ -50,6 +50,20 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="CAMS requests per AccessKey and action per second, 0 for no limit (default: %(default)s)",
     )
     parser.add_argument(
+        "--result-calendar",
+        choices=("UTC", "UTC+8"),
+        default="UTC",
+        help="the day NxCloud files number-check results under; the service does not publish it, so "
+        "clients must cope with both (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a connection may take to send its next request before it is closed "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--lean",
         action="store_true",
         help="no request log, no faults (for throughput benchmarks); signatures are still checked",
@@ -125,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         cams_rate_limit=args.cams_rate_limit or None,
         faults=_fault_plan(args),
         lean=args.lean,
+        result_calendar=args.result_calendar,
+        idle_timeout=args.idle_timeout,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

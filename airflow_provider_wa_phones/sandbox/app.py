@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from email.utils import formatdate
 from typing import Any
 
@@ -75,7 +76,17 @@ class RequestRecorder:
             await self.app(scope, receive, send_dated_only)
             return
 
-        body = await _read_body(receive)
+        try:
+            body = await asyncio.wait_for(
+                _read_body(receive, self.state.max_body_bytes), self.state.idle_timeout
+            )
+        except (TimeoutError, _BodyTooLarge) as problem:
+            # A body that trickles in (or never ends) holds a connection and a task: answer and let go.
+            status = 413 if isinstance(problem, _BodyTooLarge) else 408
+            await _plain_answer(
+                send_dated_only, status, "request body too large" if status == 413 else "too slow"
+            )
+            return
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
@@ -124,16 +135,36 @@ class RequestRecorder:
             record()
 
 
-async def _read_body(receive: Receive) -> bytes:
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def _plain_answer(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    headers = [
+        (b"content-type", b"text/plain"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

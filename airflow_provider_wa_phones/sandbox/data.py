@@ -224,6 +224,16 @@ CAMS_STS_ACCESS_KEY_ID = "STS.sandboxCamsTemporary"
 CAMS_STS_ACCESS_KEY_SECRET = "sandbox-cams-sts-secret"
 CAMS_STS_SECURITY_TOKEN = "sandbox-cams-sts-token-7f3a9c"
 
+# STS credentials whose token expired (at 2023-11-14 22:13:20 UTC): InvalidSecurityToken.Expired.
+CAMS_EXPIRED_STS_ACCESS_KEY_ID = "STS.sandboxCamsExpired"
+CAMS_EXPIRED_STS_ACCESS_KEY_SECRET = "sandbox-cams-expired-sts-secret"
+CAMS_EXPIRED_STS_SECURITY_TOKEN = "sandbox-cams-expired-sts-token-1c8e"
+CAMS_EXPIRED_STS_EXPIRES_AT = 1_700_000_000.0
+
+# A permanent AccessKey that was disabled in the RAM console: InvalidAccessKeyId.Inactive.
+CAMS_INACTIVE_ACCESS_KEY_ID = "LTAI5tSandboxInactive"
+CAMS_INACTIVE_ACCESS_KEY_SECRET = "sandbox-inactive-secret"
+
 # An account that never subscribed to CAMS: every call answers Product.Unsubscript.
 CAMS_NOCAMS_ACCOUNT_ID = "5987654321098765"
 CAMS_NOCAMS_ACCESS_KEY_ID = "LTAI5tSandboxNoCams"
@@ -253,6 +263,22 @@ CAMS_ACCESS_KEYS: tuple[dict[str, Any], ...] = (
         "account_id": CAMS_ACCOUNT_ID,
         "security_token": CAMS_STS_SECURITY_TOKEN,
         "actions": None,
+    },
+    {
+        "key_id": CAMS_EXPIRED_STS_ACCESS_KEY_ID,
+        "secret": CAMS_EXPIRED_STS_ACCESS_KEY_SECRET,
+        "account_id": CAMS_ACCOUNT_ID,
+        "security_token": CAMS_EXPIRED_STS_SECURITY_TOKEN,
+        "actions": None,
+        "token_expires_at": CAMS_EXPIRED_STS_EXPIRES_AT,
+    },
+    {
+        "key_id": CAMS_INACTIVE_ACCESS_KEY_ID,
+        "secret": CAMS_INACTIVE_ACCESS_KEY_SECRET,
+        "account_id": CAMS_ACCOUNT_ID,
+        "security_token": None,
+        "actions": None,
+        "active": False,
     },
     {
         "key_id": CAMS_NOCAMS_ACCESS_KEY_ID,

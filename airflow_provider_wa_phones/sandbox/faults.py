@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMappi
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from airflow_provider_wa_phones.sandbox.cams.models import HOST_ID, RECOMMEND_URL, RETRY_AFTER_SECONDS
+from airflow_provider_wa_phones.sandbox.cams.models import HOST_ID, RECOMMEND_URL, RETRY_AFTER_MS
 
 # Before the service sees the request (its state does not change): http_500/502/503 (a gateway's HTML
 # page), throttle (CAMS 400 Throttling.User with x-acs-retry-after, NxCloud a bare 429) and reset (TCP
@@ -331,7 +331,7 @@ async def _send_cams_throttle(scope: MutableMapping[str, Any], send: Send) -> No
         b"application/json;charset=utf-8",
         [
             (b"x-acs-request-id", request_id.encode("ascii")),
-            (b"x-acs-retry-after", str(RETRY_AFTER_SECONDS).encode("ascii")),
+            (b"x-acs-retry-after", str(RETRY_AFTER_MS).encode("ascii")),
         ],
     )
 

@@ -33,6 +33,14 @@ class SandboxServer:
 
     NxCloud answers on its own paths, CAMS on ``/`` (the same port). ``cams_rate_limit`` is the CAMS
     limit per AccessKey and action per second (10, as documented); None or 0 lifts it.
+    ``result_calendar`` is the calendar NxCloud number-check results are filed under ("UTC" or
+    "UTC+8"): the service does not say which it uses, so a client must find them under either.
+
+    Limits, since the sandbox runs inside users' test suites and CI: a connection that has not sent
+    its next complete request head ``idle_timeout`` seconds (default 10) after it opened or after
+    the last answer is closed, and so is one whose body takes longer; bodies over
+    ``max_body_bytes`` (default 8 MiB) get HTTP 413; the request log keeps at most 100,000
+    requests and 64 MiB, the oldest going first.
     """
 
     def __init__(
@@ -48,9 +56,16 @@ class SandboxServer:
         cams_rate_limit: int | None = 10,
         faults: FaultPlan | Mapping[str, Any] | None = None,
         lean: bool = False,
+        result_calendar: str = "UTC",
+        idle_timeout: float | None = None,
+        max_body_bytes: int | None = None,
     ) -> None:
         from airflow_provider_wa_phones.sandbox.faults import make_plan
-        from airflow_provider_wa_phones.sandbox.state import SandboxState
+        from airflow_provider_wa_phones.sandbox.state import (
+            DEFAULT_IDLE_TIMEOUT,
+            DEFAULT_MAX_BODY_BYTES,
+            SandboxState,
+        )
 
         self.state: SandboxState = SandboxState(
             seed=seed,
@@ -60,6 +75,9 @@ class SandboxServer:
             cams_rate_limit=cams_rate_limit,
             faults=make_plan(faults),
             lean=lean,
+            result_calendar=result_calendar,
+            idle_timeout=DEFAULT_IDLE_TIMEOUT if idle_timeout is None else idle_timeout,
+            max_body_bytes=DEFAULT_MAX_BODY_BYTES if max_body_bytes is None else max_body_bytes,
         )
         self.host = host
         self._requested_port = port
@@ -75,6 +93,7 @@ class SandboxServer:
         import uvicorn
 
         from airflow_provider_wa_phones.sandbox.app import create_app
+        from airflow_provider_wa_phones.sandbox.connections import guarded_protocol
 
         if self._server is not None:
             raise RuntimeError("the sandbox is already running")
@@ -97,6 +116,10 @@ class SandboxServer:
             server_header=False,
             access_log=False,
             timeout_graceful_shutdown=5,
+            # Idle and slow connections are closed (see connections.py); so are idle keep-alives.
+            http=guarded_protocol(),
+            timeout_keep_alive=self.state.idle_timeout,  # type: ignore[arg-type]  # call_later takes floats
+            h11_max_incomplete_event_size=64 * 1024,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

@@ -14,6 +14,12 @@ from airflow_provider_wa_phones.sandbox.faults import FaultInjector, FaultPlan
 from airflow_provider_wa_phones.sandbox.nxcloud.models import DEFAULT_RESULT_DELAY, NxCloudBackend
 
 DEFAULT_REQUEST_LOG_SIZE = 100_000
+#: The request log keeps at most this many bytes of headers and bodies (the oldest go first).
+DEFAULT_REQUEST_LOG_BYTES = 64 * 1024 * 1024
+#: Seconds a connection may take to send its next request (head, then body) before it is closed.
+DEFAULT_IDLE_TIMEOUT = 10.0
+#: The largest request body accepted (a submit of 100,000 numbers is about 1.5 MB).
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 # ASGI scope key under which a route leaves the envelope's code for the request log
 # (an int for NxCloud, a string such as "OK" or "Throttling.User" for CAMS).
 ENVELOPE_CODE_SCOPE_KEY = "wa_phones_sandbox.envelope_code"
@@ -78,6 +84,12 @@ class RecordedRequest:
     fault: str | None = None  # the injected fault kind (see faults.py), None for a normal answer
 
     @property
+    def size(self) -> int:
+        """Bytes this entry holds: body, query and headers."""
+        headers = sum(len(name) + len(value) for name, value in self.headers.items())
+        return len(self.body) + len(self.query) + headers
+
+    @property
     def action(self) -> str | None:
         """The CAMS operation (``x-acs-action`` header) of the request, if any."""
         return self.headers.get("x-acs-action")
@@ -98,18 +110,28 @@ class RecordedRequest:
 
 
 class RequestLog:
-    """The most recent requests (bounded) and a total count per path and action (unbounded)."""
+    """The most recent requests (bounded in number and in bytes) and a total count per path and
+    action (unbounded). The sandbox runs inside users' test suites: a flood of large requests
+    must not grow it without end."""
 
-    def __init__(self, maxlen: int = DEFAULT_REQUEST_LOG_SIZE) -> None:
-        self._entries: deque[RecordedRequest] = deque(maxlen=maxlen)
+    def __init__(
+        self, maxlen: int = DEFAULT_REQUEST_LOG_SIZE, max_bytes: int = DEFAULT_REQUEST_LOG_BYTES
+    ) -> None:
+        self._entries: deque[RecordedRequest] = deque()
+        self.maxlen = maxlen
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._counts: Counter[tuple[str, str | None]] = Counter()
         self._lock = threading.Lock()
 
     def record(self, request: RecordedRequest) -> None:
-        """Remember one request."""
+        """Remember one request, forgetting the oldest while over either bound."""
         with self._lock:
             self._entries.append(request)
+            self.bytes += request.size
             self._counts[request.path, request.action] += 1
+            while self._entries and (len(self._entries) > self.maxlen or self.bytes > self.max_bytes):
+                self.bytes -= self._entries.popleft().size
 
     def entries(self, path: str | None = None, action: str | None = None) -> list[RecordedRequest]:
         """Remembered requests, oldest first, optionally only those to ``path`` and/or of CAMS ``action``."""
@@ -130,6 +152,7 @@ class RequestLog:
         with self._lock:
             self._entries.clear()
             self._counts.clear()
+            self.bytes = 0
 
 
 def _matches(entry_path: str, entry_action: str | None, path: str | None, action: str | None) -> bool:
@@ -152,12 +175,23 @@ class SandboxState:
         cams_rate_limit: int | None = DEFAULT_CAMS_RATE_LIMIT,
         faults: FaultPlan | None = None,
         lean: bool = False,
+        result_calendar: str = "UTC",
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        request_log_bytes: int = DEFAULT_REQUEST_LOG_BYTES,
     ) -> None:
         # lean: no request log and no faults, for throughput runs (signatures are still checked).
         self.lean = lean
         self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
-        self.requests = RequestLog(maxlen=request_log_size)
-        self.nxcloud = NxCloudBackend(self.clock, seed=seed, result_delay=result_delay)
+        self.requests = RequestLog(maxlen=request_log_size, max_bytes=request_log_bytes)
+        # A connection whose next request (head or body) has not arrived this many seconds after
+        # it opened or after the last answer is closed; a body over max_body_bytes gets HTTP 413.
+        self.idle_timeout = float(idle_timeout)
+        self.max_body_bytes = int(max_body_bytes)
+        # result_calendar: "UTC" or "UTC+8", the day NxCloud results are filed under (not published).
+        self.nxcloud = NxCloudBackend(
+            self.clock, seed=seed, result_delay=result_delay, calendar=result_calendar
+        )
         # cams_rate_limit: accepted requests per AccessKey and action per second; None or 0 lifts it.
         self.cams = CamsBackend(self.clock, rate_limit=cams_rate_limit)
         self.faults = FaultInjector(faults)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_wa_phones.sensors._wait import PhoneStatusWait
+from airflow_provider_wa_phones.sensors.base import PhoneStatusWait
 from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
 
 if TYPE_CHECKING:

@@ -7,13 +7,10 @@ phone-number libraries load when a task runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import PokeReturnValue
-
-from airflow_provider_wa_phones.sensors._wait import PhoneStatusWait, WaitSensor
+from airflow_provider_wa_phones.sensors.base import PhoneStatusWait, WaitSensor
 from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
 
 if TYPE_CHECKING:
@@ -21,6 +18,7 @@ if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
 
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+    from airflow_provider_wa_phones.waits import Decision
 
 
 def _nxcloud_hook(sensor: WaitSensor, conn_id: str) -> NxCloudHook:
@@ -37,8 +35,9 @@ class NxCloudNumberCheckSensor(WaitSensor):
 
     :param batches: the XCom of ``NxCloudNumberCheckOperator`` (``submit.output``). Templated.
     :param batch_no: a batch number, with ``expected_count`` and ``date``. Templated.
-    :param message_id: a submit's message id, with ``date``; one record unless ``expected_count``
-        says more. Templated.
+    :param message_id: a one-number submit's message id (or one record's), with ``date``; the
+        service matches it exactly, so wait for a several-number submit through ``batches`` or
+        ``batch_no``. One record unless ``expected_count`` says more. Templated.
     :param expected_count: how many records finish the batch. Templated.
     :param date: the submit day, ``yyyy-MM-dd``. Templated.
     :param appkey: limit the query to this application (not sent when omitted). Templated.
@@ -46,8 +45,10 @@ class NxCloudNumberCheckSensor(WaitSensor):
     :param deferrable: wait in the triggerer instead of a worker slot.
 
     Plus every ``BaseSensorOperator`` argument (``poke_interval``, ``timeout``, ``mode``,
-    ``soft_fail``, ...). Each poke costs one request per batch. Returns (XCom) a summary:
-    ``expected``, ``found`` and per-batch ``batches`` progress.
+    ``soft_fail``, ...). Each poke costs one query per batch and day it may be filed under while
+    too few records exist, then every page of it. With ``batches`` only the submit's own records
+    count, so another run's batch under the same number never finishes it. Returns (XCom) a
+    summary: ``expected``, ``found`` and per-batch ``batches`` progress.
     """
 
     template_fields: Sequence[str] = (
@@ -59,6 +60,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
         "appkey",
         "nxcloud_conn_id",
     )
+    result_key = "summary"
 
     def __init__(
         self,
@@ -90,36 +92,21 @@ class NxCloudNumberCheckSensor(WaitSensor):
 
         return batch_targets(self.batches, self.batch_no, self.expected_count, self.message_id, self.date)
 
-    def check(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_wa_phones.waits import number_check_summary
+    def check(self, context: Context) -> Decision:
+        from airflow_provider_wa_phones.waits import number_check
 
         targets = self._targets()
-        found = [
-            int(
-                self.hook.query_number_check(
-                    target.date, target.batch_no, target.message_id, appkey=self.appkey, page_size=1
-                ).get("totalSize")
-                or 0
-            )
-            for target in targets
-        ]
-        summary = number_check_summary(targets, found)
-        done = summary.pop("done")
-        self.log.info("Number check: %d of %d results", summary["found"], summary["expected"])
-        return PokeReturnValue(is_done=done, xcom_value=summary if done else None)
+        return number_check(targets, [self.hook.count_batch_results(t, appkey=self.appkey) for t in targets])
 
     def make_trigger(self) -> BaseTrigger:
         from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger
 
         return NxCloudNumberCheckTrigger(
-            batches=[asdict(target) for target in self._targets()],
+            batches=[target.as_kwargs() for target in self._targets()],
             appkey=self.appkey,
             nxcloud_conn_id=self.nxcloud_conn_id,
             **self.trigger_settings(),
         )
-
-    def event_result(self, event: dict[str, Any]) -> Any:
-        return event["summary"]
 
 
 class NxCloudPhoneStatusSensor(PhoneStatusWait):

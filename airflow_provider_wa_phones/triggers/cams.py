@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
-from airflow.triggers.base import TriggerEvent
-
-from airflow_provider_wa_phones.triggers._polling import PollingTrigger, phone_status_event
+from airflow_provider_wa_phones.triggers.base import PhoneStatusPolling, PollOptions
 
 
-class CamsPhoneStatusTrigger(PollingTrigger):
+class CamsPhoneStatusTrigger(PhoneStatusPolling):
     """Waits until every number in ``phone_numbers`` has ``target_status``, with one
     ``QueryChatappPhoneNumbers`` call per poll whatever the number of phones.
 
@@ -18,10 +16,13 @@ class CamsPhoneStatusTrigger(PollingTrigger):
     :param failure_statuses: statuses that end the wait as a failure.
     :param cust_space_id: the ChatApp space; the connection's when None.
     :param cams_conn_id: the connection id (credentials are read from it, never serialised).
-    :param poke_interval: seconds between polls.
-    :param request_timeout: seconds to wait for each answer.
-    :param retry: ``RetryPolicy`` fields as plain data (None: the default policy).
+    :param options: ``poke_interval``, ``request_timeout``, ``retry`` (see :class:`PollOptions`).
     """
+
+    phones_param, scope_param, conn_param = "phone_numbers", "cust_space_id", "cams_conn_id"
+    phone_numbers: list[str]
+    cust_space_id: str | None
+    cams_conn_id: str
 
     def __init__(
         self,
@@ -30,43 +31,25 @@ class CamsPhoneStatusTrigger(PollingTrigger):
         failure_statuses: list[str],
         cust_space_id: str | None = None,
         cams_conn_id: str = "alibaba_cams_default",
-        poke_interval: float = 30.0,
-        request_timeout: float = 30.0,
-        retry: dict[str, Any] | None = None,
+        **options: Unpack[PollOptions],
     ) -> None:
-        super().__init__(poke_interval, request_timeout, retry)
-        self.phone_numbers = list(phone_numbers)
-        self.target_status = target_status
-        self.failure_statuses = list(failure_statuses)
-        self.cust_space_id = cust_space_id
-        self.cams_conn_id = cams_conn_id
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "phone_numbers": self.phone_numbers,
-                "target_status": self.target_status,
-                "failure_statuses": self.failure_statuses,
-                "cust_space_id": self.cust_space_id,
-                "cams_conn_id": self.cams_conn_id,
-                **self.common_kwargs(),
-            },
+        super().__init__(
+            phone_numbers, target_status, failure_statuses, cust_space_id, cams_conn_id, **options
         )
+
+    def check_scope(self, value: Any) -> str | None:
+        from airflow_provider_wa_phones.operations.cams import check_cust_space_id
+
+        return check_cust_space_id(value, required=False)
 
     def make_hook(self) -> Any:
         from airflow_provider_wa_phones.hooks.cams import CamsAsyncHook
 
         return CamsAsyncHook(self.cams_conn_id, **self.hook_settings())
 
-    async def check(self, hook: Any) -> TriggerEvent | None:
+    async def fetch_records(self, hook: Any) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import cams_phone_record
-        from airflow_provider_wa_phones.waits import check_phone_statuses
 
-        raw = await hook.query_phone_numbers(cust_space_id=self.cust_space_id)
-        wanted = set(self.phone_numbers)
-        records = [record for record in map(cams_phone_record, raw) if record["phone_number"] in wanted]
-        return phone_status_event(
-            check_phone_statuses(records, self.phone_numbers, self.target_status, self.failure_statuses),
-            records,
-        )
+        return [
+            cams_phone_record(r) for r in await hook.query_phone_numbers(cust_space_id=self.cust_space_id)
+        ]

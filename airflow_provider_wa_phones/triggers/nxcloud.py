@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
-from airflow.triggers.base import TriggerEvent
+from airflow_provider_wa_phones.triggers.base import PhoneStatusPolling, PollingTrigger, PollOptions
 
-from airflow_provider_wa_phones.triggers._polling import PollingTrigger, phone_status_event
+if TYPE_CHECKING:
+    from airflow_provider_wa_phones.waits import Decision
 
 
-class NxCloudPhoneStatusTrigger(PollingTrigger):
+class NxCloudPhoneStatusTrigger(PhoneStatusPolling):
     """Waits until every number in ``phones`` has ``target_status``, with one ``getPhone`` call
     per poll whatever the number of phones.
 
@@ -18,10 +19,13 @@ class NxCloudPhoneStatusTrigger(PollingTrigger):
     :param failure_statuses: statuses that end the wait as a failure.
     :param appkey: NxCloud application; the connection's when None.
     :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
-    :param poke_interval: seconds between polls.
-    :param request_timeout: seconds to wait for each answer.
-    :param retry: ``RetryPolicy`` fields as plain data (None: the default policy).
+    :param options: ``poke_interval``, ``request_timeout``, ``retry`` (see :class:`PollOptions`).
     """
+
+    phones_param, scope_param, conn_param = "phones", "appkey", "nxcloud_conn_id"
+    phones: list[str]
+    appkey: str | None
+    nxcloud_conn_id: str
 
     def __init__(
         self,
@@ -30,55 +34,36 @@ class NxCloudPhoneStatusTrigger(PollingTrigger):
         failure_statuses: list[str],
         appkey: str | None = None,
         nxcloud_conn_id: str = "nxcloud_default",
-        poke_interval: float = 30.0,
-        request_timeout: float = 30.0,
-        retry: dict[str, Any] | None = None,
+        **options: Unpack[PollOptions],
     ) -> None:
-        super().__init__(poke_interval, request_timeout, retry)
-        self.phones = list(phones)
-        self.target_status = target_status
-        self.failure_statuses = list(failure_statuses)
-        self.appkey = appkey
-        self.nxcloud_conn_id = nxcloud_conn_id
+        super().__init__(phones, target_status, failure_statuses, appkey, nxcloud_conn_id, **options)
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "phones": self.phones,
-                "target_status": self.target_status,
-                "failure_statuses": self.failure_statuses,
-                "appkey": self.appkey,
-                "nxcloud_conn_id": self.nxcloud_conn_id,
-                **self.common_kwargs(),
-            },
-        )
+    def check_scope(self, value: Any) -> str | None:
+        from airflow_provider_wa_phones.operations.nxcloud import check_appkey
+
+        return None if value is None else check_appkey(value)
 
     def make_hook(self) -> Any:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
 
         return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
 
-    async def check(self, hook: Any) -> TriggerEvent | None:
+    async def fetch_records(self, hook: Any) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import nxcloud_phone_record
-        from airflow_provider_wa_phones.waits import check_phone_statuses
 
-        records = [nxcloud_phone_record(r) for r in await hook.get_phone_info(self.phones, self.appkey)]
-        return phone_status_event(
-            check_phone_statuses(records, self.phones, self.target_status, self.failure_statuses), records
-        )
+        return [nxcloud_phone_record(r) for r in await hook.get_phone_info(self.phones, self.appkey)]
 
 
 class NxCloudNumberCheckTrigger(PollingTrigger):
-    """Waits until every number-check batch has as many result records as numbers submitted,
-    with one page-size-1 query per batch per poll.
+    """Waits until every number-check batch has as many result records as numbers submitted: per
+    poll, one query per batch and day it may be filed under while the service counts too few
+    records, then every page of it (only the submit's own records count).
 
-    :param batches: plain dicts with ``date``, ``expected`` and ``batch_no`` or ``message_id``.
+    :param batches: plain dicts (``Batch.as_kwargs()``): ``dates``, ``expected``, ``batch_no``,
+        ``submit_id``, ``message_id``.
     :param appkey: limit the query to this application (not sent when None).
     :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
-    :param poke_interval: seconds between polls.
-    :param request_timeout: seconds to wait for each answer.
-    :param retry: ``RetryPolicy`` fields as plain data (None: the default policy).
+    :param options: ``poke_interval``, ``request_timeout``, ``retry`` (see :class:`PollOptions`).
     """
 
     def __init__(
@@ -86,45 +71,39 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         batches: list[dict[str, Any]],
         appkey: str | None = None,
         nxcloud_conn_id: str = "nxcloud_default",
-        poke_interval: float = 30.0,
-        request_timeout: float = 30.0,
-        retry: dict[str, Any] | None = None,
+        **options: Unpack[PollOptions],
     ) -> None:
-        super().__init__(poke_interval, request_timeout, retry)
-        self.batches = [dict(batch) for batch in batches]
+        super().__init__(**options)
+        self.batches = batches
         self.appkey = appkey
         self.nxcloud_conn_id = nxcloud_conn_id
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "batches": self.batches,
-                "appkey": self.appkey,
-                "nxcloud_conn_id": self.nxcloud_conn_id,
-                **self.common_kwargs(),
-            },
-        )
+    def check_arguments(self) -> None:
+        from airflow_provider_wa_phones import checks, connections
+        from airflow_provider_wa_phones.errors import ParameterError
+        from airflow_provider_wa_phones.operations.nxcloud import check_appkey
+        from airflow_provider_wa_phones.results import Batch
+
+        super().check_arguments()
+        if not isinstance(self.batches, list) or not 0 < len(self.batches) <= 1000:
+            raise ParameterError(
+                "batches", f"must be a non-empty list of batches, got {checks.quoted(self.batches)}"
+            )
+        self.batches = [Batch.from_kwargs(batch).as_kwargs() for batch in self.batches]
+        self.appkey = None if self.appkey is None else check_appkey(self.appkey)
+        self.nxcloud_conn_id = connections.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"batches": self.batches, "appkey": self.appkey, "nxcloud_conn_id": self.nxcloud_conn_id}
 
     def make_hook(self) -> Any:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
 
         return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
 
-    async def check(self, hook: Any) -> TriggerEvent | None:
-        from airflow_provider_wa_phones.waits import BatchTarget, number_check_summary
+    async def decide(self, hook: Any) -> Decision:
+        from airflow_provider_wa_phones.results import Batch
+        from airflow_provider_wa_phones.waits import number_check
 
-        targets = [BatchTarget(**batch) for batch in self.batches]
-        found = []
-        for target in targets:
-            page = await hook.query_number_check(
-                target.date, target.batch_no, target.message_id, appkey=self.appkey, page_size=1
-            )
-            found.append(int(page.get("totalSize") or 0))
-        summary = number_check_summary(targets, found)
-        if summary.pop("done"):
-            return TriggerEvent(
-                {"status": "success", "message": "every batch is finished", "summary": summary}
-            )
-        self.log.info("Number check: %d of %d results", summary["found"], summary["expected"])
-        return None
+        targets = [Batch.from_kwargs(batch) for batch in self.batches]
+        return number_check(targets, [await hook.count_batch_results(t, appkey=self.appkey) for t in targets])

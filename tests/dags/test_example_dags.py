@@ -15,6 +15,20 @@ from tests.conftest import DAGS_FOLDER as DAGS_DIR  # noqa: E402
 
 SECRETS = (data.NXCLOUD_ACCESS_SECRET, data.CAMS_ACCESS_KEY_SECRET)
 
+#: A scheduled run has a logical date; a manual one (UI, REST API, `airflow dags trigger`) has none
+#: in Airflow 3, and templates naming ds or ts then fail. Every example DAG runs both ways.
+RUNS = pytest.mark.parametrize("dated", [True, False], ids=["scheduled", "manual-no-logical-date"])
+
+
+def run_dag(dag, dated: bool):
+    return dag.test() if dated else dag.test(logical_date=None)
+
+
+def assert_named_after_the_run(path, run) -> None:
+    from airflow_provider_wa_phones.reports import file_safe
+
+    assert file_safe(run.run_id) in path.name  # not "...-None.json", not the day: one file per run
+
 
 def get_dag(file_name: str, dag_id: str):
     from airflow.dag_processing.dagbag import DagBag
@@ -30,11 +44,16 @@ def test_example_dags_parse_without_import_errors():
     assert {"phone_health", "number_check", "onboarding"} <= set(bag.dag_ids)
 
 
-def test_phone_health_dag_reports_both_services_and_flags_numbers(sandbox_env, tmp_path, caplog, capsys):
+@RUNS
+def test_phone_health_dag_reports_both_services_and_flags_numbers(
+    sandbox_env, tmp_path, caplog, capsys, dated
+):
     caplog.set_level(logging.DEBUG)
-    run = get_dag("example_phone_health.py", "phone_health").test()
+    run = run_dag(get_dag("example_phone_health.py", "phone_health"), dated)
     assert run.state == "success"
+    assert (run.logical_date is None) is not dated
     (report,) = tmp_path.glob("phone-health-*.json")
+    assert_named_after_the_run(report, run)
     rows = json.loads(report.read_text(encoding="utf-8"))
     services = [row["service"] for row in rows]
     assert (services.count("nxcloud"), services.count("alibaba_cams")) == (5, 4)
@@ -52,22 +71,33 @@ def test_phone_health_dag_reports_both_services_and_flags_numbers(sandbox_env, t
         assert secret not in json.dumps(rows)
 
 
-def test_number_check_dag_submits_waits_deferred_and_summarises(sandbox_env, tmp_path, advance_when_looked):
+@RUNS
+def test_number_check_dag_submits_waits_deferred_and_summarises(
+    sandbox_env, tmp_path, advance_when_looked, dated
+):
     advance_when_looked(10, path="/api/number/query")
-    run = get_dag("example_number_check.py", "number_check").test()
+    run = run_dag(get_dag("example_number_check.py", "number_check"), dated)
+    assert (run.logical_date is None) is not dated
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == dict.fromkeys(["submit", "wait_for_results", "results", "summarise"], "success")
     assert sandbox_env.request_count(path="/api/number/check") == 4  # CN, ID, US, GB
     (results,) = tmp_path.glob("number-check-*.jsonl")
+    assert run.run_id.replace(":", "") in results.name
     records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 7
     invalid = [r["phone"] for r in records if r["preCheck"] != "YES"]
     assert invalid == ["8612000000000"]
 
 
-def test_onboarding_dag_waits_for_both_services_then_reads_the_profile(sandbox_env, advance_when_looked):
+@RUNS
+def test_onboarding_dag_waits_for_both_services_then_reads_the_profile(
+    sandbox_env, tmp_path, advance_when_looked, dated
+):
     advance_when_looked(6)  # whichever service is asked first, both PENDING numbers then connect
-    run = get_dag("example_onboarding.py", "onboarding").test()
+    run = run_dag(get_dag("example_onboarding.py", "onboarding"), dated)
+    assert (run.logical_date is None) is not dated
+    (report,) = tmp_path.glob("onboarding-*.json")
+    assert_named_after_the_run(report, run)
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == dict.fromkeys(
         ["wait_nxcloud_connected", "wait_cams_connected", "cams_profile", "ready"], "success"

@@ -258,10 +258,11 @@ ROWS: list[Row] = [
         "hook-cams-space-format", CamsHook, "query_phone_numbers", {"cust_space_id": "a b"},
         "cust_space_id", "cust_space_id: must be a space id (letters, digits, '-', '_', '.'), got 'a b'",
     ),
-    hook_row(
-        "hook-cams-space-format-in-connection", CamsHook, "query_phone_numbers", {}, "cust_space_id",
-        "cust_space_id: must be a space id (letters, digits, '-', '_', '.'), got 'demo space'",
-        conn={CAMS: {"extra": {"cust_space_id": "demo space"}}},
+    connection_row(
+        "conn-cams-space-format", CAMS, {"extra": {"cust_space_id": "demo space"}}, CamsHook,
+        "query_phone_numbers", param="cust_space_id",
+        message="connection 'alibaba_cams_default', field cust_space_id: must be a space id (letters, "
+        "digits, '-', '_', '.'), got 'demo space'",
     ),
     hook_row(
         "hook-cams-isv-code", CamsHook, "query_phone_numbers", {"isv_code": "bad code"}, "isv_code",
@@ -339,13 +340,13 @@ ROWS: list[Row] = [
     ),
     operator_row(
         "op-results-batch-without-date", NxCloudNumberCheckResultsOperator,
-        {"batches": [{"batch_no": "campaign-7", "phone_count": 2}]}, "date",
-        "date: must be a date in the form yyyy-MM-dd, got None",
+        {"batches": [{"batch_no": "campaign-7", "phone_count": 2}]}, "batches",
+        "batches: date: must be a date in the form yyyy-MM-dd, got None",
     ),
     operator_row(
         "op-results-second-batch-bad", NxCloudNumberCheckResultsOperator,
-        {"batches": [BATCH, BATCH | {"date": "2020-01-01"}]}, "date",
-        "date: 2020-01-01 is outside the 14-day window the service keeps",
+        {"batches": [BATCH, BATCH | {"date": "2020-01-01"}]}, "batches",
+        "batches: date: 2020-01-01 is outside the 14-day window the service keeps",
     ),
     operator_row(
         "op-results-page-size", NxCloudNumberCheckResultsOperator,
@@ -365,6 +366,22 @@ ROWS: list[Row] = [
         "op-results-max-xcom-records-zero", NxCloudNumberCheckResultsOperator,
         {"date": TODAY, "batch_no": "campaign-7", "max_xcom_records": 0}, "max_xcom_records",
         "max_xcom_records: must be a whole number >= 1, got 0",
+    ),
+    operator_row(
+        "op-results-output-path-folder", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "file:///tmp/wa-phones-checks/"},
+        "output_path",
+        "output_path: must name a file, not a folder: 'file:///tmp/wa-phones-checks/' ends with '/'",
+    ),
+    operator_row(
+        "op-results-output-path-scheme-only", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "file://"}, "output_path",
+        "output_path: must name a file, not a folder: 'file://' ends with '/'",
+    ),
+    operator_row(
+        "op-results-output-path-existing-folder", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "file:///tmp"}, "output_path",
+        "output_path: must name a file, but 'file:///tmp' is a folder",
     ),
     operator_row(
         "op-cams-numbers-status", CamsPhoneNumbersOperator, {"status": "active"}, "status",
@@ -420,7 +437,7 @@ ROWS: list[Row] = [
     sensor_row(
         "sensor-check-batches-and-batch-no", NxCloudNumberCheckSensor,
         {"batches": [BATCH], "batch_no": "campaign-7"}, "batches",
-        "batches: give either batches or batch_no/message_id, not both",
+        "batches: give either batches or batch_no/message_id/date, not both",
     ),
     sensor_row(
         "sensor-check-batches-empty", NxCloudNumberCheckSensor, {"batches": []}, "batches",
@@ -437,8 +454,8 @@ ROWS: list[Row] = [
     ),
     sensor_row(
         "sensor-check-batch-without-id", NxCloudNumberCheckSensor,
-        {"batches": [{"date": TODAY, "phone_count": 1}]}, "batch_no",
-        "batch_no: batch_no or message_id is required (the service needs one)",
+        {"batches": [{"date": TODAY, "phone_count": 1}]}, "batches",
+        "batches: batch_no: batch_no or message_id is required (the service needs one)",
     ),
     sensor_row(
         "sensor-check-date-missing", NxCloudNumberCheckSensor, {"message_id": "m-1"}, "date",
@@ -513,7 +530,7 @@ ROWS: list[Row] = [
     ),
     sensor_row(
         "sensor-cams-status-failures-contain-target", CamsPhoneStatusSensor,
-        {"phone_numbers": "6591110000", "target_status": "PENDING", "failure_statuses": ["pending "]},
+        {"phone_numbers": "6591110000", "target_status": "PENDING", "failure_statuses": ["Pending"]},
         "failure_statuses", "failure_statuses: must not contain the target status PENDING",
     ),
     sensor_row(
@@ -530,6 +547,50 @@ ROWS: list[Row] = [
         "conn-nx-password-missing", NX, {"password": ""}, NxCloudHook, "query_number_check",
         kwargs={"date": TODAY, "batch_no": "b"}, param="password",
         message="connection 'nxcloud_default', field password: the NxCloud access secret is empty",
+    ),
+    connection_row(
+        "conn-nx-login-newline", NX, {"login": "sandbox-access-key\n"}, NxCloudHook, "list_phones",
+        param="login",
+        message="connection 'nxcloud_default', field login: the NxCloud access key holds spaces, line "
+        "breaks, control or non-ASCII characters",
+    ),
+    connection_row(
+        "conn-nx-password-space", NX, {"password": "secret with spaces"}, NxCloudHook, "list_phones",
+        param="password",
+        message="connection 'nxcloud_default', field password: the NxCloud access secret holds spaces, "
+        "line breaks, control or non-ASCII characters",
+    ),
+    connection_row(
+        "conn-nx-appkey-newline", NX, {"extra": {"appkey": "sandbox-wa-app\n"}}, NxCloudHook,
+        "list_phones", param="appkey",
+        message="connection 'nxcloud_default', field appkey: must be a non-empty string without spaces "
+        "or control characters",
+    ),
+    connection_row(
+        "conn-nx-extra-not-json", NX, {"extra": "{'appkey': 'sandbox-wa-app'}"}, NxCloudHook, "list_phones",
+        param="extra",
+        message="connection 'nxcloud_default', field extra: must be a JSON object of named fields",
+    ),
+    connection_row(
+        "conn-nx-host-not-a-url", NX, {"host": "ftp://files.example.com"}, NxCloudHook, "list_phones",
+        param="host",
+        message="connection 'nxcloud_default', field host: must be an http(s) URL or a host name",
+    ),
+    connection_row(
+        "conn-cams-token-newline", CAMS, {"extra": {"security_token": "CAISsandboxtoken\n"}}, CamsHook,
+        "query_phone_numbers", param="security_token",
+        message="connection 'alibaba_cams_default', field security_token: the STS security token holds "
+        "spaces, line breaks, control or non-ASCII characters",
+    ),
+    connection_row(
+        "conn-cams-extra-not-json", CAMS, {"extra": "region=ap-southeast-1"}, CamsHook,
+        "query_phone_numbers", param="extra",
+        message="connection 'alibaba_cams_default', field extra: must be a JSON object of named fields",
+    ),
+    connection_row(
+        "conn-cams-schema", CAMS, {"host": "cams.example.com", "schema": "ftp"}, CamsHook,
+        "query_phone_numbers", param="schema",
+        message="connection 'alibaba_cams_default', field schema: must be http or https (or empty for https)",
     ),
     connection_row(
         "conn-nx-sign-algorithm", NX, {"extra": {"sign_algorithm": "sha1"}}, NxCloudHook, "list_phones",
@@ -579,8 +640,11 @@ def use_connections(
     """Point the connections at the sandbox with some fields changed (an extra set to None is removed)."""
     for conn_id, fields in changes.items():
         conn = sandbox.connections()[conn_id] | {k: v for k, v in fields.items() if k != "extra"}
-        extra = conn.get("extra", {}) | fields.get("extra", {})
-        conn["extra"] = {key: value for key, value in extra.items() if value is not None}
+        if isinstance(fields.get("extra"), str):
+            conn["extra"] = fields["extra"]  # raw text, as a user may type it
+        else:
+            extra = conn.get("extra", {}) | fields.get("extra", {})
+            conn["extra"] = {key: value for key, value in extra.items() if value is not None}
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
 
 
@@ -602,9 +666,17 @@ def call(row: Row) -> Any:
 
 
 def expect_error(row: Row, action: Callable[[], Any]) -> None:
-    with pytest.raises(row.error) as info:
+    """``action`` raises the row's error; a sensor's execute() raises it as the cause of an
+    AirflowFailException, so the task fails without burning its retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    with pytest.raises((row.error, AirflowFailException)) as info:
         action()
     error = info.value
+    if isinstance(error, AirflowFailException):
+        assert row.layer in ("sensor", "connection") and isinstance(error.__cause__, row.error)
+        assert str(error) == str(error.__cause__)
+        error = error.__cause__
     assert (error.field if isinstance(error, ConnectionConfigError) else error.param) == row.param
     assert str(error).startswith(row.message), f"{error}\ndoes not start with\n{row.message}"
 

@@ -90,9 +90,17 @@ def test_alibaba_cloud_style_credential_extras_are_accepted(monkeypatch, sandbox
 
 def test_business_failure_on_http_200_is_a_typed_error(cams):
     with pytest.raises(NotFoundError) as info:
+        cams.query_phone_business_profile("+971 50 123 4567", cust_space_id="cams-space-demo")
+    assert info.value.code == "PhoneNumber.NotExist"
+    assert info.value.http_status == 200
+    assert info.value.request_id
+
+
+def test_a_space_of_someone_else_is_refused_with_http_400_as_published(cams):
+    with pytest.raises(NotFoundError) as info:
         cams.query_phone_numbers(cust_space_id="someone-elses-space")
     assert info.value.code == "Unknown.ResourceOwnerId"
-    assert info.value.http_status == 200
+    assert info.value.http_status == 400
     assert info.value.request_id
 
 
@@ -106,6 +114,55 @@ def test_wrong_secret(monkeypatch, sandbox):
     assert info.value.code == "SignatureDoesNotMatch"
     assert "AccessKey ID and secret" in str(info.value)
     assert "not-the-secret" not in str(info.value)
+    assert sandbox.request_count() == 1
+
+
+STS_CASES = [
+    # (login, password, token, published code, a word of the remedy)
+    (
+        data.CAMS_STS_ACCESS_KEY_ID,
+        data.CAMS_STS_ACCESS_KEY_SECRET,
+        None,
+        "MissingSecurityToken",
+        "security_token",
+    ),
+    (
+        data.CAMS_STS_ACCESS_KEY_ID,
+        data.CAMS_STS_ACCESS_KEY_SECRET,
+        data.CAMS_EXPIRED_STS_SECURITY_TOKEN,
+        "InvalidSecurityToken.MismatchWithAccessKey",
+        "AssumeRole",
+    ),
+    (
+        data.CAMS_EXPIRED_STS_ACCESS_KEY_ID,
+        data.CAMS_EXPIRED_STS_ACCESS_KEY_SECRET,
+        data.CAMS_EXPIRED_STS_SECURITY_TOKEN,
+        "InvalidSecurityToken.Expired",
+        "fetch new ones",
+    ),
+    (
+        data.CAMS_INACTIVE_ACCESS_KEY_ID,
+        data.CAMS_INACTIVE_ACCESS_KEY_SECRET,
+        None,
+        "InvalidAccessKeyId.Inactive",
+        "Enable",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "token", "code", "remedy"), STS_CASES, ids=[c[3] for c in STS_CASES]
+)
+def test_credential_refusals_have_the_published_code_and_a_remedy(
+    monkeypatch, sandbox, login, password, token, code, remedy
+):
+    extra = {"region": data.CAMS_REGION, "cust_space_id": data.CAMS_SPACE_ID, "security_token": token}
+    _conn_env(monkeypatch, sandbox, login=login, password=password, extra=extra)
+    with pytest.raises(AuthenticationError) as info:
+        CamsHook().query_phone_numbers()
+    assert (info.value.code, info.value.http_status, info.value.retryable) == (code, 400, False)
+    assert remedy in str(info.value)
+    assert password not in str(info.value) and (token is None or token not in str(info.value))
     assert sandbox.request_count() == 1
 
 

@@ -167,7 +167,7 @@ def test_2500_records_come_back_exactly_once_in_25_requests(hook, sandbox):
     sandbox.clear_requests()
     records = list(hook.iter_number_check_results(TODAY, batch_no="big-2500"))
     assert len(records) == 2500
-    assert len({r["messageId"] for r in records}) == 2500
+    assert len({(r["messageId"], r["phone"]) for r in records}) == 2500  # a record is messageId and phone
     assert sandbox.request_count(path="/api/number/query") == 25
 
 

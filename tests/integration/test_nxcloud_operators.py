@@ -79,6 +79,24 @@ def test_a_failed_read_leaves_no_file_behind(sandbox, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_rerun_after_a_killed_write_succeeds_and_leaves_one_complete_file(sandbox, tmp_path):
+    # A worker killed mid-write (SIGKILL: no cleanup runs) leaves a half-written .partial file and,
+    # from an earlier complete run, the previous results: the rerun replaces both.
+    sandbox.preload_number_check_batch("rerun", 250)
+    target = tmp_path / "rerun.jsonl"
+    target.write_text('{"stale": true}\n')
+    (tmp_path / "rerun.jsonl.partial").write_text('{"half": ')
+    operator = NxCloudNumberCheckResultsOperator(
+        task_id="r", date=TODAY, batch_no="rerun", output_path=f"file://{target}"
+    )
+    outcome = operator.execute({})
+    assert outcome["output_path"] == f"file://{target}"
+    assert outcome["record_count"] == 250
+    assert [path.name for path in tmp_path.iterdir()] == ["rerun.jsonl"]
+    lines = target.read_text().splitlines()
+    assert len(lines) == 250 and all("messageId" in json.loads(line) for line in lines)
+
+
 def test_batches_and_explicit_query_cannot_be_mixed(sandbox):
     with pytest.raises(ParameterError, match="batches: give either"):
         NxCloudNumberCheckResultsOperator(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wa_phones import aio
+from airflow_provider_wa_phones import transport
 from airflow_provider_wa_phones.sandbox import data
 from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
 from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger, NxCloudPhoneStatusTrigger
@@ -223,9 +223,11 @@ async def test_number_check_batches_finish_as_results_arrive(sandbox: Any) -> No
         (b["batch_no"], b["phone_count"]) for b in submitted
     )
     assert {b["batch_no"] for b in submitted} == {"trigger-test-CN", "trigger-test-ID"}
-    # One page-size-1 query per batch per poll.
-    assert sandbox.request_count(QUERY) == 2 * len(polls)
-    assert {json.loads(r.body)["pageSize"] for r in sandbox.requests(QUERY)} == {1}
+    # One query per batch and filing day per poll (the days differ between UTC and UTC+8 from 16:00
+    # to 24:00 UTC); whole pages, since only the submit's own records count.
+    days = sum(len(batch["dates"]) for batch in submitted)
+    assert sandbox.request_count(QUERY) == days * len(polls)
+    assert {json.loads(r.body)["pageSize"] for r in sandbox.requests(QUERY)} == {100}
 
 
 # --- failure statuses ----------------------------------------------------------------------------------
@@ -328,11 +330,11 @@ async def test_nxcloud_trigger_rides_out_gateway_errors(sandbox: Any) -> None:
 async def test_cams_trigger_keeps_polling_after_a_poll_fails(
     sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_wa_phones.hooks import cams as cams_hooks
+    from airflow_provider_wa_phones.hooks import base as hook_base
     from airflow_provider_wa_phones.retry import RetryPolicy
 
     # Two attempts per poll without backoff, so two resets fail a whole poll quickly.
-    monkeypatch.setattr(cams_hooks, "RetryPolicy", lambda: RetryPolicy(max_attempts=2, initial_delay=0.0))
+    monkeypatch.setattr(hook_base, "RetryPolicy", lambda: RetryPolicy(max_attempts=2, initial_delay=0.0))
     sandbox.fail_next("reset", count=2, action=CAMS_LIST)
     sandbox.fail_next("http_502", count=1, action=CAMS_LIST)
     trigger = CamsPhoneStatusTrigger([CAMS_PENDING], "CONNECTED", FAILURES, poke_interval=POKE)
@@ -351,10 +353,10 @@ async def test_cams_trigger_keeps_polling_after_a_poll_fails(
 async def test_nxcloud_trigger_rides_out_a_random_fault_plan(
     sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_wa_phones.hooks import nxcloud as nxcloud_hooks
+    from airflow_provider_wa_phones.hooks import base as hook_base
     from airflow_provider_wa_phones.retry import RetryPolicy
 
-    monkeypatch.setattr(nxcloud_hooks, "RetryPolicy", lambda: RetryPolicy(max_attempts=3, initial_delay=0.0))
+    monkeypatch.setattr(hook_base, "RetryPolicy", lambda: RetryPolicy(max_attempts=3, initial_delay=0.0))
     sandbox.set_faults(
         rate=0.5, kinds=("http_500", "http_502", "reset", "truncated", "lost", "throttle"), seed=7
     )
@@ -380,12 +382,12 @@ async def test_cancelled_triggers_give_back_the_shared_session(sandbox: Any) -> 
     polls = [count_polls(nxcloud), count_polls(cams)]
     tasks = [asyncio.create_task(run_trigger(trigger)) for trigger in (nxcloud, cams)]
     await until(lambda: all(polls))
-    assert aio.open_sessions() == 1  # both services, one session
+    assert transport.open_sessions() == 1  # both services, one session
     for task in tasks:
         task.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(result, asyncio.CancelledError) for result in results)
-    assert aio.open_sessions() == 0
+    assert transport.open_sessions() == 0
 
 
 # --- many triggers in one loop ---------------------------------------------------------------------------
@@ -423,7 +425,7 @@ async def test_500_triggers_share_one_session_and_poll_once_per_poll(sandbox: An
     await until(lambda: all(polls), timeout=60)
     first_round = time.monotonic() - started
     assert sandbox.request_count(GET_PHONE) == 500  # each trigger polled once, nobody twice
-    assert aio.open_sessions() == 1  # 500 hooks, one aiohttp session
+    assert transport.open_sessions() == 1  # 500 hooks, one aiohttp session
     assert not runs.done()
     sandbox.advance(6)
     released.set()
@@ -440,5 +442,5 @@ async def test_500_triggers_share_one_session_and_poll_once_per_poll(sandbox: An
     expected = Counter(",".join(phones) for phones in phone_sets for _ in range(2))
     assert Counter(nxcloud_phones_asked(sandbox)) == expected
     assert {len(phones) for phones in phone_sets} == {1, 2, 3, 4, 5}
-    assert aio.open_sessions() == 0
+    assert transport.open_sessions() == 0
     assert elapsed < 20

@@ -20,7 +20,6 @@ from airflow_provider_wa_phones.phones import (
         "(+86) 138 0000 1234",
         "0086 13800001234",
         " +86.138.0000.1234 ",
-        8613800001234,
     ],
 )
 def test_spellings_of_one_number_normalise_alike(raw):
@@ -89,3 +88,10 @@ def test_keyed_answer_number_wins_over_a_masked_display_number():
     record = nxcloud_phone_record({"business_phone": "8613800001234", "display_phone_number": "+86 xxx 24"})
     assert record["phone_number"] == "8613800001234"
     assert "business_phone" not in record
+
+
+def test_a_number_given_as_an_int_is_refused_as_not_text():
+    # README: "as text". A spreadsheet's number has lost any 00 or + it was written with.
+    with pytest.raises(ParameterError, match="is a number, not text") as caught:
+        normalize_phone(8613800001234)
+    assert caught.value.param == "phone"

@@ -21,6 +21,9 @@ def test_secrets_hold_every_demo_credential_and_nothing_public():
         data.CAMS_ACCESS_KEY_SECRET,
         data.CAMS_STS_ACCESS_KEY_SECRET,
         data.CAMS_STS_SECURITY_TOKEN,
+        data.CAMS_EXPIRED_STS_ACCESS_KEY_SECRET,
+        data.CAMS_EXPIRED_STS_SECURITY_TOKEN,
+        data.CAMS_INACTIVE_ACCESS_KEY_SECRET,
         data.CAMS_NOCAMS_ACCESS_KEY_SECRET,
         data.CAMS_RAM_DENIED_ACCESS_KEY_SECRET,
     }

@@ -33,6 +33,8 @@ SECURITY_TOKEN_HEADER = "x-acs-security-token"
 ACCESS_KEY_ID_HEADER = "x-acs-accesskey-id"
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _HEX_RE = re.compile(r"[0-9a-f]{64}")
+# STS tokens are long base64-like strings; whitespace or other characters mean a damaged copy.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9+/=_.\-]+")
 # Header values travel as bytes; surrogateescape keeps non-UTF-8 bytes intact through hashing.
 _ENCODING = ("utf-8", "surrogateescape")
 
@@ -144,8 +146,10 @@ def verify_request(
     ``headers`` have lower-case names (see :func:`header_map`), ``now`` is the server's wall clock in
     seconds since the epoch. Raises CamsError with the gateway's code otherwise, checking in this
     order: Authorization and signed-header coverage (IncompleteSignature), body hash
-    (SignatureDoesNotMatch), key (InvalidAccessKeyId.NotFound), security token
-    (InvalidSecurityToken.Mismatch), date (InvalidTimeStamp.Format / .Expired), signature
+    (SignatureDoesNotMatch), key (InvalidAccessKeyId.NotFound / .Inactive), security token
+    (MissingSecurityToken,
+    InvalidSecurityToken.Malformed / .MismatchWithAccessKey / .Expired), date
+    (InvalidTimeStamp.Format / .Expired), signature
     (SignatureDoesNotMatch), nonce (SignatureNonceUsed).
     """
     header = headers.get("authorization", "")
@@ -172,9 +176,11 @@ def verify_request(
     key = find_key(authorization.key_id)
     if key is None:
         raise CamsError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+    if not key.active:
+        raise CamsError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
     if headers.get(ACCESS_KEY_ID_HEADER, authorization.key_id) != authorization.key_id:
         raise _incomplete(f"{ACCESS_KEY_ID_HEADER} differs from the Credential of the Authorization header.")
-    _check_security_token(key, headers.get(SECURITY_TOKEN_HEADER))
+    _check_security_token(key, headers.get(SECURITY_TOKEN_HEADER), now)
     _check_date(headers["x-acs-date"], now)
     canonical = canonical_request(method, raw_query, headers, authorization.signed_headers, payload_hash)
     to_sign = string_to_sign(canonical)
@@ -191,17 +197,29 @@ def verify_request(
     return key
 
 
-def _check_security_token(key: AccessKey, token: str | None) -> None:
-    # A permanent key that sends a token is refused too: the token would be silently meaningless.
+def _check_security_token(key: AccessKey, token: str | None, now: float) -> None:
+    """The STS checks, with the codes Alibaba's error centre lists for each case."""
     expected = key.security_token
-    if (token is None) != (expected is None) or (
-        token is not None
-        and expected is not None
-        and not hmac.compare_digest(token.encode(*_ENCODING), expected.encode())
-    ):
-        raise CamsError(
-            "InvalidSecurityToken.Mismatch", "Specified SecurityToken mismatch with the AccessKey."
-        )
+    if expected is None:
+        # A permanent key that sends a token is refused: the token would be silently meaningless.
+        if token is not None:
+            raise _token_mismatch()
+        return
+    if token is None or not token.strip():
+        raise CamsError("MissingSecurityToken", "SecurityToken is mandatory for this action.")
+    if not _TOKEN_RE.fullmatch(token):
+        raise CamsError("InvalidSecurityToken.Malformed", "Specified security token is malformed.")
+    if not hmac.compare_digest(token.encode(*_ENCODING), expected.encode()):
+        raise _token_mismatch()
+    if key.token_expires_at is not None and now >= key.token_expires_at:
+        raise CamsError("InvalidSecurityToken.Expired", "Specified security token has expired.")
+
+
+def _token_mismatch() -> CamsError:
+    return CamsError(
+        "InvalidSecurityToken.MismatchWithAccessKey",
+        "Specified security token does not match the access key.",
+    )
 
 
 def _check_date(value: str, now: float) -> None:

@@ -23,8 +23,9 @@ HOST_ID = f"cams.{data.CAMS_REGION}.aliyuncs.com"
 RECOMMEND_URL = "https://api.alibabacloud.com/troubleshoot"
 DEFAULT_RATE_LIMIT = 10
 RATE_WINDOW_SECONDS = 1.0
-# Throttled clients are told to wait this long (x-acs-retry-after, whole seconds).
-RETRY_AFTER_SECONDS = 1
+# Throttled clients are told to wait this long: x-acs-retry-after is in milliseconds, as Alibaba's
+# official SDKs read it (and cap it at 120,000).
+RETRY_AFTER_MS = 1000
 NONCE_TTL_SECONDS = 15 * 60
 DEFAULT_NONCE_CAPACITY = 100_000
 
@@ -106,6 +107,8 @@ class AccessKey:
     account_id: str
     security_token: str | None = None
     actions: frozenset[str] | None = None
+    active: bool = True  # a disabled key answers InvalidAccessKeyId.Inactive
+    token_expires_at: float | None = None  # STS: the token's expiry on the server's wall clock
 
     def allows(self, action: str) -> bool:
         """Whether this key may call ``action``."""
@@ -367,7 +370,7 @@ class CamsBackend:
             raise CamsError(
                 "Throttling.User",
                 "Request was denied due to user flow control.",
-                headers={"x-acs-retry-after": str(RETRY_AFTER_SECONDS)},
+                headers={"x-acs-retry-after": str(RETRY_AFTER_MS)},
             )
 
     # --- operations ------------------------------------------------------------------------------
@@ -420,9 +423,7 @@ class CamsBackend:
         space = self._spaces.get(space_id)
         # An unknown space and another account's space look the same, so ids of others do not leak.
         if space is None or space.account_id != key.account_id:
-            raise CamsError(
-                "Unknown.ResourceOwnerId", "The resource does not belong to the current user.", 200
-            )
+            raise CamsError("Unknown.ResourceOwnerId", "The resource does not belong to the current user.")
         return space
 
     def _phone_item(self, phone: CamsPhone, now: float) -> dict[str, Any]:

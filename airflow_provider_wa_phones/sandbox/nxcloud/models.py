@@ -41,6 +41,10 @@ MAX_BATCH_NO_LENGTH = 64
 MAX_PAGE_SIZE = 100
 MAX_PRELOAD_COUNT = 999_999
 DEFAULT_RESULT_DELAY = (0.5, 3.0)
+# How many consecutive records of one submit share a messageId (the service's example shows two).
+SHARED_RUN_LENGTHS = (1, 2, 2, 3)
+#: The calendars the query's ``date`` may file results under; NxCloud does not say which it uses.
+CALENDARS = {"UTC": dt.UTC, "UTC+8": dt.timezone(dt.timedelta(hours=8))}
 
 # The service's numberType codes (see the number-check query page).
 _NUMBER_TYPES = {
@@ -158,9 +162,20 @@ class Submission:
     date: str
     size: int
 
-    def record_message_id(self, index: int) -> str:
-        """The messageId of the record at 1-based ``index``."""
-        return self.message_id if self.size == 1 else f"{self.message_id}-{index:06d}"
+    def record_message_ids(self, rng: random.Random) -> list[str]:
+        """The messageId of each record, in submit order.
+
+        A one-number submit's record carries the submit's id. Otherwise each record carries
+        ``<id>-<6-digit random code>``, and, as in the service's own query example, records of
+        several phones can share one: the sandbox deals codes to consecutive runs of 1 to 3 phones.
+        """
+        if self.size == 1:
+            return [self.message_id]
+        ids: list[str] = []
+        while len(ids) < self.size:
+            code = f"{self.message_id}-{rng.randrange(10**6):06d}"
+            ids.extend([code] * min(rng.choice(SHARED_RUN_LENGTHS), self.size - len(ids)))
+        return ids
 
 
 @dataclass(slots=True, eq=False)
@@ -174,6 +189,7 @@ class CheckRecord:
     phone: str
     national_number: str
     info: NumberInfo
+    message_id: str = ""
 
 
 class _ReadyOrder:
@@ -198,10 +214,15 @@ class NxCloudBackend:
         clock: Clock,
         seed: int = 0,
         result_delay: tuple[float, float] = DEFAULT_RESULT_DELAY,
+        calendar: str = "UTC",
     ) -> None:
         low, high = result_delay
         if not 0 <= low <= high:
             raise ValueError(f"result_delay must be (min, max) with 0 <= min <= max, got {result_delay!r}")
+        if calendar not in CALENDARS:
+            raise ValueError(f"calendar must be one of {', '.join(CALENDARS)}, got {calendar!r}")
+        #: The calendar whose day a submit's results are filed under (the query's ``date``).
+        self.calendar = calendar
         self._clock = clock
         self._seed = seed
         self._result_delay = (float(low), float(high))
@@ -365,6 +386,7 @@ class NxCloudBackend:
             )
             now = self._clock.elapsed()
             low, high = self._result_delay
+            message_ids = submission.record_message_ids(self._rng)
             records = [
                 CheckRecord(
                     seq=self._next_seq(),
@@ -374,6 +396,7 @@ class NxCloudBackend:
                     phone=phone,
                     national_number=national,
                     info=info,
+                    message_id=message_ids[index - 1],
                 )
                 for index, (phone, info, national) in enumerate(parsed, start=1)
             ]
@@ -452,10 +475,15 @@ class NxCloudBackend:
             info, _ = _number_info(str(first))
             now = self._clock.elapsed()
             seq = self._seq
+            message_ids = submission.record_message_ids(self._rng)
             records = []
             for offset in range(count):
                 phone = str(first + offset)
-                records.append(CheckRecord(seq + offset, now, submission, offset + 1, phone, phone[2:], info))
+                records.append(
+                    CheckRecord(
+                        seq + offset, now, submission, offset + 1, phone, phone[2:], info, message_ids[offset]
+                    )
+                )
             self._seq += count
             self._store(submission, records)
         return {
@@ -469,7 +497,11 @@ class NxCloudBackend:
         self._purge_expired()
         key = (submission.customer_id, submission.batch_no, submission.date)
         self._batches.setdefault(key, _ReadyOrder()).add(records)
-        self._by_message.setdefault(submission.message_id, _ReadyOrder()).add(records)
+        by_id: dict[str, list[CheckRecord]] = {}
+        for record in records:
+            by_id.setdefault(record.message_id, []).append(record)
+        for message_id, shared in by_id.items():
+            self._by_message.setdefault(message_id, _ReadyOrder()).add(shared)
 
     def _matching_records(
         self,
@@ -482,13 +514,10 @@ class NxCloudBackend:
     ) -> list[CheckRecord]:
         if date < self._retention_start().isoformat():
             return []
-        exact_id: str | None = None
         if message_id:
+            # The documented search is exact: a several-number submit's own id finds nothing, since
+            # its records carry "<id>-<code>"; a record's id finds every record sharing it.
             order = self._by_message.get(message_id)
-            if order is None:
-                # A per-number id "<uuid>-NNNNNN" selects one record of its submission.
-                exact_id = message_id
-                order = self._by_message.get(message_id.rpartition("-")[0])
         else:
             order = self._batches.get((customer_id, batch_no or "", date))
         if order is None:
@@ -503,7 +532,6 @@ class NxCloudBackend:
                 submission.customer_id == customer_id
                 and submission.date == date
                 and (not batch_no or submission.batch_no == batch_no)
-                and (exact_id is None or submission.record_message_id(record.index) == exact_id)
                 and (not phone or record.phone == phone)
                 and (not appkey or submission.appkey == appkey)
             )
@@ -513,7 +541,7 @@ class NxCloudBackend:
     def _result(self, record: CheckRecord) -> dict[str, Any]:
         submission, info = record.submission, record.info
         result: dict[str, Any] = {
-            "messageId": submission.record_message_id(record.index),
+            "messageId": record.message_id,
             "batchNo": submission.batch_no,
             "phone": record.phone,
             "checkLevel": submission.check_level,
@@ -562,7 +590,7 @@ class NxCloudBackend:
         return self._seq
 
     def _today(self) -> dt.date:
-        return dt.datetime.fromtimestamp(self._clock.wall_time(), tz=dt.UTC).date()
+        return dt.datetime.fromtimestamp(self._clock.wall_time(), tz=CALENDARS[self.calendar]).date()
 
     def _retention_start(self) -> dt.date:
         return self._today() - dt.timedelta(days=RETENTION_DAYS)

@@ -95,7 +95,7 @@ def _endpoint(state: SandboxState, operation: Operation) -> Callable[[Request], 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body.decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):  # not UTF-8 or not JSON, or nested deeper than a parser goes
         payload = None
     if not isinstance(payload, dict):
         raise NxCloudError(1002, "request body must be a JSON object")

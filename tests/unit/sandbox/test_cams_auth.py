@@ -90,6 +90,7 @@ def verify(
     now: float = NOW,
     use_nonce: Callable[[str, str], bool] | None = None,
     method: str = "POST",
+    find_key: Callable[[str], AccessKey | None] = KEYS.get,
 ) -> AccessKey:
     nonces = NonceStore()
     return verify_request(
@@ -97,7 +98,7 @@ def verify(
         query,
         headers,
         body,
-        find_key=KEYS.get,
+        find_key=find_key,
         now=now,
         use_nonce=use_nonce or (lambda key_id, nonce: nonces.use(key_id, nonce, 0.0)),
     )
@@ -251,7 +252,12 @@ def test_sts_key_needs_its_signed_token() -> None:
     assert verify(sign("CustSpaceId=space-1", key=STS_KEY, extra=token)) is STS_KEY
     missing = error_of(sign("CustSpaceId=space-1", key=STS_KEY))
     wrong = error_of(sign("CustSpaceId=space-1", key=STS_KEY, extra={"x-acs-security-token": "tok-2"}))
-    assert (missing.code, wrong.code) == ("InvalidSecurityToken.Mismatch", "InvalidSecurityToken.Mismatch")
+    assert (missing.code, wrong.code) == (
+        "MissingSecurityToken",
+        "InvalidSecurityToken.MismatchWithAccessKey",
+    )
+    damaged = error_of(sign("CustSpaceId=space-1", key=STS_KEY, extra={"x-acs-security-token": "tok 1"}))
+    assert (damaged.code, damaged.status) == ("InvalidSecurityToken.Malformed", 400)
     unsigned = error_of(
         sign("CustSpaceId=space-1", key=STS_KEY, extra=token, unsigned=("x-acs-security-token",))
     )
@@ -261,7 +267,21 @@ def test_sts_key_needs_its_signed_token() -> None:
 
 def test_permanent_key_refuses_a_security_token() -> None:
     error = error_of(sign("CustSpaceId=space-1", extra={"x-acs-security-token": "tok-1"}))
-    assert error.code == "InvalidSecurityToken.Mismatch"
+    assert error.code == "InvalidSecurityToken.MismatchWithAccessKey"
+
+
+def test_expired_token_and_disabled_key_have_their_published_codes() -> None:
+    from dataclasses import replace
+
+    expired_key = replace(STS_KEY, token_expires_at=1.0)
+    token = {"x-acs-security-token": "tok-1"}
+    expired = error_of(
+        sign("CustSpaceId=space-1", key=expired_key, extra=token), find_key=lambda _: expired_key
+    )
+    assert (expired.code, expired.status) == ("InvalidSecurityToken.Expired", 400)
+    disabled_key = replace(KEY, active=False)
+    disabled = error_of(sign("CustSpaceId=space-1"), find_key=lambda _: disabled_key)
+    assert (disabled.code, disabled.status) == ("InvalidAccessKeyId.Inactive", 400)
 
 
 def test_accesskey_id_header_must_match_the_credential() -> None:

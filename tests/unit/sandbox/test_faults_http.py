@@ -161,7 +161,7 @@ def test_cams_throttle_is_throttling_user_with_a_retry_after(
     sb.fail_next("throttle")
     response = http.post(**cams_request(sb), timeout=10)
     assert response.status_code == 400
-    assert response.headers["x-acs-retry-after"] == "1"
+    assert response.headers["x-acs-retry-after"] == "1000"  # milliseconds
     answer = response.json()
     assert set(answer) == {"RequestId", "HostId", "Code", "Message", "Recommend"}
     assert answer["Code"] == "Throttling.User"

@@ -8,7 +8,6 @@ from email.utils import formatdate
 
 import pytest
 
-from airflow_provider_wa_phones.api import cams as api
 from airflow_provider_wa_phones.exceptions import (
     AuthenticationError,
     ClockSkewError,
@@ -19,6 +18,7 @@ from airflow_provider_wa_phones.exceptions import (
     ServiceUnavailableError,
     ThrottledError,
 )
+from airflow_provider_wa_phones.operations import cams as api
 
 
 def test_phone_numbers_params():

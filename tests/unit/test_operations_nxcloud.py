@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from airflow_provider_wa_phones.api import nxcloud as api
 from airflow_provider_wa_phones.exceptions import (
     AuthenticationError,
     ClockSkewError,
@@ -18,6 +17,7 @@ from airflow_provider_wa_phones.exceptions import (
     ServiceUnavailableError,
     ThrottledError,
 )
+from airflow_provider_wa_phones.operations import nxcloud as api
 
 TODAY = dt.date(2026, 11, 22)
 

@@ -1,0 +1,177 @@
+"""Request signing as ``requests`` auth objects, for this provider's hooks and for the http provider.
+
+Both classes are built as ``auth_type(login, password)``, the way Airflow's ``HttpHook`` and
+``HttpOperator`` build one from an ``http`` connection, so any other endpoint of these services
+(sending a message, say) can be called with the same signing. ``from_connection`` builds one that
+reads this provider's own connection (STS token included) when it first signs, for
+``request_kwargs={"auth": ...}`` where no ``auth_type`` is taken (``HttpSensor``). They see the
+prepared request, so they sign exactly the bytes and query that are sent, and sign every attempt
+afresh. The async hooks use :meth:`sign` directly (aiohttp has no per-request auth hook).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from requests.auth import AuthBase
+
+from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones.errors import ParameterError
+
+if TYPE_CHECKING:
+    import requests
+
+    from airflow_provider_wa_phones.transport import Request
+
+
+def _body(request: requests.PreparedRequest) -> bytes:
+    body = request.body
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, bytes):
+        return body
+    raise TypeError("only in-memory bodies can be signed: pass data= as bytes, str or a dict")
+
+
+def _header(headers: Mapping[str, Any], name: str, why: str) -> str:
+    value = headers.get(name)
+    if value is None:
+        raise ParameterError("headers", f"a {name!r} header is needed to sign the request ({why})")
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+class _FromConnection(AuthBase):
+    """Signs with the auth of a connection of this provider, read (and its secrets masked) when it
+    first signs: in the worker that runs the task, not when the DAG file is parsed."""
+
+    def __init__(self, auth_class: type[AuthBase], conn_id: str) -> None:
+        self._auth_class = auth_class
+        self.conn_id = conn_id
+        self._auth: AuthBase | None = None
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._auth is None:
+            from airflow.sdk import BaseHook
+            from airflow.sdk.log import mask_secret
+
+            from airflow_provider_wa_phones import connections
+
+            with connections.defined("conn_id", self.conn_id):
+                conn = BaseHook.get_connection(connections.conn_id("conn_id", self.conn_id))
+            settings_class = (
+                connections.CamsSettings if self._auth_class is CamsAuth else connections.NxCloudSettings
+            )
+            settings = settings_class.from_connection(conn)
+            for secret in settings.secrets:
+                if secret:
+                    mask_secret(secret)
+            self._auth = settings.auth()
+        return self._auth(request)
+
+    def __repr__(self) -> str:
+        return f"{self._auth_class.__name__}.from_connection({self.conn_id!r})"
+
+
+class NxCloudAuth(AuthBase):
+    """Signs an NxCloud request over the exact body bytes sent: adds ``accessKey``, a fresh ``ts``
+    and ``sign`` (and ``algorithm`` when not md5). The request carries its own ``bizType`` and
+    ``action`` headers (``{"bizType": "2", "action": "getPhone"}``).
+
+    :param access_key: the connection's login.
+    :param access_secret: the connection's password.
+    :param algorithm: ``md5`` (default) or ``sha256``.
+    """
+
+    def __init__(self, access_key: str, access_secret: str, algorithm: str = "md5") -> None:
+        self.access_key = access_key
+        self._access_secret = access_secret
+        self.algorithm = algorithm
+
+    @classmethod
+    def from_connection(cls, conn_id: str = "nxcloud_default") -> AuthBase:
+        """Sign with the credentials and algorithm of the ``nxcloud`` connection ``conn_id``, read
+        when the first request is signed."""
+        return _FromConnection(cls, conn_id)
+
+    def sign(self, request: Request) -> dict[str, str]:
+        """The headers that sign ``request``, computed now."""
+        return self._headers(request.headers, request.body)
+
+    def _headers(self, headers: Mapping[str, Any], body: bytes) -> dict[str, str]:
+        why = "NxCloud signs bizType and action"
+        return signing.nxcloud_headers(
+            self.access_key,
+            self._access_secret,
+            _header(headers, "action", why),
+            _header(headers, "bizType", why),
+            body,
+            self.algorithm,
+        )
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.update(self._headers(request.headers, _body(request)))
+        return request
+
+    def __repr__(self) -> str:
+        return f"NxCloudAuth(access_key={self.access_key!r}, algorithm={self.algorithm!r})"
+
+
+class CamsAuth(AuthBase):
+    """Signs an Alibaba Cloud RPC request with ACS3-HMAC-SHA256 (signature V3).
+
+    The request carries ``x-acs-action`` and ``x-acs-version`` headers and its parameters in the
+    query; the query is rewritten in its canonical form (sorted, RFC 3986) before it is signed, so
+    what is signed is what is sent, whichever way the caller encoded it.
+
+    :param access_key_id: the connection's login.
+    :param access_key_secret: the connection's password.
+    :param security_token: for temporary (STS) credentials.
+    """
+
+    def __init__(self, access_key_id: str, access_key_secret: str, security_token: str | None = None) -> None:
+        self.access_key_id = access_key_id
+        self._access_key_secret = access_key_secret
+        self._security_token = security_token
+
+    @classmethod
+    def from_connection(cls, conn_id: str = "alibaba_cams_default") -> AuthBase:
+        """Sign with the credentials (and STS token) of the ``alibaba_cams`` connection ``conn_id``,
+        read when the first request is signed."""
+        return _FromConnection(cls, conn_id)
+
+    def sign(self, request: Request) -> dict[str, str]:
+        """The headers that sign ``request``, computed now (its query must be canonical already, as
+        :func:`airflow_provider_wa_phones.operations.cams.request` builds it)."""
+        url = urlsplit(request.url)
+        return self._headers(request.method, url.netloc, url.query, request.headers, request.body)
+
+    def _headers(
+        self, method: str, host: str, query: str, headers: Mapping[str, Any], body: bytes
+    ) -> dict[str, str]:
+        why = "Alibaba Cloud signs the operation and its version"
+        return signing.acs3_headers(
+            access_key_id=self.access_key_id,
+            access_key_secret=self._access_key_secret,
+            host=host,
+            action=_header(headers, "x-acs-action", why),
+            version=_header(headers, "x-acs-version", why),
+            canonical_query=query,
+            method=method,
+            body=body,
+            security_token=self._security_token,
+        )
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = urlsplit(request.url or "")
+        query = signing.acs3_canonical_query(dict(parse_qsl(url.query, keep_blank_values=True)))
+        request.url = urlunsplit(url._replace(query=query))
+        headers = self._headers(request.method or "POST", url.netloc, query, request.headers, _body(request))
+        request.headers.update(headers)
+        return request
+
+    def __repr__(self) -> str:
+        return f"CamsAuth(access_key_id={self.access_key_id!r})"

@@ -1,0 +1,305 @@
+"""What the hooks of both services share: a connection read once, one call = build, sign, send, read.
+
+A hook method is written once, as :class:`hook_method` steps: it checks its arguments, then yields
+each call it needs (:class:`Call`: an operation of :mod:`airflow_provider_wa_phones.operations`
+with its prepared arguments, or :data:`SETTINGS` for the connection's fields) and gets the answer
+back. The sync hook runs those steps on requests, the async hook (for triggers) on aiohttp; both do
+the rest the same way:
+
+- the connection: read and checked once per hook (:mod:`~airflow_provider_wa_phones.connections`),
+  its secrets registered with Airflow's masker;
+- each call: :func:`operations.<service>.request` builds it, the connection's auth signs each
+  attempt afresh, :mod:`~airflow_provider_wa_phones.transport` sends it, ``read`` parses the
+  answer or raises the typed error; :class:`~airflow_provider_wa_phones.retry.RetryPolicy` retries
+  what may be retried, and a call that is not idempotent (a charged submit) only when the failure
+  shows the service did not take it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Coroutine, Generator
+from dataclasses import dataclass
+from functools import cached_property
+from types import ModuleType
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypedDict, TypeVar, overload
+
+import requests
+from airflow.sdk import BaseHook
+
+from airflow_provider_wa_phones import checks, connections, redact, transport
+from airflow_provider_wa_phones.errors import WaPhonesError
+from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One step of a hook method: call ``operation`` with ``prepared`` (what its ``*_body`` or
+    ``*_params`` function returned); the step gets the parsed answer back."""
+
+    operation: Any
+    prepared: Any
+
+
+#: A step that gets the connection's settings back (read once per hook).
+SETTINGS = object()
+
+#: What a hook method's steps are: yield :class:`Call` or :data:`SETTINGS`, return the result.
+Steps = Generator[Any, Any, T]
+
+
+class hook_method(Generic[P, T]):
+    """Writes a hook method once for the sync and the async hook: on a :class:`ServiceHook` it is a
+    plain method, on an :class:`AsyncServiceHook` a coroutine method, with the same signature and
+    documentation. The decorated function checks its arguments and yields its calls (see the
+    module's documentation); nothing in it does I/O."""
+
+    def __init__(self, steps: Callable[Concatenate[Any, P], Steps[T]]) -> None:
+        self.steps = steps
+        self.__doc__ = steps.__doc__
+        self.__name__ = steps.__name__
+        self.__wrapped__ = steps
+
+    @overload
+    def __get__(self, hook: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, hook: ServiceHook, owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, hook: AsyncServiceHook, owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, hook: Any, owner: type) -> Any:
+        if hook is None:
+            return self
+        steps = self.steps
+        if isinstance(hook, AsyncServiceHook):
+
+            async def run_async(*args: P.args, **kwargs: P.kwargs) -> T:
+                return await hook._run_async(steps(hook, *args, **kwargs))
+
+            return run_async
+
+        def run(*args: P.args, **kwargs: P.kwargs) -> T:
+            return hook._run(steps(hook, *args, **kwargs))  # type: ignore[no-any-return]
+
+        return run
+
+
+class HookOptions(TypedDict, total=False):
+    """What every hook takes besides its connection id.
+
+    ``timeout``: seconds to wait for each answer (default 30). ``retry_policy``: how transient
+    failures are retried, each attempt signed afresh (default :class:`RetryPolicy()`).
+    """
+
+    timeout: float
+    retry_policy: RetryPolicy | None
+
+
+def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
+    """For an operation that must not be done twice (a charged submit): retry only a sure refusal."""
+    if operation.idempotent:
+        return None
+    return lambda error: not error.may_have_taken_effect
+
+
+class ServiceHookBase(BaseHook):
+    """The arguments and the connection of a hook, sync or async.
+
+    A subclass sets the usual Airflow hook attributes (``conn_name_attr``, ``conn_type``, ...), the
+    service's ``operations`` module and its ``settings_class``.
+    """
+
+    conn_name_attr: ClassVar[str]
+    hook_name: ClassVar[str]
+    operations: ClassVar[ModuleType]
+    settings_class: ClassVar[Any]
+
+    def __init__(
+        self, conn_id: str, *, timeout: float = 30.0, retry_policy: RetryPolicy | None = None
+    ) -> None:
+        super().__init__()
+        setattr(self, self.conn_name_attr, conn_id)
+        self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
+        self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
+        self.stats = CallStats()
+        self._sleep: Callable[[float], None] = time.sleep
+
+    def _conn_id(self) -> str:
+        return connections.conn_id(self.conn_name_attr, getattr(self, self.conn_name_attr))
+
+    def _call_for(self, operation: Any, settings: Any) -> transport.CallInfo:
+        return transport.CallInfo(self.hook_name, operation.name, settings.base_url, settings.secrets)
+
+    def _log_answer(self, operation: Any, answer: transport.Answer, started: float) -> None:
+        self.log.debug(
+            "%s %s: HTTP %s in %.0f ms",
+            self.hook_name,
+            operation.name,
+            answer.status,
+            transport.elapsed_ms(started),
+        )
+
+
+class ServiceHook(ServiceHookBase):
+    """A sync hook: one requests session per hook, signed by the connection's auth."""
+
+    @cached_property
+    def settings(self) -> Any:
+        """The connection's fields, read and checked once per hook."""
+        from airflow.sdk.log import mask_secret
+
+        conn_id = self._conn_id()
+        with connections.defined(self.conn_name_attr, conn_id):
+            conn = self.get_connection(conn_id)
+        settings = self.settings_class.from_connection(conn)
+        for secret in settings.secrets:
+            if secret:
+                mask_secret(secret)
+        return settings
+
+    def get_conn(self) -> requests.Session:
+        """Return the hook's HTTP session (created once, signing every request it sends)."""
+        return self._session
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        session = transport.new_session(self.settings.base_url)
+        session.auth = self.settings.auth()
+        return session
+
+    def close(self) -> None:
+        """Release the pooled HTTP connections."""
+        if "_session" in self.__dict__:
+            self.__dict__.pop("_session").close()
+
+    def _run(self, steps: Steps[T]) -> T:
+        """Run a :class:`hook_method`'s steps, each call on this hook's session."""
+        try:
+            step = next(steps)
+            while True:
+                step = steps.send(
+                    self.settings if step is SETTINGS else self._call(step.operation, step.prepared)
+                )
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        finally:
+            steps.close()
+
+    def _call(self, operation: Any, prepared: Any) -> Any:
+        """One call of ``operation`` (arguments already checked and prepared), with retries."""
+        settings = self.settings
+        call = self._call_for(operation, settings)
+        request = self.operations.request(operation, settings, prepared)
+        session = self._session
+
+        def attempt() -> Any:
+            self._before_send(operation, settings)
+            started = time.monotonic()
+            self.stats.requests += 1
+            answer = transport.send(session, request, self.timeout, call)
+            self._log_answer(operation, answer, started)
+            return self.operations.read(operation, settings, answer)
+
+        return self.retry_policy.run(
+            attempt,
+            name=f"{self.hook_name} {operation.name}",
+            log=self.log,
+            may_retry=_may_send_again(operation),
+            on_retry=self.stats.record_retry,
+            sleep=self._sleep,
+        )
+
+    def _before_send(self, operation: Any, settings: Any) -> None:
+        """Called before every attempt (the CAMS hook keeps to its rate limit here)."""
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Make one cheap signed call and say whether the credentials work (the Test button)."""
+        # The Test button wants one cheap answer: no retries, and never an exception.
+        policy, self.retry_policy = self.retry_policy, NO_RETRY
+        try:
+            detail = self._probe()
+        except Exception as exc:  # any failure is shown, scrubbed of every credential
+            return False, redact.failure_message(exc, self._secrets())
+        finally:
+            self.retry_policy = policy
+        return True, detail
+
+    def _probe(self) -> str:
+        """One cheap call; the Test button's message saying what it found."""
+        raise NotImplementedError
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The connection's credential values, to keep them out of any text."""
+        if "settings" in self.__dict__:
+            return tuple(self.settings.secrets)
+        return redact.connection_secrets(self.get_connection, getattr(self, self.conn_name_attr))
+
+
+class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
+    """An async hook for triggers: ``async with Hook(conn_id) as hook:`` holds the event loop's shared
+    aiohttp session; each request is signed with the same auth the sync hook uses."""
+
+    def __init__(
+        self, conn_id: str, *, timeout: float = 30.0, retry_policy: RetryPolicy | None = None
+    ) -> None:
+        super().__init__(conn_id, timeout=timeout, retry_policy=retry_policy)
+        self._settings: Any = None
+
+    async def settings(self) -> Any:
+        """The connection's fields, read once per hook without blocking the loop."""
+        if self._settings is None:
+            from airflow.sdk.log import amask_secret
+
+            conn_id = self._conn_id()
+            with connections.defined(self.conn_name_attr, conn_id):
+                conn = await self.aget_connection(conn_id)
+            self._settings = self.settings_class.from_connection(conn)
+            for secret in self._settings.secrets:
+                if secret:
+                    await amask_secret(secret)
+        return self._settings
+
+    async def _run_async(self, steps: Steps[T]) -> T:
+        """As the sync hook's ``_run``, on the shared aiohttp session."""
+        try:
+            step = next(steps)
+            while True:
+                if step is SETTINGS:
+                    step = steps.send(await self.settings())
+                else:
+                    step = steps.send(await self._call(step.operation, step.prepared))
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        finally:
+            steps.close()
+
+    async def _call(self, operation: Any, prepared: Any) -> Any:
+        """As the sync hook's ``_call``, on the shared aiohttp session."""
+        session = self.http()
+        settings = await self.settings()
+        call = self._call_for(operation, settings)
+        request = self.operations.request(operation, settings, prepared)
+        sign = settings.auth().sign
+
+        async def attempt() -> Any:
+            await self._before_send(operation, settings)
+            started = time.monotonic()
+            self.stats.requests += 1
+            answer = await transport.asend(session, request, self.timeout, call, sign)
+            self._log_answer(operation, answer, started)
+            return self.operations.read(operation, settings, answer)
+
+        return await self.retry_policy.arun(
+            attempt,
+            name=f"{self.hook_name} {operation.name}",
+            log=self.log,
+            may_retry=_may_send_again(operation),
+            on_retry=self.stats.record_retry,
+        )
+
+    async def _before_send(self, operation: Any, settings: Any) -> None:
+        """Called before every attempt (the CAMS hook keeps to its rate limit here)."""

@@ -1,0 +1,1 @@
+"""Each remote operation of each service, described once (no I/O)."""

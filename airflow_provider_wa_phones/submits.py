@@ -1,0 +1,260 @@
+"""The charged-submit policy: a number check is paid per number, so a batch is sent at most once.
+
+- **Retry only a sure refusal.** A submit is sent again only when the service surely did not take
+  it: a code in its own envelope, a throttle, a request that never left this machine.
+- **Look up, never resend, an answer lost on the way back** (a dropped connection, a gateway 5xx,
+  garbage on a 2xx): the batch is looked up for ``lost_response_wait`` seconds, as results appear.
+- **Reuse on a task retry.** Before sending, a retry looks the batch up under every day an earlier
+  try may have filed it (UTC and UTC+8, across midnight), waiting until that try's results would
+  have shown, and reuses the batch when found.
+- **This submit's records only.** A batch is found by its number, then told apart from other
+  submits under the same number (a batch number reused by another run) by its ``messageId``.
+- **The submit's own error wins.** When the lookup fails too, the submit's error is raised with the
+  lookup's as a note.
+
+No HTTP here: the hook passes a function that sends one submit and one that reads a query page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.errors import BatchConflictError, ParameterError, WaPhonesError
+from airflow_provider_wa_phones.operations import nxcloud as api
+from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.results import ResultWalk, submits_in
+
+#: NxCloud pushes results 10 s to 5 minutes after a submit; a lookup may conclude "never taken" only
+#: once the latest possible submit is older than this.
+RESULT_DEADLINE = 300.0
+#: Seconds between two looks while waiting for a batch to show.
+LOOKUP_STEP = 2.0
+
+#: Reads one number-check query page: takes the query body, returns the parsed page.
+QueryPage = Callable[[dict[str, Any]], Mapping[str, Any]]
+#: Sends one (charged) submit: takes the body, returns the answer's ``(batchNo, messageId)``.
+SendSubmit = Callable[[dict[str, Any]], tuple[str | None, str]]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How :func:`submit` treats an earlier try and a lost answer (see the module's policy)."""
+
+    reuse_existing: bool = False
+    reuse_since: dt.datetime | None = None
+    reuse_wait: float = 0.0
+    lost_response_wait: float = 60.0
+
+    @classmethod
+    def checked(
+        cls, reuse_existing: Any, reuse_since: Any, reuse_wait: Any, lost_response_wait: Any
+    ) -> Options:
+        """The options of :meth:`NxCloudHook.submit_number_check`, each checked (ParameterError)."""
+        options = cls(
+            reuse_existing=False if reuse_existing is None else checks.flag("reuse_existing", reuse_existing),
+            reuse_wait=checks.seconds("reuse_wait", reuse_wait, high=RESULT_DEADLINE, allow_zero=True),
+            lost_response_wait=checks.seconds(
+                "lost_response_wait", lost_response_wait, high=3600, allow_zero=True
+            ),
+        )
+        if reuse_since is not None and (
+            not isinstance(reuse_since, dt.datetime) or reuse_since.tzinfo is None
+        ):
+            raise ParameterError(
+                "reuse_since", f"must be a timezone-aware datetime, got {shorten(repr(reuse_since))}"
+            )
+        return replace(options, reuse_since=reuse_since)
+
+
+def submit(
+    batches: list[api.SubmitBatch],
+    options: Options,
+    send: SendSubmit,
+    query_page: QueryPage,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    log: Any = None,
+) -> list[dict[str, Any]]:
+    """Submit each batch under the policy above; one entry per batch (see
+    :meth:`NxCloudHook.submit_number_check`)."""
+    now = dt.datetime.now(dt.UTC)
+    since = options.reuse_since or now - dt.timedelta(days=1)
+    entries = []
+    for batch in batches:
+        number = batch.body.get("batchNo")
+        found = None
+        if options.reuse_existing and number:
+            dates = filing_dates(since, now + dt.timedelta(seconds=RESULT_DEADLINE))
+            found = await_submit(query_page, number, dates, batch.phones, options.reuse_wait, sleep=sleep)
+        if found is not None:
+            entries.append(_entry(batch, number, found.submit_id, list(found.dates), None, reused=True))
+        else:
+            entries.append(_submit_once(batch, options.lost_response_wait, send, query_page, sleep, log))
+    return entries
+
+
+def _submit_once(
+    batch: api.SubmitBatch,
+    lost_response_wait: float,
+    send: SendSubmit,
+    query_page: QueryPage,
+    sleep: Callable[[float], None],
+    log: Any,
+) -> dict[str, Any]:
+    number = batch.body.get("batchNo")
+    submitted_at = dt.datetime.now(dt.UTC)
+    dates = submit_dates(submitted_at)
+    try:
+        answer_batch_no, message_id = send(batch.body)
+    except WaPhonesError as exc:
+        if not number or not exc.may_have_taken_effect:
+            raise
+        try:
+            found = await_submit(query_page, number, dates, batch.phones, lost_response_wait, sleep=sleep)
+        except WaPhonesError as lookup:
+            exc.add_note(f"Looking the batch up failed too: {lookup}")
+            raise exc from None
+        if found is None:
+            exc.add_note(
+                "The submit may have been accepted (and charged): it was not sent again. Look the "
+                f"batch up (batch_no {number!r}) before submitting it again."
+            )
+            raise
+        if log is not None:
+            log.warning("The answer to batch %s was lost, but NxCloud has it: not resending", number)
+        return _entry(batch, number, found.submit_id, list(found.dates), submitted_at, reused=True)
+    return _entry(batch, answer_batch_no or number, message_id, dates, submitted_at, reused=False)
+
+
+def _entry(
+    batch: api.SubmitBatch,
+    batch_no: str | None,
+    message_id: str,
+    dates: list[str],
+    submitted_at: dt.datetime | None,
+    *,
+    reused: bool,
+) -> dict[str, Any]:
+    return {
+        "batch_no": batch_no,
+        "message_id": message_id,
+        "country": batch.country,
+        "phone_count": len(batch.phones),
+        "date": dates[0],
+        "dates": dates,
+        "submitted_at": submitted_at.isoformat() if submitted_at else None,
+        "reused": reused,
+    }
+
+
+@dataclass(frozen=True)
+class Found:
+    """A submit the service has: its id and the days its records are filed under."""
+
+    submit_id: str
+    dates: tuple[str, ...]
+
+
+def find_submit(
+    query_page: QueryPage, batch_no: str, dates: list[str], phones: Collection[str], appkey: str | None = None
+) -> Found | None:
+    """The submit filed under ``batch_no`` on any of ``dates``, or None when there is none.
+
+    Several submits under one number are told apart by their phones (``phones``: this batch's);
+    when that leaves more than one, :class:`BatchConflictError`.
+    """
+    base = {"batchNo": batch_no, "pageSize": api.MAX_PAGE_SIZE}
+    if appkey is not None:
+        base["appkey"] = appkey
+    where: dict[str, set[str]] = {}
+    phones_of: dict[str, set[str]] = {}
+    for date in dates:
+        walk = ResultWalk(base, [date])
+        records = []
+        while (body := walk.next_body()) is not None:
+            records.extend(walk.take(query_page(body)))
+        for submit_id, record_phones in submits_in(records).items():
+            where.setdefault(submit_id, set()).add(date)
+            phones_of.setdefault(submit_id, set()).update(record_phones)
+    candidates = list(where)
+    if len(candidates) > 1:
+        # The service's examples mask some digits; a masked phone cannot rule a submit out.
+        ours = set(phones)
+        candidates = [
+            submit_id
+            for submit_id in candidates
+            if all("*" in phone or phone in ours for phone in phones_of[submit_id])
+        ]
+        if len(candidates) != 1:
+            raise BatchConflictError(batch_no, where)
+    if not candidates:
+        return None
+    submit_id = candidates[0]
+    return Found(submit_id, tuple(sorted(where[submit_id])))
+
+
+def await_submit(
+    query_page: QueryPage,
+    batch_no: str,
+    dates: list[str],
+    phones: Collection[str],
+    wait: float,
+    *,
+    appkey: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Found | None:
+    """:func:`find_submit`, looking again every few seconds until ``wait`` seconds of waiting."""
+    waited = 0.0
+    while True:
+        found = find_submit(query_page, batch_no, dates, phones, appkey)
+        if found is not None or waited >= wait:
+            return found
+        step = min(LOOKUP_STEP, wait - waited)
+        sleep(step)
+        waited += step
+
+
+def reuse_wait(retry_delay: float, try_started: dt.datetime | None, now: dt.datetime | None = None) -> float:
+    """How long a task retry should look for an earlier try's batch before submitting again.
+
+    The earlier try ended at least ``retry_delay`` seconds before this try started; its submit, if
+    any, shows in the results within :data:`RESULT_DEADLINE` seconds.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    since_start = (now - try_started).total_seconds() if try_started is not None else 0.0
+    return max(0.0, RESULT_DEADLINE - retry_delay - max(since_start, 0.0))
+
+
+#: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
+SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
+CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
+#: Clocks differ: a submit this close to midnight may be filed under the day before or after.
+MIDNIGHT_SLACK = dt.timedelta(minutes=5)
+
+
+def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[str]:
+    """Every day (``yyyy-MM-dd``, oldest first) a submit made between ``since`` and ``until`` (default:
+    the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
+    until = until or since
+    low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
+    now = dt.datetime.now(dt.UTC)
+    earliest = (now - dt.timedelta(days=api.RETENTION_DAYS)).date()
+    days: set[dt.date] = set()
+    for zone in CALENDARS:
+        day, last = low.astimezone(zone).date(), high.astimezone(zone).date()
+        while day <= last:
+            if day >= earliest:
+                days.add(day)
+            day += dt.timedelta(days=1)
+    return [day.isoformat() for day in sorted(days)]
+
+
+def submit_dates(submitted_at: dt.datetime) -> list[str]:
+    """The days a submit made at ``submitted_at`` may be filed under: either calendar, allowing for
+    clocks near midnight and for results filed when they arrive (up to 5 minutes later)."""
+    return filing_dates(submitted_at, submitted_at + dt.timedelta(seconds=RESULT_DEADLINE))

@@ -1,0 +1,342 @@
+"""Connection fields with generated values, through every kind of caller.
+
+login, password, host and the extras (appkey, sign_algorithm; region, security_token,
+cust_space_id, access_key_id, access_key_secret), and an ``extra`` that is not JSON or not a JSON
+object. A bad field must be refused with ConnectionConfigError naming it (README also documents a
+connection's appkey and cust_space_id refused as ParameterError: both are accepted), before any
+request; a good one must complete (or, for a host other than the counting server, reach it as the
+proxy). ``test_connection`` must never raise, and must answer False without a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from airflow_provider_wa_phones.hooks.cams import CamsAsyncHook, CamsHook
+from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook, NxCloudHook
+from airflow_provider_wa_phones.operators.cams import CamsPhoneNumbersOperator
+from airflow_provider_wa_phones.operators.nxcloud import NxCloudNumberCheckOperator
+from airflow_provider_wa_phones.retry import NO_RETRY
+from airflow_provider_wa_phones.sensors.cams import CamsPhoneStatusSensor
+from airflow_provider_wa_phones.sensors.nxcloud import NxCloudPhoneStatusSensor
+from tests.property import rules, values
+from tests.property.harness import (
+    CAMS,
+    MAX_MESSAGE,
+    NX,
+    Args,
+    Expect,
+    Server,
+    cams_connection,
+    check,
+    connections,
+    examples,
+    failure,
+    nxcloud_connection,
+    report,
+)
+from tests.property.rules import INVALID, VALID
+
+NX_FIELDS = ("login", "password", "host", "extra", "appkey", "sign_algorithm")
+CAMS_FIELDS = (
+    "login", "password", "host", "extra", "region", "security_token", "cust_space_id", "access_key_id",
+    "access_key_secret",
+)  # fmt: skip
+#: README documents these connection fields refused as ParameterError as well.
+ALSO_PARAMETER = ("appkey", "cust_space_id")
+
+# -- generating connections ---------------------------------------------------------------------------
+
+
+def host() -> st.SearchStrategy[str | None]:
+    """The counting server in its written forms, other (proxied) hosts, and the fuzzed rest."""
+    forms = st.sampled_from(["{url}", "{url}/", "localhost", "http://localhost:1", "example.com"])
+    valid = st.builds(lambda form: form.format(url=Server.url), forms)
+    bad = st.sampled_from(
+        ["ftp://example.com", "http://", "http://exa mple.com", "example.com/api", "http://h:0"]
+    )
+    return st.one_of(valid, valid, values.any_string(valid), bad)
+
+
+EXTRA_FORMS = ("object", "object", "object", "object", "none", "empty", "not json", "not an object")
+
+
+@st.composite
+def extra(draw: st.DrawFn, fields: dict[str, st.SearchStrategy[Any]], prefix: str) -> str | None:
+    """The extra as Airflow stores it: JSON text of an object, or something else."""
+    form = draw(st.sampled_from(EXTRA_FORMS), label="extra form")
+    if form == "none":
+        return None
+    if form == "empty":
+        return ""
+    if form == "not json":
+        return draw(
+            st.one_of(
+                st.sampled_from(["{not json", '{"appkey": ', "appkey=app-1", "{'a': 1}"]), values.any_text()
+            )
+        )
+    if form == "not an object":
+        return json.dumps(draw(st.sampled_from([[1], 1, None, "app-1", True, 0, False, ""])))
+    content: dict[str, Any] = {}
+    for name, strategy in fields.items():
+        if draw(st.booleans(), label=f"{name} given"):
+            value = draw(st.one_of(strategy, values.json_values), label=name)
+            content[f"extra__{prefix}__{name}" if draw(st.booleans()) and name != "custom" else name] = value
+    return json.dumps(content)
+
+
+def parse_extra(text: str | None) -> tuple[dict[str, Any], rules.V]:
+    """The extras a connection holds, and whether its ``extra`` is acceptable: empty, or JSON text of
+    an object (strict: ``null`` and other JSON that is not an object are refused)."""
+    if text is None or text == "":
+        return {}, VALID
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}, INVALID
+    return (value, VALID) if isinstance(value, dict) else ({}, INVALID)
+
+
+def extra_value(extras: dict[str, Any], name: str, prefix: str) -> Any:
+    return extras[name] if name in extras else extras.get(f"extra__{prefix}__{name}")
+
+
+def absent(value: Any) -> bool:
+    return value is None or value == ""
+
+
+NX_EXTRAS = {"appkey": values.appkey, "sign_algorithm": st.sampled_from(["md5", "sha256", "MD5", "Sha256"])}
+CAMS_EXTRAS = {
+    "region": st.sampled_from(["ap-southeast-1", "cn-hangzhou", "me-east-1", "cn-shanghai-finance-1"]),
+    "security_token": values.credential,
+    "cust_space_id": values.space_id,
+    "access_key_id": values.credential,
+    "access_key_secret": values.credential,
+}
+
+nxcloud_fields = st.fixed_dictionaries(
+    {
+        "login": values.any_string(values.credential),
+        "password": values.any_string(values.credential, big=False),
+        "host": host(),
+        "extra": extra(NX_EXTRAS, "nxcloud"),
+    }
+).map(Args)
+cams_fields = st.fixed_dictionaries(
+    {
+        "login": st.one_of(st.none(), values.any_string(values.credential)),
+        "password": st.one_of(st.none(), values.any_string(values.credential, big=False)),
+        "host": host(),
+        "extra": extra(CAMS_EXTRAS, "alibaba_cams"),
+    }
+).map(Args)
+
+
+# -- the oracle -------------------------------------------------------------------------------------
+
+
+def expect_nxcloud(fields: Args, *, uses_appkey: bool) -> Expect:
+    extras, extra_ok = parse_extra(fields["extra"])
+    expect = Expect().judge(
+        login=rules.credential(fields["login"]),
+        password=rules.credential(fields["password"]),
+        host=rules.host(fields["host"]),
+        extra=extra_ok,
+        sign_algorithm=rules.sign_algorithm(extra_value(extras, "sign_algorithm", "nxcloud")),
+    )
+    appkey = extra_value(extras, "appkey", "nxcloud")
+    if uses_appkey:  # no appkey= argument in these calls: the connection's is required
+        expect.add("appkey", INVALID if absent(appkey) else rules.appkey(appkey))
+    elif not absent(appkey):  # an appkey set in the connection is checked even when not used
+        expect.add("appkey", rules.worst(rules.appkey(appkey), rules.EITHER))
+    if extra_ok is INVALID:
+        expect.add("appkey", rules.EITHER)  # an unreadable extra may well be reported as no appkey
+    return expect
+
+
+def expect_cams(fields: Args, *, needs_space: bool) -> Expect:
+    extras, extra_ok = parse_extra(fields["extra"])
+    expect = Expect().judge(host=rules.host(fields["host"]), extra=extra_ok)
+    for field, alternative in (("login", "access_key_id"), ("password", "access_key_secret")):
+        if not absent(fields[field]):
+            expect.add(field, rules.credential(fields[field]))
+        else:  # README: login (or extra access_key_id) is required
+            value = extra_value(extras, alternative, "alibaba_cams")
+            verdict = INVALID if absent(value) else rules.credential(value)
+            expect.judge(**{field: verdict, alternative: verdict})
+    region = extra_value(extras, "region", "alibaba_cams")
+    expect.add("region", rules.region(region))
+    token = extra_value(extras, "security_token", "alibaba_cams")
+    expect.add("security_token", VALID if absent(token) else rules.credential(token))
+    space = extra_value(extras, "cust_space_id", "alibaba_cams")
+    if absent(space):
+        expect.add("cust_space_id", INVALID if needs_space else VALID)
+    else:
+        expect.add("cust_space_id", rules.space_id(space))
+    if extra_ok is INVALID and needs_space:
+        expect.add("cust_space_id", rules.EITHER)
+    return expect
+
+
+def expect_test_button(fields: Args) -> Expect:
+    """NxCloud's Test button reads phone info when the connection has an appkey, else runs a query."""
+    expect = expect_nxcloud(fields, uses_appkey=False)
+    appkey = extra_value(parse_extra(fields["extra"])[0], "appkey", "nxcloud")
+    if not absent(appkey):  # an empty conn-field is how the form stores "no default appkey"
+        expect.add("appkey", rules.appkey(appkey))
+    return expect
+
+
+# -- callers -----------------------------------------------------------------------------------------
+
+
+def _closing(hook: Any, action: Callable[[Any], Any]) -> Any:
+    try:
+        return action(hook)
+    finally:
+        hook.close()
+
+
+def _run_async(hook_class: type, method: str, *args: Any) -> Any:
+    async def call() -> Any:
+        async with hook_class(retry_policy=NO_RETRY) as hook:
+            return await getattr(hook, method)(*args)
+
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(call())
+    finally:
+        loop.close()
+
+
+def _task(task: Any, action: Callable[[Any], Any]) -> Any:
+    try:
+        return action(task)
+    finally:
+        if "hook" in task.__dict__:
+            task.hook.close()
+
+
+TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+#: name -> (whether the connection's appkey is needed, the call)
+NX_CALLERS: dict[str, tuple[bool, Callable[[], Any]]] = {
+    "NxCloudHook.list_phones": (
+        True,
+        lambda: _closing(NxCloudHook(retry_policy=NO_RETRY), lambda h: h.list_phones()),
+    ),
+    "NxCloudHook.query_number_check": (
+        False,
+        lambda: _closing(
+            NxCloudHook(retry_policy=NO_RETRY), lambda h: h.query_number_check(TODAY, batch_no="b")
+        ),
+    ),
+    "NxCloudAsyncHook.get_phone_info": (True, lambda: _run_async(NxCloudAsyncHook, "get_phone_info")),
+    "NxCloudPhoneStatusSensor.poke": (
+        True,
+        lambda: _task(
+            NxCloudPhoneStatusSensor(task_id="t", phones="+86 138 0000 1234", request_retry=NO_RETRY),
+            lambda t: t.poke({}),
+        ),
+    ),
+    "NxCloudNumberCheckOperator.execute": (
+        True,
+        lambda: _task(
+            NxCloudNumberCheckOperator(task_id="t", phones="+86 138 0000 1234", request_retry=NO_RETRY),
+            lambda t: t.execute({}),
+        ),
+    ),
+}
+#: name -> (whether a space id is required, the call)
+CAMS_CALLERS: dict[str, tuple[bool, Callable[[], Any]]] = {
+    "CamsHook.query_phone_numbers": (
+        False,
+        lambda: _closing(CamsHook(retry_policy=NO_RETRY), lambda h: h.query_phone_numbers()),
+    ),
+    "CamsHook.query_phone_business_profile": (
+        True,
+        lambda: _closing(
+            CamsHook(retry_policy=NO_RETRY), lambda h: h.query_phone_business_profile("+86 138 0000 1234")
+        ),
+    ),
+    "CamsAsyncHook.query_phone_numbers": (False, lambda: _run_async(CamsAsyncHook, "query_phone_numbers")),
+    "CamsPhoneStatusSensor.poke": (
+        False,
+        lambda: _task(
+            CamsPhoneStatusSensor(task_id="t", phone_numbers="+86 138 0000 1234", request_retry=NO_RETRY),
+            lambda t: t.poke({}),
+        ),
+    ),
+    "CamsPhoneNumbersOperator.execute": (
+        False,
+        lambda: _task(CamsPhoneNumbersOperator(task_id="t", request_retry=NO_RETRY), lambda t: t.execute({})),
+    ),
+}
+
+
+def is_counting_server(host: Any) -> bool:
+    return isinstance(host, str) and host.rstrip("/") == Server.url
+
+
+def check_test_connection(name: str, fields: Args, hook: Any, expect: Expect) -> None:
+    """``test_connection`` answers (ok, message) and never raises; False without a request when a
+    field is bad; the message short."""
+    before = Server.count()
+    try:
+        ok, message = hook.test_connection()
+    finally:
+        hook.close()
+    requests = Server.count() - before
+    test = f"{name}.test_connection"
+    if expect.invalid and (ok or requests):
+        seen = f"ok={ok}, {requests} request(s): {message[:200]}"
+        report(test, fields, failure("TestButtonAcceptsBadField", name)(f"{fields!r}: {seen}"))
+    elif len(message) > MAX_MESSAGE:
+        report(test, fields, failure("LongMessage", test)(f"{fields!r}: {len(message)} characters"))
+    elif not ok and not requests and not expect.refusable:
+        report(test, fields, failure("TestButtonRefusesGoodConnection", name)(f"{fields!r}: {message[:200]}"))
+
+
+# -- the properties --------------------------------------------------------------------------------
+
+
+@examples(1.5)
+@given(fields=nxcloud_fields, caller=st.sampled_from(sorted(NX_CALLERS)))
+def test_nxcloud_connection(fields: Args, caller: str) -> None:
+    uses_appkey, call = NX_CALLERS[caller]
+    expect = expect_nxcloud(fields, uses_appkey=uses_appkey)
+    with connections(**{NX: nxcloud_connection(**fields)}):
+        check(
+            f"nxcloud connection via {caller}",
+            fields,
+            call,
+            expect,
+            connection_fields=NX_FIELDS,
+            also_parameter=ALSO_PARAMETER,
+            transport=not is_counting_server(fields["host"]),
+        )
+        check_test_connection("NxCloudHook", fields, NxCloudHook(), expect_test_button(fields))
+
+
+@examples(1.5)
+@given(fields=cams_fields, caller=st.sampled_from(sorted(CAMS_CALLERS)))
+def test_cams_connection(fields: Args, caller: str) -> None:
+    needs_space, call = CAMS_CALLERS[caller]
+    expect = expect_cams(fields, needs_space=needs_space)
+    with connections(**{CAMS: cams_connection(**fields)}):
+        check(
+            f"alibaba_cams connection via {caller}",
+            fields,
+            call,
+            expect,
+            connection_fields=CAMS_FIELDS,
+            also_parameter=ALSO_PARAMETER,
+            transport=not is_counting_server(fields["host"]),
+        )
+        check_test_connection("CamsHook", fields, CamsHook(), expect_cams(fields, needs_space=False))
