@@ -81,6 +81,20 @@ BANNED = {
     ("e2e_banned", "wait_cams_banned"): "6281299990000",
 }
 FINISHED = {"success", "failed"}
+# Seconds between the quality_alert watchers' looks (its default is 60).
+WATCH_INTERVAL = 2
+# What the watchers must report once the sandbox's clock has moved past every change: the seeded
+# timelines (NxCloud 5511987654321 FLAGGED/RED at 4 s, BANNED at 8 s; CAMS 6281299990000
+# FLAGGED/YELLOW at 3 s, BANNED/RED at 9 s), seen from a baseline taken at 0 s and the next look
+# after the clock jumped past 9 s, filtered by quality becoming RED or status leaving CONNECTED.
+EXPECTED_INCIDENTS = {
+    ("nxcloud", "5511987654321", "quality_rating", "GREEN", "RED"),
+    ("nxcloud", "5511987654321", "status", "CONNECTED", "BANNED"),
+    ("alibaba_cams", "6281299990000", "quality_rating", "GREEN", "RED"),
+    ("alibaba_cams", "6281299990000", "status", "CONNECTED", "BANNED"),
+}
+# Every incident line must be written this soon after the sandbox's clock passed the changes.
+INCIDENTS_BOUND = 60.0
 TiKey = tuple[str, str, str]  # dag_id, run_id, task_id
 
 
@@ -398,6 +412,7 @@ class Deployment:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "e2e:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "WA_PHONES_REPORT_DIR": str(HOME / "reports"),
+            "WA_PHONES_WATCH_INTERVAL": str(WATCH_INTERVAL),
         }
         if broker:
             config["AIRFLOW__CELERY__BROKER_URL"] = broker
@@ -472,6 +487,11 @@ class Outcome:
     failed_after_clock: dict[TiKey, float] = field(default_factory=dict)
     task_logs: dict[TiKey, str] = field(default_factory=dict)  # of every sensor, from the REST API
     mismatches: list[dict[str, Any]] = field(default_factory=list)
+    asset_dags: dict[str, dict[str, Any]] = field(default_factory=dict)  # dag_id -> its details
+    assets: list[dict[str, Any]] = field(default_factory=list)  # the assets they are scheduled on
+    asset_events: list[dict[str, Any]] = field(default_factory=list)  # every event, at the end
+    incidents: list[dict[str, Any]] = field(default_factory=list)  # every line of every incident file
+    incidents_after_clock: float | None = None  # when the last expected incident was written
     signatures: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -518,10 +538,19 @@ def exercise(deploy: Deployment, outcome: Outcome) -> None:
                 .startswith("airflow_provider_wa_phones.sensors")
             ):
                 sensors.add((dag_id, task["task_id"]))
+    # A DAG scheduled on assets is not triggered by hand: its runs must come from its assets'
+    # watchers in the triggerer, as in production.
+    for dag_id in outcome.dags:
+        details = api.ok("GET", f"/api/v2/dags/{dag_id}/details")
+        if details.get("asset_expression"):
+            outcome.asset_dags[dag_id] = details
+    if outcome.asset_dags:
+        start_watchers(api, deploy, outcome, watch)
     triggered = time.monotonic()
     for dag_id in outcome.dags:
-        api.ok("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        api.ok("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
+        if dag_id not in outcome.asset_dags:
+            api.ok("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+            api.ok("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
 
     def poll() -> None:
         # Every run: the manual ones and any the scheduler adds on unpausing (phone_health is @daily).
@@ -566,17 +595,89 @@ def exercise(deploy: Deployment, outcome: Outcome) -> None:
         # From now on the sandbox's clock keeps up with real time, whatever was submitted late.
         sandbox_call(deploy.sandbox_url, "POST", "/_sandbox/advance", {"seconds": POLL})
         poll()
-        return bool(outcome.runs) and all(run["state"] in FINISHED for run in outcome.runs)
+        if outcome.asset_dags and outcome.incidents_after_clock is None:
+            outcome.incidents = read_incidents()
+            if {incident_key(line) for line in outcome.incidents} >= EXPECTED_INCIDENTS:
+                outcome.incidents_after_clock = time.monotonic() - outcome.clock_moved
+        incidents = not outcome.asset_dags or outcome.incidents_after_clock is not None
+        return incidents and bool(outcome.runs) and all(run["state"] in FINISHED for run in outcome.runs)
 
-    wait_for("every DAG run to finish", finished, RUN_TIMEOUT, watch)
-    outcome.timings["moving the sandbox's clock on until every run finished"] = (
-        time.monotonic() - outcome.clock_moved
-    )
+    what = "every DAG run to finish"
+    if outcome.asset_dags:
+        what += f" and the watchers' {len(EXPECTED_INCIDENTS)} incidents to be written"
+    try:
+        wait_for(what, finished, RUN_TIMEOUT, watch)
+        outcome.timings["moving the sandbox's clock on until every run finished"] = (
+            time.monotonic() - outcome.clock_moved
+        )
+    finally:  # what there is to see, after a timeout too
+        with contextlib.suppress(Failure, OSError):
+            collect(api, outcome, sensors)
+
+
+def collect(api: Api, outcome: Outcome, sensors: set[tuple[str, str]]) -> None:
+    """The sensors' logs, the audit log's state mismatches, and the asset events and incident lines."""
     for ti in outcome.tis:
         if (ti["dag_id"], ti["task_id"]) in sensors:
             outcome.task_logs[ti_key(ti)] = task_log(api, ti)
     # The audit log's record of tasks the scheduler failed, as the race described above would.
     outcome.mismatches = api.all("/api/v2/eventLogs?event=state%20mismatch", "event_logs")
+    if outcome.asset_dags:
+        outcome.incidents = read_incidents()
+        outcome.asset_events = api.all("/api/v2/assets/events", "asset_events")
+
+
+def start_watchers(api: Api, deploy: Deployment, outcome: Outcome, watch: list[Process]) -> None:
+    """Unpause the asset-scheduled DAGs and wait until each watcher of their assets has looked twice
+    at its account, the clock still standing at 0 s: so the baseline holds every number as it was
+    before its changes, and each change is seen after the clock moves on.
+
+    The dag-processor registers an asset's watchers only while a DAG scheduled on it is unpaused, the
+    next time it parses the file: a reparse is requested here, as the UI's Reparse button does.
+    Nothing else has run yet, so every request the sandbox received is a watcher's (the two watchers
+    call different services, each on a path of its own)."""
+    started = time.monotonic()
+    for dag_id, details in outcome.asset_dags.items():
+        api.ok("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        api.ok("PUT", f"/api/v2/parseDagFile/{details['file_token']}")
+
+    def registered() -> bool:
+        outcome.assets = [
+            asset
+            for asset in api.all("/api/v2/assets", "assets")
+            if {ref["dag_id"] for ref in asset["scheduled_dags"]} & set(outcome.asset_dags)
+        ]
+        return bool(outcome.assets) and all(asset["watchers"] for asset in outcome.assets)
+
+    what = "the watchers of every asset an asset-scheduled DAG waits on to be registered"
+    wait_for(what, registered, STARTUP_TIMEOUT, watch)
+    watchers = sum(len(asset["watchers"]) for asset in outcome.assets)
+
+    def looked_twice() -> bool:
+        paths: dict[str, int] = {}
+        for request in sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests"):
+            paths[request["path"]] = paths.get(request["path"], 0) + 1
+        return sum(count >= 2 for count in paths.values()) >= watchers
+
+    wait_for(f"each of the {watchers} watchers to look twice", looked_twice, STARTUP_TIMEOUT, watch)
+    outcome.timings["unpausing the asset-scheduled DAGs until each watcher had looked twice"] = (
+        time.monotonic() - started
+    )
+
+
+def read_incidents() -> list[dict[str, Any]]:
+    """Every line of every incident file the quality_alert runs wrote (a line being written is left
+    for the next look)."""
+    lines = []
+    for path in sorted((HOME / "reports").glob("incidents-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                lines.append(json.loads(line))
+    return lines
+
+
+def incident_key(change: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(change.get(name) for name in ("service", "phone_number", "field", "old", "new"))
 
 
 def deferral_taken_in(scheduler_log: str, ti: dict[str, Any]) -> bool:
@@ -696,6 +797,40 @@ def check_banned(outcome: Outcome) -> Check:
     return Check("a BANNED number fails a deferrable wait quickly", not problems, detail)
 
 
+def check_watchers(outcome: Outcome) -> Check:
+    """The asset-scheduled DAGs ran only from their watchers' events: each expected change one asset
+    event, each event one incident line in the run it triggered, soon enough."""
+    asset_ids = {asset["id"] for asset in outcome.assets}
+    events = [event for event in outcome.asset_events if event["asset_id"] in asset_ids]
+    payloads = [(event.get("extra") or {}).get("payload") or {} for event in events]
+    runs = [run for run in outcome.runs if run["dag_id"] in outcome.asset_dags]
+    problems = []
+    if sorted(map(incident_key, payloads)) != sorted(EXPECTED_INCIDENTS):
+        problems.append(
+            f"asset events {sorted(map(incident_key, payloads))}, expected {sorted(EXPECTED_INCIDENTS)}"
+        )
+    if not runs or any(run["run_type"] != "asset_triggered" for run in runs):
+        problems.append(f"runs {', '.join(run['run_id'] for run in runs) or 'none'}: not all asset-triggered")
+    files = sorted((HOME / "reports").glob("incidents-*.jsonl"))
+    if len(files) != len(runs):
+        problems.append(f"{len(files)} incident files for {len(runs)} runs")
+    written = sorted(json.dumps(line, sort_keys=True) for line in outcome.incidents)
+    if written != sorted(json.dumps(payload, sort_keys=True) for payload in payloads):
+        problems.append(f"incident lines {sorted(map(incident_key, outcome.incidents))} are not the events")
+    took = outcome.incidents_after_clock
+    if took is None or took > INCIDENTS_BOUND:
+        problems.append(
+            f"incidents written {'never' if took is None else f'{took:.0f} s'} after the clock moved"
+        )
+    watchers = ", ".join(w["name"] for asset in outcome.assets for w in asset["watchers"])
+    detail = "; ".join(problems) or (
+        f"{len(events)} asset events from the watchers ({watchers}, every {WATCH_INTERVAL} s) triggered "
+        f"{len(runs)} runs, which wrote them as {len(outcome.incidents)} incident lines, the last "
+        f"{took:.1f} s after the sandbox's clock passed the changes (bound {INCIDENTS_BOUND:.0f} s)"
+    )
+    return Check("watchers in the triggerer start asset-triggered runs", not problems, detail)
+
+
 def check_listening() -> Check:
     pids = set()
     for process in PROCESSES:
@@ -791,6 +926,8 @@ def main(argv: list[str] | None = None) -> int:
         if outcome.tis:  # what was observed is checked, after a failure too
             checks += [check_states(outcome), check_mismatches(outcome), check_deferrals(outcome)]
             checks.append(check_banned(outcome))
+            if outcome.asset_dags:
+                checks.append(check_watchers(outcome))
         if deploy.components:
             stopped = [f"{p.name} ({p.popen.returncode})" for p in deploy.components if not p.running]
             running = ", ".join(p.name for p in deploy.components)
