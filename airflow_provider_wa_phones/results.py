@@ -63,10 +63,12 @@ def record_key(record: dict[str, Any]) -> tuple[str, str]:
 class ResultWalk:
     """Reads every record of one number-check query, under each of ``dates``, page by page.
 
-    Drive it with :meth:`next_body` (the query body to send, None when done) and :meth:`take` (the
-    parsed page that came back; returns the new records to keep). First pages of every date come
-    first, so with ``stop_below`` the walk ends once the service's totals show fewer than that
-    many records exist (a sensor that only needs to know "not yet" reads one page per date).
+    Drive it with :meth:`next_bodies` (the query bodies that can be sent now, at once; none when
+    done) and :meth:`take` (each parsed page that came back, in the order of the bodies; returns
+    the new records to keep). First pages of every date come first; the first page of a date
+    tells how many pages follow, and those may then be read together. With ``stop_below`` the
+    walk ends once the service's totals show fewer than that many records exist (a sensor that
+    only needs to know "not yet" reads one page per date).
     """
 
     base: dict[str, Any]
@@ -80,7 +82,8 @@ class ResultWalk:
     _seen: set[tuple[str, str]] = field(default_factory=set)
     _totals: dict[str, int] = field(default_factory=dict)
     _first_pages_left: int = 0
-    _current: tuple[str, int] | None = None
+    _outstanding: deque[tuple[str, int]] = field(default_factory=deque)
+    _queued_to: dict[str, int] = field(default_factory=dict)
     _done: bool = False
 
     def __post_init__(self) -> None:
@@ -89,23 +92,35 @@ class ResultWalk:
 
     def _start_pass(self) -> None:
         self._queue = deque((date, 1) for date in self.dates)
+        self._queued_to = dict.fromkeys(self.dates, 1)
         self._totals = {}
         self._first_pages_left = len(self.dates)
 
     def next_body(self) -> dict[str, Any] | None:
         """The next query body to send, or None when every record has been read."""
-        if self._done or not self._queue:
-            return None
-        self._current = self._queue.popleft()
-        date, page = self._current
-        return {**self.base, "date": date, "page": page}
+        bodies = self.next_bodies(1)
+        return bodies[0] if bodies else None
+
+    def next_bodies(self, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` query bodies that can be sent now (all of them may be in flight at once);
+        empty when every record has been read."""
+        bodies: list[dict[str, Any]] = []
+        while not self._done and self._queue and len(bodies) < limit:
+            date, page = self._queue.popleft()
+            self._outstanding.append((date, page))
+            bodies.append({**self.base, "date": date, "page": page})
+        return bodies
+
+    @property
+    def counted(self) -> int:
+        """How many records the service says there are, on the pages read so far."""
+        return sum(self._totals.values())
 
     def take(self, page: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Take the answer to the last body (a page parsed by ``operations.nxcloud.parse_query_page``)."""
-        if self._current is None:
-            raise RuntimeError("take() without a body from next_body()")
-        date, number = self._current
-        self._current = None
+        if not self._outstanding:
+            raise RuntimeError("take() without a body from next_bodies()")
+        date, number = self._outstanding.popleft()
         new = []
         for record in page["result"]:
             key = record_key(record)
@@ -116,15 +131,20 @@ class ResultWalk:
                 new.append(record)
         self.kept += len(new)
         self._totals[date] = max(self._totals.get(date, 0), page["totalSize"])
-        if page["result"] and number < page["totalPage"]:
-            self._queue.append((date, number + 1))
+        # The pages a page shows to exist are queued at once (results that arrive meanwhile may add
+        # pages: later pages extend the queue).
+        if page["result"] and page["totalPage"] > self._queued_to.get(date, 0):
+            self._queue.extend(
+                (date, later) for later in range(self._queued_to[date] + 1, page["totalPage"] + 1)
+            )
+            self._queued_to[date] = page["totalPage"]
         if number == 1:
             self._first_pages_left -= 1
             short = self.stop_below is not None and sum(self._totals.values()) < self.stop_below
             if self._first_pages_left == 0 and short:
                 self.partial = bool(self._queue)
                 self._done = True
-        if not self._queue and not self._done:
+        if not self._queue and not self._outstanding and not self._done:
             self._end_pass()
         return new
 
@@ -137,7 +157,7 @@ class ResultWalk:
 
     @property
     def done(self) -> bool:
-        return self._done or (not self._queue and self._current is None)
+        return self._done or (not self._queue and not self._outstanding)
 
 
 @dataclass(frozen=True)
@@ -175,7 +195,8 @@ class Batch:
         except ParameterError as exc:
             raise ParameterError(param, f"{exc.param}: {exc.rule}") from None
         batch_no, message_id = entry.get("batch_no"), entry.get("message_id")
-        batch_no = None if checks.absent(batch_no) else batch_no
+        # An entry is data, not a rendered template: an empty batch_no is refused, not read as "none".
+        # An empty message_id is what a submit that got no id back leaves: the batch_no is enough.
         message_id = None if checks.absent(message_id) else message_id
         if batch_no is None and message_id is None:
             raise ParameterError(
@@ -259,3 +280,57 @@ def submits_in(records: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
         if isinstance(message_id, str) and message_id:
             found.setdefault(submit_id_of(message_id), set()).add(str(record.get("phone") or ""))
     return found
+
+
+#: Seconds between two progress lines of a long read.
+PROGRESS_EVERY = 15.0
+
+
+class ReadProgress:
+    """Log lines about a long read of result pages: pages and records so far, the rate, and how
+    long the rest should take (from the service's count). Quiet for reads shorter than
+    :data:`PROGRESS_EVERY` seconds."""
+
+    def __init__(self, log: Any, walk: ResultWalk) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.log, self.walk = log, walk
+        self.started = self.last = self._clock()
+        self.pages = self.records = 0
+
+    def page(self, records: int) -> None:
+        """One page was read, with ``records`` new records."""
+        self.pages += 1
+        self.records += records
+        now = self._clock()
+        if now - self.last >= PROGRESS_EVERY:
+            self.last = now
+            elapsed = now - self.started
+            rate = self.records / elapsed if elapsed > 0 else 0.0
+            left = max(self.walk.counted - self.walk.kept, 0)
+            eta = f"about {_duration(left / rate)} left" if rate > 0 and left else "finishing"
+            self.log.info(
+                "Read %d pages, %d records in %s (%.0f records/s); %s",
+                self.pages,
+                self.records,
+                _duration(elapsed),
+                rate,
+                eta,
+            )
+
+    def done(self) -> None:
+        elapsed = self._clock() - self.started
+        if elapsed >= PROGRESS_EVERY:
+            self.log.info("Read %d records in %d pages, %s", self.records, self.pages, _duration(elapsed))
+
+
+def _duration(elapsed: float) -> str:
+    seconds = round(elapsed)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

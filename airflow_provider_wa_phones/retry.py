@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -177,8 +178,15 @@ class CallStats:
     requests: int = 0
     retries: int = 0
     retry_causes: dict[str, int] = field(default_factory=dict)
+    # Pages are read by several threads at once: counting is guarded.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record_request(self) -> None:
+        with self._lock:
+            self.requests += 1
 
     def record_retry(self, exc: WaPhonesError, delay: float) -> None:
         cause = str(getattr(exc, "code", None) or type(exc).__name__)
-        self.retries += 1
-        self.retry_causes[cause] = self.retry_causes.get(cause, 0) + 1
+        with self._lock:
+            self.retries += 1
+            self.retry_causes[cause] = self.retry_causes.get(cause, 0) + 1

@@ -76,21 +76,24 @@ class PhoneStatusCheck:
     target_status: str
     failed: dict[str, str | None] = field(default_factory=dict)
     waiting: dict[str, str | None] = field(default_factory=dict)
+    reached: int = 0
 
     @property
     def done(self) -> bool:
         return not self.failed and not self.waiting
 
     def describe(self) -> str:
+        total = self.reached + len(self.failed) + len(self.waiting)
+        tally = f"{self.reached} of {total} {self.target_status}"
         if self.failed:
             listed = ", ".join(f"{phone} is {status}" for phone, status in self.failed.items())
-            return f"waiting for {self.target_status} is pointless: {listed}"
+            return f"{tally}; waiting for {self.target_status} is pointless: {listed}"
         if self.waiting:
             listed = ", ".join(
                 f"{phone} is {status or 'not listed yet'}" for phone, status in self.waiting.items()
             )
-            return f"waiting for {self.target_status}: {listed}"
-        return f"every number is {self.target_status}"
+            return f"{tally}; waiting for {listed}"
+        return f"{tally}: every number is {self.target_status}"
 
 
 def check_phone_statuses(
@@ -105,6 +108,7 @@ def check_phone_statuses(
     for phone in phones:
         status = status_of.get(phone)
         if status == target_status:
+            check.reached += 1
             continue
         if status in failure_statuses:
             check.failed[phone] = status

@@ -75,6 +75,12 @@ class Sandbox:
         )
         answer.raise_for_status()
 
+    def faults(self, **plan: Any) -> None:
+        """Set the sandbox's fault plan (``POST /_sandbox/faults``); ``rate=0`` clears it."""
+        import requests
+
+        requests.post(f"{self.url}/_sandbox/faults", json=plan, timeout=30).raise_for_status()
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
@@ -288,6 +294,83 @@ def import_costs() -> dict[str, tuple[list[float], list[float]]]:
     return costs
 
 
+PAGES_CHILD = """
+import json, sys, time
+sys.path.insert(0, {repo!r})
+from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+import datetime as dt
+today = dt.datetime.now(dt.UTC).date().isoformat()
+hooks = {{"sequential": NxCloudHook(page_concurrency=1), "concurrent": NxCloudHook()}}
+seconds = {{name: [] for name in hooks}}
+for _ in range({rounds}):
+    for name, hook in hooks.items():
+        started = time.perf_counter()
+        records = list(hook.iter_number_check_results(today, batch_no="pages-100"))
+        seconds[name].append(time.perf_counter() - started)
+        assert len(records) == 10_000, len(records)
+print(json.dumps({{"seconds": seconds, "requests": {{n: h.stats.requests for n, h in hooks.items()}}}}))
+"""
+
+
+def page_reads(sandbox: Sandbox, rounds: int = 3) -> dict[str, Any]:
+    """100 result pages whose answers each take 100 ms: one at a time, and ``page_concurrency``."""
+    sandbox.preload("pages-100", 10_000)
+    sandbox.faults(rate=1.0, kinds=["slow"], paths=["/api/number/query"], slow_seconds=0.1)
+    try:
+        return child(PAGES_CHILD.format(repo=str(REPO), rounds=rounds), sandbox.env())
+    finally:
+        sandbox.faults(rate=0.0)
+
+
+SHARED_CHILD = """
+import asyncio, json, sys, time
+sys.path.insert(0, {repo!r})
+from airflow.triggers.shared_stream import SharedStreamManager
+from airflow_provider_wa_phones import transport
+from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger, NxCloudPhoneWatchTrigger
+INTERVAL = {interval}
+sent = {{"n": 0}}
+original = transport.asend
+async def counted(*args, **kwargs):
+    sent["n"] += 1
+    return await original(*args, **kwargs)
+transport.asend = counted
+async def consume(events):
+    async for _ in events:
+        pass
+async def main(shared):
+    triggers = [NxCloudPhoneStatusTrigger(["6281234567890"], "CONNECTED", ["BANNED"], poke_interval=INTERVAL)
+                for _ in range(1000)] + [NxCloudPhoneWatchTrigger(poke_interval=INTERVAL) for _ in range(100)]
+    manager = SharedStreamManager()
+    if shared:
+        streams = [manager.subscribe(trigger_id=i, trigger=t, key=t.shared_stream_key())
+                   for i, t in enumerate(triggers)]
+        tasks = [asyncio.ensure_future(consume(t.filter_shared_stream(s))) for t, s in zip(triggers, streams)]
+    else:
+        tasks = [asyncio.ensure_future(consume(t.run())) for t in triggers]
+    await asyncio.sleep(INTERVAL * 1.5)  # past the first round
+    before, started = sent["n"], time.monotonic()
+    await asyncio.sleep(INTERVAL * 3)
+    per_interval = (sent["n"] - before) / ((time.monotonic() - started) / INTERVAL)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await manager.stop_all()
+    return per_interval
+print(json.dumps({{"per_interval": asyncio.run(main({shared}))}}))
+"""
+
+
+def shared_polls(sandbox: Sandbox, interval: float = 2.0) -> dict[str, float]:
+    """Requests per poll interval of 1,000 phone-status waits and 100 watchers on one account."""
+    return {
+        mode: child(
+            SHARED_CHILD.format(repo=str(REPO), interval=interval, shared=mode == "shared"), sandbox.env()
+        )["per_interval"]
+        for mode in ("shared", "own")
+    }
+
+
 TRIGGERS_CHILD = """
 import asyncio, json, sys, time
 sys.path.insert(0, {repo!r})
@@ -412,6 +495,25 @@ def main() -> None:
                 f"{spread(r)}x ({statistics.median(values):.2f} vs {statistics.median(sdk):.2f} s)",
                 "<= 1.05x", statistics.median(r) <= 1.05,
             ))  # fmt: skip
+
+        pages = page_reads(sandbox)
+        sequential, concurrent = pages["seconds"]["sequential"], pages["seconds"]["concurrent"]
+        r = ratios(concurrent, sequential)
+        rows.append((
+            "reading 100 result pages whose answers take 100 ms each: NxCloudHook (page_concurrency=6)",
+            "the same hook, one page at a time",
+            f"{spread(r)}x ({statistics.median(concurrent):.2f} vs {statistics.median(sequential):.2f} s)",
+            "<= 0.25x, same records", statistics.median(r) <= 0.25
+            and pages["requests"]["sequential"] == pages["requests"]["concurrent"],
+        ))  # fmt: skip
+
+        polls = shared_polls(sandbox)
+        rows.append((
+            "requests per poll interval: 1,000 deferred phone-status sensors + 100 watchers, one account",
+            "each trigger polls on its own (Airflow < 3.3)",
+            f"{polls['shared']:.1f} vs {polls['own']:.0f}",
+            "1 per interval", round(polls["shared"]) == 1,
+        ))  # fmt: skip
 
         triggers = trigger_memory(sandbox)
         extra = [run["extra_mb"] for run in triggers]

@@ -6,7 +6,9 @@ CONNECTED or whose quality rating is not GREEN.
 
 Needs ``nxcloud_default`` (with an ``appkey``) and ``alibaba_cams_default`` (with a
 ``cust_space_id``) connections; ``make demo`` points both at the sandbox. The report goes to
-``$WA_PHONES_REPORT_DIR`` (default ``/tmp/wa-phones-reports``).
+``$WA_PHONES_REPORT_DIR`` (default ``/tmp/wa-phones-reports``), and is published as an asset
+through the alias ``wa-phones-health-report``: a DAG with ``schedule=[HEALTH_REPORT]`` runs on
+each new report.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import os
 from datetime import datetime
 from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Asset, AssetAlias, Param, dag, task
 
 from airflow_provider_wa_phones.operators.cams import CamsPhoneNumbersOperator
 from airflow_provider_wa_phones.operators.nxcloud import NxCloudPhoneInfoOperator, NxCloudPhoneListOperator
 
 REPORT_DIR = os.environ.get("WA_PHONES_REPORT_DIR", "/tmp/wa-phones-reports")
+#: Each report file is published as an asset through this alias.
+HEALTH_REPORT = AssetAlias("wa-phones-health-report")
 
 
 @dag(
@@ -44,9 +48,13 @@ def phone_health():
     )
     cams_numbers = CamsPhoneNumbersOperator(task_id="cams_phone_numbers")
 
-    @task
+    @task(outlets=[HEALTH_REPORT])
     def write_report(
-        nxcloud: list[dict[str, Any]], cams: list[dict[str, Any]], report_dir: str, run_id: str | None = None
+        nxcloud: list[dict[str, Any]],
+        cams: list[dict[str, Any]],
+        report_dir: str,
+        run_id: str | None = None,
+        outlet_events: Any = None,
     ) -> dict[str, Any]:
         import json
         from pathlib import Path
@@ -60,6 +68,9 @@ def phone_health():
         path.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
         print(format_table(rows))
         flagged = [f"{row['service']}:{row['phone_number']}" for row in rows if row["attention"]]
+        outlet_events[HEALTH_REPORT].add(
+            Asset(uri=path.resolve().as_uri()), extra={"numbers": len(rows), "needs_attention": len(flagged)}
+        )
         return {"report": str(path), "numbers": len(rows), "needs_attention": flagged}
 
     write_report(nxcloud_info.output, cams_numbers.output, report_dir="{{ params.report_dir }}")

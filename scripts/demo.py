@@ -4,6 +4,11 @@ Starts the sandbox on a free loopback port, gives Airflow a fresh home with a mi
 database and connections pointing at the sandbox, runs each example DAG with `airflow dags test`
 (the sandbox is reset before each, so its numbers go from PENDING to CONNECTED while the DAG waits),
 prints what the DAGs found, and stops the sandbox. Airflow's own output goes to build/demo/*.log.
+
+``quality_alert`` is scheduled on its watchers' asset, which needs a scheduler and a triggerer
+(``make e2e`` runs it that way). Here the demo plays the triggerer's part: it runs the DAG's own
+watcher triggers against the sandbox until the sandbox's timeline turns numbers RED and BANNED,
+then runs the DAG once with those changes as its conf.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ WORK = REPO / "build" / "demo"
 REPORTS = WORK / "reports"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAGS = ["phone_health", "number_check", "onboarding"]
+#: Seconds between the demo watchers' looks (the sandbox's timeline moves in seconds).
+WATCH_INTERVAL = "1"
 
 
 def airflow(args: list[str], env: dict[str, str], log_name: str) -> None:
@@ -76,6 +83,48 @@ def show_onboarding() -> None:
         )
 
 
+def watch_for_changes(env: dict[str, str], expected: int, timeout: float = 60.0) -> list[dict[str, object]]:
+    """Run quality_alert's watcher triggers (as the triggerer would) until ``expected`` changes."""
+    import asyncio
+
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO / "example_dags"))
+    from example_quality_alert import SENDER_INCIDENTS
+
+    async def collect() -> list[dict[str, object]]:
+        changes: list[dict[str, object]] = []
+
+        async def run(trigger: object) -> None:
+            async for event in trigger.run():  # type: ignore[attr-defined]
+                changes.append(event.payload)
+
+        tasks = [asyncio.create_task(run(watcher.trigger)) for watcher in SENDER_INCIDENTS.watchers]
+        deadline = time.monotonic() + timeout
+        while len(changes) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return changes
+
+    started = time.monotonic()
+    changes = asyncio.run(collect())
+    print(f"  watchers: {len(changes)} changes in {time.monotonic() - started:.0f} s")
+    if len(changes) < expected:
+        raise SystemExit(f"the watchers saw {len(changes)} changes, {expected} expected")
+    return changes
+
+
+def show_quality_alert() -> None:
+    from airflow_provider_wa_phones.reports import format_table
+
+    for incidents in sorted(REPORTS.glob("incidents-*.jsonl")):
+        rows = [json.loads(line) for line in incidents.read_text(encoding="utf-8").splitlines()]
+        print(f"\nquality_alert: {len(rows)} incidents ({incidents.relative_to(REPO)})\n")
+        columns = ("service", "phone_number", "verified_name", "field", "old", "new")
+        print(format_table(rows, columns))
+
+
 def main() -> None:
     from airflow_provider_wa_phones.sandbox import SandboxServer
 
@@ -95,11 +144,21 @@ def main() -> None:
         for dag_id in DAGS:
             sandbox.reset()
             airflow(["dags", "test", dag_id], env, dag_id)
+        sandbox.reset()
+        env["WA_PHONES_WATCH_INTERVAL"] = WATCH_INTERVAL
+        # Two numbers (one per service) go RED and BANNED within 10 s: 2 changes each.
+        changes = watch_for_changes(env, expected=4)
+        airflow(
+            ["dags", "test", "quality_alert", "--conf", json.dumps({"changes": changes})],
+            env,
+            "quality_alert",
+        )
         print(f"Sandbox answered {sandbox.request_count()} signed requests to the last DAG; stopping it.")
 
     show_phone_health()
     show_number_check()
     show_onboarding()
+    show_quality_alert()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 A hook method is written once, as :class:`hook_method` steps: it checks its arguments, then yields
 each call it needs (:class:`Call`: an operation of :mod:`airflow_provider_wa_phones.operations`
 with its prepared arguments, or :data:`SETTINGS` for the connection's fields) and gets the answer
-back. The sync hook runs those steps on requests, the async hook (for triggers) on aiohttp; both do
-the rest the same way:
+back; a list of calls is made at once (threads, or the event loop) and answered in its order.
+The sync hook runs those steps on requests, the async hook (for triggers) on aiohttp; both do the
+rest the same way:
 
 - the connection: read and checked once per hook (:mod:`~airflow_provider_wa_phones.connections`),
   its secrets registered with Airflow's masker;
@@ -17,6 +18,7 @@ the rest the same way:
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
@@ -47,7 +49,8 @@ class Call:
 #: A step that gets the connection's settings back (read once per hook).
 SETTINGS = object()
 
-#: What a hook method's steps are: yield :class:`Call` or :data:`SETTINGS`, return the result.
+#: What a hook method's steps are: yield :class:`Call`, a list of them, or :data:`SETTINGS`;
+#: return the result.
 Steps = Generator[Any, Any, T]
 
 
@@ -179,14 +182,30 @@ class ServiceHook(ServiceHookBase):
         try:
             step = next(steps)
             while True:
-                step = steps.send(
-                    self.settings if step is SETTINGS else self._call(step.operation, step.prepared)
-                )
+                if step is SETTINGS:
+                    step = steps.send(self.settings)
+                elif isinstance(step, list):
+                    step = steps.send(self._call_all(step))
+                else:
+                    step = steps.send(self._call(step.operation, step.prepared))
         except StopIteration as stop:
             result: T = stop.value
             return result
         finally:
             steps.close()
+
+    def _call_all(self, calls: list[Call]) -> list[Any]:
+        """Several calls at once, each on a thread of its own; the answers in the calls' order.
+
+        The first failure is raised once every call has ended.
+        """
+        if len(calls) == 1:
+            return [self._call(calls[0].operation, calls[0].prepared)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.get_conn()  # the settings and the session are made once, before the threads share them
+        with ThreadPoolExecutor(len(calls), thread_name_prefix=type(self).__name__) as pool:
+            return list(pool.map(lambda call: self._call(call.operation, call.prepared), calls))
 
     def _call(self, operation: Any, prepared: Any) -> Any:
         """One call of ``operation`` (arguments already checked and prepared), with retries."""
@@ -198,7 +217,7 @@ class ServiceHook(ServiceHookBase):
         def attempt() -> Any:
             self._before_send(operation, settings)
             started = time.monotonic()
-            self.stats.requests += 1
+            self.stats.record_request()
             answer = transport.send(session, request, self.timeout, call)
             self._log_answer(operation, answer, started)
             return self.operations.read(operation, settings, answer)
@@ -269,6 +288,8 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
             while True:
                 if step is SETTINGS:
                     step = steps.send(await self.settings())
+                elif isinstance(step, list):
+                    step = steps.send(await self._call_all(step))
                 else:
                     step = steps.send(await self._call(step.operation, step.prepared))
         except StopIteration as stop:
@@ -276,6 +297,16 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
             return result
         finally:
             steps.close()
+
+    async def _call_all(self, calls: list[Call]) -> list[Any]:
+        """As the sync hook's ``_call_all``, concurrently on the event loop."""
+        answers = await asyncio.gather(
+            *(self._call(call.operation, call.prepared) for call in calls), return_exceptions=True
+        )
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                raise answer
+        return list(answers)
 
     async def _call(self, operation: Any, prepared: Any) -> Any:
         """As the sync hook's ``_call``, on the shared aiohttp session."""
@@ -288,7 +319,7 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
         async def attempt() -> Any:
             await self._before_send(operation, settings)
             started = time.monotonic()
-            self.stats.requests += 1
+            self.stats.record_request()
             answer = await transport.asend(session, request, self.timeout, call, sign)
             self._log_answer(operation, answer, started)
             return self.operations.read(operation, settings, answer)

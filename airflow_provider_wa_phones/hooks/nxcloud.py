@@ -12,14 +12,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import ModuleType
 from typing import Any, ClassVar, Unpack
 
-from airflow_provider_wa_phones import submits
+from airflow_provider_wa_phones import checks, submits
 from airflow_provider_wa_phones.connections import NxCloudSettings
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import nxcloud as ops
 from airflow_provider_wa_phones.operations.answers import shorten
-from airflow_provider_wa_phones.results import Batch, ResultWalk
+from airflow_provider_wa_phones.results import Batch, ReadProgress, ResultWalk
 
 __all__ = ["NxCloudAsyncHook", "NxCloudHook", "NxCloudSettings"]
+
+#: Result pages read at once after the first: answers are bound by the round trip, not by CPU.
+DEFAULT_PAGE_CONCURRENCY = 6
+MAX_PAGE_CONCURRENCY = 32
 
 
 class _NxCloud(base.ServiceHookBase):
@@ -36,8 +40,17 @@ class _NxCloud(base.ServiceHookBase):
 
     nxcloud_conn_id: str
 
-    def __init__(self, nxcloud_conn_id: str = default_conn_name, **options: Unpack[base.HookOptions]) -> None:
+    def __init__(
+        self,
+        nxcloud_conn_id: str = default_conn_name,
+        *,
+        page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
+        **options: Unpack[base.HookOptions],
+    ) -> None:
         super().__init__(nxcloud_conn_id, **options)
+        self.page_concurrency = checks.whole_number(
+            "page_concurrency", page_concurrency, 1, MAX_PAGE_CONCURRENCY
+        )
 
     @base.hook_method
     def get_phone_info(
@@ -96,8 +109,9 @@ class _NxCloud(base.ServiceHookBase):
         every page once they could.
         """
         walk = batch.walk(appkey, stop_below=batch.expected)
-        while (body := walk.next_body()) is not None:
-            walk.take((yield base.Call(ops.NUMBER_CHECK_QUERY, body)))
+        while bodies := walk.next_bodies(self.page_concurrency):
+            for page in (yield [base.Call(ops.NUMBER_CHECK_QUERY, body) for body in bodies]):
+                walk.take(page)
         return walk.kept, not walk.partial
 
 
@@ -108,6 +122,8 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
         secret, extras ``appkey`` (default application) and ``sign_algorithm`` (md5 or sha256).
     :param timeout: seconds to wait for each answer.
     :param retry_policy: how transient failures are retried; each attempt is signed afresh.
+    :param page_concurrency: number-check result pages read at once once the first page has told
+        how many there are (1 to 32, default 6); records keep their order either way.
     """
 
     settings: NxCloudSettings
@@ -184,8 +200,16 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
         return self._drain(chosen.walk(appkey, phone, page_size))
 
     def _drain(self, walk: ResultWalk) -> Iterator[dict[str, Any]]:
-        while (body := walk.next_body()) is not None:
-            yield from walk.take(self._query_page(body))
+        """The walk's records as its pages come in: ``page_concurrency`` pages at a time once the
+        first page of a day has told how many there are, in order, with progress in the log."""
+        progress = ReadProgress(self.log, walk)
+        while bodies := walk.next_bodies(self.page_concurrency):
+            pages = self._call_all([base.Call(ops.NUMBER_CHECK_QUERY, body) for body in bodies])
+            for page in pages:
+                records = walk.take(page)
+                progress.page(len(records))
+                yield from records
+        progress.done()
 
     def _query_page(self, body: dict[str, Any]) -> dict[str, Any]:
         page: dict[str, Any] = self._call(ops.NUMBER_CHECK_QUERY, body)

@@ -29,6 +29,9 @@ class _CamsOperator(BaseOperator):
     :param request_retry: how transient request failures are retried (``RetryPolicy`` from
         ``airflow_provider_wa_phones.retry``; default 4 attempts
         with exponential backoff honouring ``x-acs-retry-after``, at most 30 s of waiting).
+    :param rate_limit: most calls per second per operation from this task's process (default 10,
+        what CAMS allows an account). Tasks run in separate processes: with a pool of N slots for
+        CAMS tasks, give each ``10 // N`` (README, "The CAMS limit across processes").
     """
 
     def __init__(
@@ -37,10 +40,12 @@ class _CamsOperator(BaseOperator):
         cams_conn_id: str = "alibaba_cams_default",
         request_timeout: float = 30.0,
         request_retry: RetryPolicy | None = None,
+        rate_limit: int | None = 10,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id
+        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
         # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
         self.request_timeout = checks.seconds("request_timeout", request_timeout, high=MAX_REQUEST_TIMEOUT)
         # Not "retry_policy": BaseOperator has a task-level argument of that name.
@@ -51,7 +56,10 @@ class _CamsOperator(BaseOperator):
         from airflow_provider_wa_phones.hooks.cams import CamsHook
 
         return CamsHook(
-            cams_conn_id=self.cams_conn_id, timeout=self.request_timeout, retry_policy=self.request_retry
+            cams_conn_id=self.cams_conn_id,
+            timeout=self.request_timeout,
+            retry_policy=self.request_retry,
+            rate_limit=self.rate_limit,
         )
 
 

@@ -216,6 +216,10 @@ def task_batch_no(ti: Any) -> str:
     return "af-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
+#: The asset alias the results operator publishes its files through, unless told otherwise.
+RESULTS_ASSET = "nxcloud-number-check-results"
+
+
 class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
     """Read number-check results, page by page, into XCom or a JSON Lines file.
 
@@ -239,11 +243,18 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         complete. Templated.
     :param max_xcom_records: without ``output_path``, the most records returned through XCom; more
         fails the task and asks for ``output_path``, so XCom never holds a large result set.
+    :param output_asset: the name of the ``AssetAlias`` the task declares as its outlet: each file
+        it writes is published through it as an ``Asset`` (its URL, without credentials), with
+        ``record_count`` and ``summary`` in the event's extra, so a DAG scheduled on
+        ``AssetAlias(output_asset)`` runs on fresh results. Default
+        ``"nxcloud-number-check-results"``; None declares nothing.
+    :param page_concurrency: result pages read at once once the first has told how many there are
+        (1 to 32, default 6).
     :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
 
     Returns (XCom) the list of records without ``output_path``; with it, a dict with
-    ``output_path``, ``record_count`` and ``summary`` (counts by pre-check, validity, region, and of
-    checks that failed).
+    ``output_path``, ``asset_uri``, ``record_count`` and ``summary`` (counts by pre-check,
+    validity, region, and of checks that failed).
     """
 
     template_fields: Sequence[str] = (
@@ -269,9 +280,17 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         page_size: int = 100,
         output_path: str | None = None,
         max_xcom_records: int = 1000,
+        output_asset: str | None = RESULTS_ASSET,
+        page_concurrency: int = 6,
         **kwargs: Any,
     ) -> None:
+        from airflow.sdk import AssetAlias
+
+        if output_asset is not None and output_path is not None and "outlets" not in kwargs:
+            kwargs["outlets"] = [AssetAlias(checks.text("output_asset", output_asset, max_length=1500))]
         super().__init__(**kwargs)
+        self.output_asset = output_asset
+        self.page_concurrency = checks.whole_number("page_concurrency", page_concurrency, 1, 32)
         self.batches = batches
         self.date = date
         self.batch_no = batch_no
@@ -310,12 +329,40 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         chosen = [Batch.from_entry(batch, "batches") for batch in batches]
         return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
 
+    @cached_property
+    def hook(self) -> NxCloudHook:
+        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+
+        return NxCloudHook(
+            nxcloud_conn_id=self.nxcloud_conn_id,
+            timeout=self.request_timeout,
+            retry_policy=self.request_retry,
+            page_concurrency=self.page_concurrency,
+        )
+
     def execute(self, context: Context) -> Any:
         target = None if _absent(self.output_path) else _output_target(self.output_path)
         records = self._records()
-        if target is not None:
-            return self._write(records, target)
-        return self._collect(records)
+        if target is None:
+            return self._collect(records)
+        outcome = self._write(records, target)
+        self._publish(context, outcome)
+        return outcome
+
+    def _publish(self, context: Context, outcome: dict[str, Any]) -> None:
+        """Announce the file through the declared ``AssetAlias`` (a DAG scheduled on it runs)."""
+        from airflow.sdk import Asset, AssetAlias
+
+        aliases = [outlet for outlet in self.outlets if isinstance(outlet, AssetAlias)]
+        events = context.get("outlet_events")
+        if not aliases or events is None:  # execute() called outside a task run: nothing to announce
+            return
+        extra = {"record_count": outcome["record_count"], "summary": outcome["summary"]}
+        for alias in aliases:
+            events[alias].add(Asset(uri=outcome["asset_uri"]), extra=extra)
+        self.log.info(
+            "Published %s through asset alias %s", outcome["asset_uri"], ", ".join(a.name for a in aliases)
+        )
 
     def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.errors import ParameterError
@@ -346,7 +393,13 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
             partial.unlink(missing_ok=True)
             raise
         self.log.info("Wrote %d number-check results to %s", summary.total, target)
-        return {"output_path": str(target), "record_count": summary.total, "summary": summary.as_dict()}
+        return {
+            "output_path": str(target),
+            # The URL without the connection id a storage URL may carry (s3://conn@bucket/key).
+            "asset_uri": f"{target.protocol}://{target.path}",
+            "record_count": summary.total,
+            "summary": summary.as_dict(),
+        }
 
 
 def _absent(value: Any) -> bool:

@@ -34,6 +34,9 @@ class CamsPhoneStatusSensor(PhoneStatusWait):
     :param failure_statuses: statuses that end the wait (default BANNED, DELETED, MIGRATED,
         DISCONNECTED).
     :param cams_conn_id: an ``alibaba_cams`` connection. Templated.
+    :param rate_limit: most calls per second from this task's process in poke and reschedule mode
+        (default 10; with a pool of N slots for CAMS tasks, ``10 // N``). Deferred, the wait joins
+        the triggerer's one poll per space.
     :param deferrable: wait in the triggerer instead of a worker slot.
 
     Plus every ``BaseSensorOperator`` argument. Returns (XCom) the numbers' final phone records
@@ -51,18 +54,22 @@ class CamsPhoneStatusSensor(PhoneStatusWait):
         target_status: str = "CONNECTED",
         failure_statuses: Sequence[str] = DEFAULT_FAILURE_STATUSES,
         cams_conn_id: str = "alibaba_cams_default",
+        rate_limit: int | None = 10,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_wa_phones import checks
+
         super().__init__(target_status=target_status, failure_statuses=failure_statuses, **kwargs)
         self.phone_numbers = phone_numbers
         self.cust_space_id = cust_space_id
         self.cams_conn_id = cams_conn_id
+        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
 
     @cached_property
     def hook(self) -> CamsHook:
         from airflow_provider_wa_phones.hooks.cams import CamsHook
 
-        return CamsHook(cams_conn_id=self.cams_conn_id, **self.hook_settings())
+        return CamsHook(cams_conn_id=self.cams_conn_id, rate_limit=self.rate_limit, **self.hook_settings())
 
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import cams_phone_record

@@ -1,18 +1,50 @@
-"""Deferrable waits on NxCloud: number-check batches to finish, numbers to reach a status."""
+"""NxCloud triggers: number-check batches to finish and numbers to reach a status (deferred
+sensors), and numbers that change (``AssetWatcher``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Unpack
 
-from airflow_provider_wa_phones.triggers.base import PhoneStatusPolling, PollingTrigger, PollOptions
+from airflow_provider_wa_phones.triggers.base import (
+    PhoneStatusPolling,
+    PhoneWatch,
+    PollingTrigger,
+    PollOptions,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.waits import Decision
 
 
-class NxCloudPhoneStatusTrigger(PhoneStatusPolling):
-    """Waits until every number in ``phones`` has ``target_status``, with one ``getPhone`` call
-    per poll whatever the number of phones.
+class _NxCloudApplication:
+    """The account an NxCloud phone trigger looks at: an application (``appkey``)."""
+
+    service = "nxcloud"
+    scope_param, conn_param = "appkey", "nxcloud_conn_id"
+    appkey: str | None
+    nxcloud_conn_id: str
+    hook_settings: Any
+
+    def check_scope(self, value: Any) -> str | None:
+        from airflow_provider_wa_phones.operations.nxcloud import check_appkey
+
+        return None if value is None else check_appkey(value)
+
+    def make_hook(self) -> Any:
+        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
+
+        return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
+
+    async def fetch_account(self, hook: Any) -> list[dict[str, Any]]:
+        from airflow_provider_wa_phones.phones import nxcloud_phone_record
+
+        return [nxcloud_phone_record(r) for r in await hook.get_phone_info(appkey=self.appkey)]
+
+
+class NxCloudPhoneStatusTrigger(_NxCloudApplication, PhoneStatusPolling):
+    """Waits until every number in ``phones`` has ``target_status``: one ``getPhone`` call per poll
+    whatever the number of phones, shared by every such trigger of the application in a triggerer
+    with shared streams (Airflow 3.3).
 
     :param phones: normalised numbers (digits with country code).
     :param target_status: the awaited status, e.g. CONNECTED.
@@ -22,10 +54,8 @@ class NxCloudPhoneStatusTrigger(PhoneStatusPolling):
     :param options: ``poke_interval``, ``request_timeout``, ``retry`` (see :class:`PollOptions`).
     """
 
-    phones_param, scope_param, conn_param = "phones", "appkey", "nxcloud_conn_id"
+    phones_param = "phones"
     phones: list[str]
-    appkey: str | None
-    nxcloud_conn_id: str
 
     def __init__(
         self,
@@ -38,20 +68,44 @@ class NxCloudPhoneStatusTrigger(PhoneStatusPolling):
     ) -> None:
         super().__init__(phones, target_status, failure_statuses, appkey, nxcloud_conn_id, **options)
 
-    def check_scope(self, value: Any) -> str | None:
-        from airflow_provider_wa_phones.operations.nxcloud import check_appkey
-
-        return None if value is None else check_appkey(value)
-
-    def make_hook(self) -> Any:
-        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
-
-        return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
-
     async def fetch_records(self, hook: Any) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import nxcloud_phone_record
 
         return [nxcloud_phone_record(r) for r in await hook.get_phone_info(self.phones, self.appkey)]
+
+
+class NxCloudPhoneWatchTrigger(_NxCloudApplication, PhoneWatch):
+    """Fires when a number of an NxCloud application changes: one event per number and field, for
+    an ``AssetWatcher`` (see the README, "Watching numbers").
+
+    :param appkey: the application whose numbers to watch; the connection's when None.
+    :param phones: only these numbers (digits with country code); every number of the application
+        when None.
+    :param fields: which of ``status``, ``quality_rating``, ``messaging_limit_tier``,
+        ``name_status`` to watch; default: those named in ``becomes``/``leaves``, else all.
+    :param becomes: fire only when a field becomes one of these values, e.g.
+        ``{"quality_rating": ["RED"]}``.
+    :param leaves: fire only when a field leaves one of these values, e.g.
+        ``{"status": ["CONNECTED"]}``.
+    :param fire_on_first: fire for the first look at each number too (from ``None``).
+    :param nxcloud_conn_id: the connection id.
+    :param options: ``poke_interval`` (default 60 s), ``request_timeout``, ``retry``.
+    """
+
+    phones_param = "phones"
+
+    def __init__(
+        self,
+        appkey: str | None = None,
+        phones: list[str] | None = None,
+        fields: list[str] | None = None,
+        becomes: dict[str, Any] | None = None,
+        leaves: dict[str, Any] | None = None,
+        fire_on_first: bool = False,
+        nxcloud_conn_id: str = "nxcloud_default",
+        **options: Unpack[PollOptions],
+    ) -> None:
+        super().__init__(appkey, nxcloud_conn_id, phones, fields, becomes, leaves, fire_on_first, **options)
 
 
 class NxCloudNumberCheckTrigger(PollingTrigger):

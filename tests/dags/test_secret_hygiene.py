@@ -5,14 +5,17 @@ through ``dag.test()`` against the sandbox, with the CAMS connection on STS cred
 security token is used too. Then the secrets of every demo account and every signature the sandbox
 received are looked for in: the console output (the task log of ``dag.test()``, unmasked), the task
 log files a worker would write (``tests.secrets.task_log_files``), XCom values, rendered template
-fields and trigger kwargs.
+fields and trigger kwargs. A DAG scheduled on watched assets makes its calls in the watchers'
+triggers: they run first, and their events' payloads and serialized kwargs are searched too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
+import time
 import traceback
 from pathlib import Path
 
@@ -73,12 +76,52 @@ def sts_cams(sandbox_env, monkeypatch):
     return sandbox_env
 
 
-def _run(dag, capfd, caplog):
+def _watchers(dag) -> list:
+    """The asset watchers a DAG is scheduled on (their triggers make its service calls)."""
+    condition = getattr(dag.timetable, "asset_condition", None)
+    assets = getattr(condition, "objects", None) or []
+    return [watcher for asset in assets for watcher in getattr(asset, "watchers", None) or []]
+
+
+def _watch(dag, sandbox) -> tuple[list[dict], list[str]]:
+    """Run the DAG's watcher triggers as a triggerer would (polling every 50 ms), move the sandbox
+    clock once each has looked, and return the events' payloads once every watcher has fired, with
+    the serialized trigger kwargs the triggerer table would hold."""
+    triggers = []
+    for watcher in _watchers(dag):
+        _, kwargs = watcher.trigger.serialize()
+        triggers.append(type(watcher.trigger)(**{**kwargs, "poke_interval": 0.05}))
+    fired: dict[int, list[dict]] = {index: [] for index in range(len(triggers))}
+
+    async def run(index: int, trigger) -> None:
+        async for event in trigger.run():
+            fired[index].append(json.loads(json.dumps(event.payload)))
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(run(index, trigger)) for index, trigger in enumerate(triggers)]
+        deadline = time.monotonic() + 30
+        while sandbox.request_count() < 2 * len(triggers):  # each has a baseline, then looks again
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        sandbox.advance(10)
+        while not all(fired.values()):
+            assert time.monotonic() < deadline, fired
+            await asyncio.sleep(0.01)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(main())
+    kwargs_rows = [json.dumps(trigger.serialize(), default=str) for trigger in triggers]
+    return [payload for payloads in fired.values() for payload in payloads], kwargs_rows
+
+
+def _run(dag, capfd, caplog, conf=None):
     """Run ``dag`` with task log files written; return the run, the task results and the console text."""
     caplog.set_level("INFO")
     capfd.readouterr()  # only this run's output
     with task_log_files() as results:
-        run = dag.test()
+        run = dag.test(run_conf=conf) if conf else dag.test()
     out, err = capfd.readouterr()
     return run, results, out + err + caplog.text
 
@@ -101,8 +144,15 @@ def test_example_dag_leaves_no_secret_behind(
     example_dag_id, dagbag, sts_cams, advance_when_looked, capfd, caplog
 ):
     dag = dagbag.get_dag(example_dag_id)
-    advance_when_looked(10, **_first_look(dag))  # then PENDING numbers connect and results arrive
-    run, results, console = _run(dag, capfd, caplog)
+    watched: dict[str, str] = {}
+    if _watchers(dag):  # asset-driven: the watchers call the services, the run gets their changes
+        changes, kwargs_rows = _watch(dag, sts_cams)
+        assert changes
+        watched = {"asset events": json.dumps(changes), "watcher trigger kwargs": "\n".join(kwargs_rows)}
+        run, results, console = _run(dag, capfd, caplog, conf={"changes": changes})
+    else:
+        advance_when_looked(10, **_first_look(dag))  # then PENDING numbers connect and results arrive
+        run, results, console = _run(dag, capfd, caplog)
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "success", states
@@ -119,7 +169,12 @@ def test_example_dag_leaves_no_secret_behind(
     file_logs = collect_airflow_logs(os.environ["AIRFLOW_HOME"], run.run_id)
     db = metadata_haystacks(dag.dag_id, run.run_id)
     deferrable = {task.task_id for task in dag.tasks if getattr(task, "deferrable", False)}
-    haystacks = {"console": console, "task log files": file_logs, **{k: v.text for k, v in db.items()}}
+    haystacks = {
+        "console": console,
+        "task log files": file_logs,
+        **watched,
+        **{k: v.text for k, v in db.items()},
+    }
 
     # Each haystack holds what the run produced.
     for task_id in states:

@@ -344,6 +344,11 @@ ROWS: list[Row] = [
         "batches: date: must be a date in the form yyyy-MM-dd, got None",
     ),
     operator_row(
+        "op-results-batch-empty-batch-no", NxCloudNumberCheckResultsOperator,
+        {"batches": [{"batch_no": "", "message_id": "0", "date": TODAY}]}, "batches",
+        "batches: batch_no: must be a non-empty string, got ''",
+    ),
+    operator_row(
         "op-results-second-batch-bad", NxCloudNumberCheckResultsOperator,
         {"batches": [BATCH, BATCH | {"date": "2020-01-01"}]}, "batches",
         "batches: date: 2020-01-01 is outside the 14-day window the service keeps",

@@ -1,0 +1,86 @@
+"""Quality alert: an incident line the moment a sender number's quality drops to RED or its status
+leaves CONNECTED, on NxCloud or Alibaba Cloud CAMS, without a DAG that polls on a schedule.
+
+The DAG is scheduled on an asset whose watchers (``NxCloudPhoneWatchTrigger``,
+``CamsPhoneWatchTrigger``) run in the triggerer: one poll per account and interval, however many
+watchers and deferred sensors look at that account. Each change is one asset event; a run writes
+one JSON line per change it was triggered by to ``$WA_PHONES_REPORT_DIR/incidents-<run id>.jsonl``.
+A manual run may pass changes in its conf (``{"changes": [...]}``) to replay them.
+
+Needs ``nxcloud_default`` (with an ``appkey``) and ``alibaba_cams_default`` (with a
+``cust_space_id``) connections, and a running triggerer. ``$WA_PHONES_WATCH_INTERVAL`` sets the
+seconds between looks (default 60).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from airflow.sdk import Asset, AssetWatcher, Param, dag, task
+
+from airflow_provider_wa_phones.triggers.cams import CamsPhoneWatchTrigger
+from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneWatchTrigger
+
+REPORT_DIR = os.environ.get("WA_PHONES_REPORT_DIR", "/tmp/wa-phones-reports")
+INTERVAL = float(os.environ.get("WA_PHONES_WATCH_INTERVAL", "60"))
+#: What counts as an incident, on both services.
+WATCH = {"becomes": {"quality_rating": ["RED"]}, "leaves": {"status": ["CONNECTED"]}}
+
+SENDER_INCIDENTS = Asset(
+    "wa-phones-sender-incidents",
+    watchers=[
+        AssetWatcher(
+            name="nxcloud_senders", trigger=NxCloudPhoneWatchTrigger(**WATCH, poke_interval=INTERVAL)
+        ),
+        AssetWatcher(name="cams_senders", trigger=CamsPhoneWatchTrigger(**WATCH, poke_interval=INTERVAL)),
+    ],
+)
+
+
+@dag(
+    dag_id="quality_alert",
+    schedule=[SENDER_INCIDENTS],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["whatsapp", "nxcloud", "alibaba_cams", "example"],
+    params={
+        "changes": Param([], type="array", description="Changes to replay in a manual run"),
+        "report_dir": Param(REPORT_DIR, type="string", description="Folder for the incident files"),
+    },
+    doc_md=__doc__,
+)
+def quality_alert():
+    @task
+    def write_incidents(
+        report_dir: str,
+        triggering_asset_events: Any = None,
+        params: Any = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        import json
+        from pathlib import Path
+
+        from airflow_provider_wa_phones.reports import file_safe
+
+        # A scheduled run: one asset event per change (several may be batched into one run).
+        events = list(triggering_asset_events[SENDER_INCIDENTS]) if triggering_asset_events else []
+        changes = [event.extra["payload"] for event in events if "payload" in (event.extra or {})]
+        if not events:
+            changes = list(params["changes"])
+        path = Path(report_dir) / f"incidents-{file_safe(run_id or 'manual')}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            for change in changes:
+                out.write(json.dumps(change, ensure_ascii=False, sort_keys=True) + "\n")
+                print(
+                    f"INCIDENT {change['service']} {change['phone_number']} ({change.get('verified_name')}): "
+                    f"{change['field']} {change['old']} -> {change['new']} at {change['observed_at']}"
+                )
+        return {"incidents": str(path), "count": len(changes), "from_asset_events": bool(events)}
+
+    write_incidents(report_dir="{{ params.report_dir }}")
+
+
+quality_alert()
