@@ -40,6 +40,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -95,6 +96,12 @@ EXPECTED_INCIDENTS = {
 }
 # Every incident line must be written this soon after the sandbox's clock passed the changes.
 INCIDENTS_BOUND = 60.0
+# The README's CAMS pool ("The CAMS limit across processes"), as a user creates it, and the e2e-only
+# DAG whose tasks share it (tests/e2e/dags/e2e_cams_pool.py).
+CAMS_POOL, CAMS_POOL_SLOTS, CAMS_POOL_DAG = "alibaba_cams", 2, "e2e_cams_pool"
+# Tasks that publish what they wrote as an asset (through an AssetAlias): one event per successful
+# run, its URI the file written.
+OUTLET_TASKS = {("phone_health", "write_report"), ("number_check", "results")}
 TiKey = tuple[str, str, str]  # dag_id, run_id, task_id
 
 
@@ -366,6 +373,12 @@ class Deployment:
             migrated = subprocess.run([AIRFLOW, "db", "migrate"], env=env, stdout=log, stderr=log)
         if migrated.returncode:
             raise Failure("airflow db migrate failed", [LOGS / "db-migrate.log"])
+        # The README's command, word for word.
+        pool = [AIRFLOW, "pools", "set", CAMS_POOL, str(CAMS_POOL_SLOTS)]
+        pool.append(f"CAMS tasks: 10 calls/s per account shared by {CAMS_POOL_SLOTS} slots")
+        with (LOGS / "pools.log").open("wb") as log:
+            if subprocess.run(pool, env=env, stdout=log, stderr=log).returncode:
+                raise Failure("airflow pools set failed", [LOGS / "pools.log"])
         commands = {
             "api-server": ["api-server", "--host", LOOPBACK, "--port", str(api_port)],
             # serve-logs would listen on every interface; the api-server reads the log files itself.
@@ -493,6 +506,8 @@ class Outcome:
     incidents: list[dict[str, Any]] = field(default_factory=list)  # every line of every incident file
     incidents_after_clock: float | None = None  # when the last expected incident was written
     signatures: list[str] = field(default_factory=list)
+    throttled: list[str] = field(default_factory=list)  # CAMS calls the sandbox throttled
+    pool: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -577,13 +592,23 @@ def exercise(deploy: Deployment, outcome: Outcome) -> None:
         # within seconds; here it would make the outcome depend on machine speed, so the clock moves
         # on only once the scheduler has taken in every deferral.
         scheduler_log = (LOGS / "scheduler.log").read_text(errors="replace")
-        return bool(waiting) and all(
-            "deferred" in outcome.states[ti_key(ti)] and deferral_taken_in(scheduler_log, ti)
-            for ti in waiting
+        # The pool DAG's calls are over before onboarding's profile call (after the clock moves) can
+        # share a second with them and turn 10 calls per second into 11.
+        pool_runs = [run for run in outcome.runs if run["dag_id"] == CAMS_POOL_DAG]
+        return (
+            bool(waiting)
+            and all(
+                "deferred" in outcome.states[ti_key(ti)] and deferral_taken_in(scheduler_log, ti)
+                for ti in waiting
+            )
+            and all(run["state"] in FINISHED for run in pool_runs)
         )
 
     try:
-        what = "every sensor deferred and the scheduler logging it (TaskInstance Finished ... state=deferred)"
+        what = (
+            "every sensor deferred and the scheduler logging it (TaskInstance Finished ... state=deferred),"
+            f" and {CAMS_POOL_DAG} finished"
+        )
         wait_for(what, all_sensors_deferred, DEFER_TIMEOUT, watch)
     except Failure as failure:
         outcome.defer_problem = str(failure)  # check_deferrals says it; the runs still finish
@@ -622,9 +647,10 @@ def collect(api: Api, outcome: Outcome, sensors: set[tuple[str, str]]) -> None:
             outcome.task_logs[ti_key(ti)] = task_log(api, ti)
     # The audit log's record of tasks the scheduler failed, as the race described above would.
     outcome.mismatches = api.all("/api/v2/eventLogs?event=state%20mismatch", "event_logs")
+    outcome.asset_events = api.all("/api/v2/assets/events", "asset_events")
+    outcome.pool = api.ok("GET", f"/api/v2/pools/{CAMS_POOL}")
     if outcome.asset_dags:
         outcome.incidents = read_incidents()
-        outcome.asset_events = api.all("/api/v2/assets/events", "asset_events")
 
 
 def start_watchers(api: Api, deploy: Deployment, outcome: Outcome, watch: list[Process]) -> None:
@@ -805,6 +831,8 @@ def check_watchers(outcome: Outcome) -> Check:
     payloads = [(event.get("extra") or {}).get("payload") or {} for event in events]
     runs = [run for run in outcome.runs if run["dag_id"] in outcome.asset_dags]
     problems = []
+    if not all((event.get("extra") or {}).get("from_trigger") for event in events):
+        problems.append("not every asset event came from a trigger")
     if sorted(map(incident_key, payloads)) != sorted(EXPECTED_INCIDENTS):
         problems.append(
             f"asset events {sorted(map(incident_key, payloads))}, expected {sorted(EXPECTED_INCIDENTS)}"
@@ -823,12 +851,68 @@ def check_watchers(outcome: Outcome) -> Check:
             f"incidents written {'never' if took is None else f'{took:.0f} s'} after the clock moved"
         )
     watchers = ", ".join(w["name"] for asset in outcome.assets for w in asset["watchers"])
+    consumed = sum(bool(event.get("created_dagruns")) for event in events)
     detail = "; ".join(problems) or (
-        f"{len(events)} asset events from the watchers ({watchers}, every {WATCH_INTERVAL} s) triggered "
-        f"{len(runs)} runs, which wrote them as {len(outcome.incidents)} incident lines, the last "
-        f"{took:.1f} s after the sandbox's clock passed the changes (bound {INCIDENTS_BOUND:.0f} s)"
+        f"{len(events)} asset events from the watchers ({watchers}, every {WATCH_INTERVAL} s) started "
+        f"{len(runs)} asset-triggered run(s), which consumed {consumed} of them and wrote all "
+        f"{len(outcome.incidents)} as incident lines, the last {took:.1f} s after the sandbox's clock "
+        f"passed the changes (bound {INCIDENTS_BOUND:.0f} s)"
     )
     return Check("watchers in the triggerer start asset-triggered runs", not problems, detail)
+
+
+def check_outlets(outcome: Outcome) -> Check:
+    """Each successful run of a publishing task made one asset event, naming the file it wrote."""
+    problems, seen = [], 0
+    for ti in outcome.tis:
+        if (ti["dag_id"], ti["task_id"]) not in OUTLET_TASKS or ti["state"] != "success":
+            continue
+        source = (ti["dag_id"], ti["task_id"], ti["dag_run_id"])
+        events = [
+            event
+            for event in outcome.asset_events
+            if (event["source_dag_id"], event["source_task_id"], event["source_run_id"]) == source
+        ]
+        uris = [event["uri"] for event in events]
+        paths = [Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path)) for uri in uris]
+        if len(events) != 1 or not uris[0].startswith("file://") or not paths[0].is_file():
+            problems.append(f"{ti['dag_id']}.{ti['task_id']} ({ti['dag_run_id']}): asset events {uris}")
+        seen += 1
+    detail = "; ".join(problems) or (
+        f"{seen} task runs of {', '.join(sorted(f'{d}.{t}' for d, t in OUTLET_TASKS))}, one asset event "
+        "each, naming the file it wrote"
+    )
+    return Check("tasks publish what they wrote as asset events", bool(seen) and not problems, detail)
+
+
+def check_pool(outcome: Outcome) -> Check:
+    """The pool the README recommends held: its tasks ran in it, never more than its slots at once,
+    and succeeded (a failed one shows in the states check). Calls CAMS throttled (the sandbox keeps
+    its 10 per second per account and operation) are counted, not failed: two tasks at 5 per second
+    each sit right at the limit, so network jitter may push one call over, and the hook's retry
+    (after the service's x-acs-retry-after) absorbs it."""
+    tis = [ti for ti in outcome.tis if ti["dag_id"] == CAMS_POOL_DAG]
+    spans = [
+        (datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"]))
+        for ti in tis
+        if ti["start_date"] and ti["end_date"]
+    ]
+    # The most tasks running at one moment: at each start, those started and not yet ended.
+    most = max((sum(s <= start < e for s, e in spans) for start, _ in spans), default=0)
+    problems = []
+    if outcome.pool.get("slots") != CAMS_POOL_SLOTS:
+        problems.append(f"pool {CAMS_POOL}: {outcome.pool}")
+    if not tis or any(ti["pool"] != CAMS_POOL for ti in tis) or len(spans) != len(tis):
+        problems.append(f"tasks: {[(ti['task_id'], ti['pool'], ti['state']) for ti in tis]}")
+    if most > CAMS_POOL_SLOTS:
+        problems.append(f"{most} tasks ran at once")
+    throttled = f"{len(outcome.throttled)} calls of the whole run throttled by the sandbox"
+    throttled += f" (e.g. {outcome.throttled[0]}) and retried" if outcome.throttled else ""
+    detail = "; ".join(problems) or (
+        f"{len(tis)} tasks in pool {CAMS_POOL} ({CAMS_POOL_SLOTS} slots, set with airflow pools set), "
+        f"at most {most} at once, each at 10 // {CAMS_POOL_SLOTS} calls/s; {throttled}"
+    )
+    return Check("the CAMS pool keeps CAMS tasks to its slots", not problems, detail)
 
 
 def check_listening() -> Check:
@@ -926,6 +1010,7 @@ def main(argv: list[str] | None = None) -> int:
         if outcome.tis:  # what was observed is checked, after a failure too
             checks += [check_states(outcome), check_mismatches(outcome), check_deferrals(outcome)]
             checks.append(check_banned(outcome))
+            checks.append(check_outlets(outcome))
             if outcome.asset_dags:
                 checks.append(check_watchers(outcome))
         if deploy.components:
@@ -939,6 +1024,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not interrupted and any(p.name == "sandbox" and p.running for p in PROCESSES):
             outcome.signatures = sandbox_signatures(deploy)  # while the sandbox still runs
+            outcome.throttled = [
+                f"{r['method']} {r['path']}?{r['query']}"[:120]
+                for r in sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests")
+                if r["code"] == "Throttling.User"
+            ]
         stopping = time.monotonic()
         stop_all()
         slowest = max(STOP_SECONDS, key=STOP_SECONDS.__getitem__, default="-")
@@ -949,6 +1039,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(["Left behind:", *left]) if left else "Everything stopped.")
         return 130
     # Only now are the logs complete: stopping writes to them too.
+    if outcome.tis and CAMS_POOL_DAG in outcome.dags:
+        checks.append(check_pool(outcome))  # with the sandbox's throttled calls, read at the end
     checks.append(check_secrets(deploy, outcome))
     checks.append(
         Check("no process left behind", not left, "; ".join(left) or "none of this run's processes runs")
