@@ -13,7 +13,7 @@ LINT_PATHS := airflow_provider_wa_phones tests example_dags scripts benchmarks
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv install demo test fuzz lint ui ui-test e2e e2e-debs bench clean constraints
+.PHONY: venv install demo test fuzz lint ui ui-test e2e e2e-debs bench dist clean constraints
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,13 @@ e2e-debs:
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# The sdist and the wheel in dist/, built as a release builds them (isolated, the wheel from the
+# sdist) with the build backend pinned by constraints.txt.
+dist: $(STAMP)
+	rm -rf dist
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m build --outdir dist .
+	@ls -l dist
 
 # Re-resolve the pins from the registry (a deliberate, reviewed change).
 constraints:

@@ -9,9 +9,14 @@ from typing import Any
 
 _NXCLOUD = "NxCloud WhatsApp"
 _CAMS = "Alibaba Cloud ChatApp Message Service (CAMS)"
+# The README is the how-to guide. The repository address is a placeholder until the project is
+# published (the same one as [project.urls] in pyproject.toml).
+_README = "https://github.com/wa-phones/airflow-provider-wa-phones/blob/main/README.md"
+_HOW_TO = [f"{_README}#{section}" for section in ("quickstart", "sensors", "watching-numbers", "deployment")]
 
 
 def _modules(kind: str) -> list[dict[str, Any]]:
+    """Airflow's convention: the modules holding one kind of component, per integration."""
     return [
         {"integration-name": _NXCLOUD, "python-modules": [f"airflow_provider_wa_phones.{kind}.nxcloud"]},
         {"integration-name": _CAMS, "python-modules": [f"airflow_provider_wa_phones.{kind}.cams"]},
@@ -19,7 +24,11 @@ def _modules(kind: str) -> list[dict[str, Any]]:
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Return the provider description, integrations and connection types."""
+    """Return the provider description, integrations, components and connection types.
+
+    ``airflow providers hooks`` / ``triggers`` and the UI read these lists; sensors and operators
+    are listed the way Airflow's own providers list them, module by module.
+    """
     return {
         "package-name": "airflow-provider-wa-phones",
         "name": "WhatsApp Business phones (NxCloud, Alibaba Cloud CAMS)",
@@ -29,16 +38,20 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": _NXCLOUD,
                 "external-doc-url": "https://github.com/nxtele/nxcloud-doc-en/wiki",
+                "how-to-guide": _HOW_TO,
                 "tags": ["service"],
             },
             {
                 "integration-name": _CAMS,
                 "external-doc-url": "https://www.alibabacloud.com/help/en/chatapp",
+                "how-to-guide": _HOW_TO,
                 "tags": ["alibaba"],
             },
         ],
-        "hooks": _modules("hooks"),
         "operators": _modules("operators"),
+        "sensors": _modules("sensors"),
+        "hooks": _modules("hooks"),
+        "triggers": _modules("triggers"),
         "connection-types": [
             {
                 "connection-type": "nxcloud",

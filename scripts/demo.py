@@ -30,8 +30,10 @@ DAGS = ["phone_health", "number_check", "onboarding"]
 WATCH_INTERVAL = "1"
 
 
-def airflow(args: list[str], env: dict[str, str], log_name: str) -> None:
+def airflow(args: list[str], env: dict[str, str], log_name: str, shown: str | None = None) -> None:
+    """Run ``airflow *args``; ``shown`` stands for the arguments in what is printed (a long conf)."""
     log = WORK / f"{log_name}.log"
+    shown = shown or " ".join(args)
     started = time.monotonic()
     with log.open("w") as out:
         result = subprocess.run(
@@ -39,10 +41,10 @@ def airflow(args: list[str], env: dict[str, str], log_name: str) -> None:
         )
     took = time.monotonic() - started
     if result.returncode != 0:
-        print(f"airflow {' '.join(args)} failed after {took:.0f} s; last lines of {log}:")
+        print(f"airflow {shown} failed after {took:.0f} s; last lines of {log}:")
         print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
         raise SystemExit(result.returncode)
-    print(f"  airflow {' '.join(args)}: ok in {took:.0f} s (log: {log.relative_to(REPO)})")
+    print(f"  airflow {shown}: ok in {took:.0f} s (log: {log.relative_to(REPO)})")
 
 
 def show_phone_health() -> None:
@@ -152,6 +154,7 @@ def main() -> None:
             ["dags", "test", "quality_alert", "--conf", json.dumps({"changes": changes})],
             env,
             "quality_alert",
+            shown=f"dags test quality_alert --conf '{{\"changes\": [<{len(changes)} changes>]}}'",
         )
         print(f"Sandbox answered {sandbox.request_count()} signed requests to the last DAG; stopping it.")
 

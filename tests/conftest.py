@@ -6,6 +6,7 @@ import time of this root conftest.
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from pathlib import Path
@@ -24,6 +25,10 @@ DAGS_FOLDER = _dags
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_dags)
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home / 'airflow.db'}"
+# Unit-test mode draws a new Fernet key in every process; a DAG file run as `python <file>` (the
+# README snippets) shares this run's database, so it must decrypt what the test process wrote (an
+# asset watcher's trigger kwargs): one key for every process of the run, as in a deployment.
+os.environ["AIRFLOW__CORE__FERNET_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
 # Tests never reach the real services: no connection may default to a production host.
 for name in list(os.environ):
     if name.startswith("AIRFLOW_CONN_"):

@@ -1,19 +1,24 @@
 """The release artefacts: ``python -m build`` makes an sdist and a wheel, the wheel holds every module
-(the sandbox included) and ``py.typed``, and installed into a fresh virtualenv it registers the
-provider with Airflow.
+(the sandbox included), ``py.typed`` and the LICENSE, and installed into a fresh virtualenv it
+registers the provider, its hooks and its triggers with Airflow.
 
-The build runs the way a release does (isolated, the wheel built from the sdist), on a copy of the
-work tree so it never writes into it, with the build backend pinned by constraints.txt.
+The build runs the way a release does (isolated, the wheel built from the sdist), on a copy of what a
+fresh clone holds so it never writes into the work tree, with the build backend pinned by
+constraints.txt. The
+virtualenv starts with pip alone; ``pip install -c constraints.txt <wheel>`` must bring everything
+the package imports, so a dependency missing from pyproject.toml fails here. pip's cache keeps
+the install to about a minute once the pinned wheels have been downloaded.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import textwrap
 import zipfile
@@ -21,11 +26,25 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.release, pytest.mark.timeout(240)]
+# The fresh virtualenv's install takes most of the time (longer on a cold pip cache).
+pytestmark = [pytest.mark.release, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = "airflow_provider_wa_phones"
 VERSION = "0.1.0"
+
+
+def _triggers_in_tree() -> set[str]:
+    """Every ``...Trigger`` class defined in triggers/*.py of the work tree (base.py: bases only)."""
+    names = set()
+    for path in (REPO / PACKAGE / "triggers").glob("*.py"):
+        if path.stem not in {"__init__", "base"}:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names |= {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    return {name for name in names if name.endswith("Trigger")}
+
+
+TRIGGERS = _triggers_in_tree()
 
 
 def _package_files() -> set[str]:
@@ -37,16 +56,24 @@ def _package_files() -> set[str]:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
-    """``python -m build`` run on a copy of the work tree; returns the output folder."""
+    """``python -m build`` run on what a fresh clone holds; returns the output folder.
+
+    The source is the files git tracks plus new ones it does not ignore (so work not yet committed
+    is built too), never the ignored leftovers of the work tree (.venv, build/, *.egg-info).
+    """
     work = tmp_path_factory.mktemp("release")
     source = work / "source"
-    shutil.copytree(
-        REPO,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".airflow-home"
-        ),
-    )
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+        cwd=REPO,
+    ).stdout.decode()
+    files = [name for name in listed.split("\0") if name and (REPO / name).is_file()]
+    assert "pyproject.toml" in files and "LICENSE" in files
+    for name in files:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, source / name)
     out = work / "dist"
     env = {**os.environ, "PIP_CONSTRAINT": str(REPO / "constraints.txt")}
     result = subprocess.run(
@@ -91,6 +118,19 @@ def test_wheel_holds_every_module_the_sandbox_and_py_typed(wheel):
     assert "Requires-Dist: apache-airflow>=3.3.2" in metadata
 
 
+def test_wheel_carries_the_license_and_the_project_urls(wheel):
+    dist_info = f"{PACKAGE}-{VERSION}.dist-info"
+    with zipfile.ZipFile(wheel) as archive:
+        license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode()
+        metadata = archive.read(f"{dist_info}/METADATA").decode()
+    assert license_text == (REPO / "LICENSE").read_text(encoding="utf-8")
+    headers = metadata.partition("\n\n")[0].splitlines()
+    assert "License-Expression: Apache-2.0" in headers
+    assert "License-File: LICENSE" in headers
+    urls = {line.split(": ", 1)[1].split(", ")[0] for line in headers if line.startswith("Project-URL: ")}
+    assert urls == {"Homepage", "Source", "Issues", "Changelog", "Documentation"}
+
+
 def test_published_description_has_a_troubleshooting_row_for_every_service_code(wheel):
     from airflow_provider_wa_phones.exceptions import CAMS_CODES, NXCLOUD_CODES
 
@@ -109,22 +149,72 @@ def test_sdist_holds_the_sources_and_py_typed(dist):
     top = f"{PACKAGE}-{VERSION}"
     with tarfile.open(sdist) as archive:
         names = {name.removeprefix(f"{top}/") for name in archive.getnames()}
-    assert {"pyproject.toml", "README.md", "PKG-INFO"} <= names
+    assert {"pyproject.toml", "README.md", "PKG-INFO", "LICENSE", "CHANGELOG.md", "constraints.txt"} <= names
     assert _package_files() <= names
+    # The README sends users to the sdist for the example DAGs.
+    examples = {path.relative_to(REPO).as_posix() for path in (REPO / "example_dags").glob("*.py")}
+    assert examples and examples <= names
+    assert not any(name.startswith("tests/") for name in names)
 
 
-# Runs inside the fresh virtualenv: where the package comes from, and what Airflow discovers.
+# Runs inside the fresh virtualenv: where the package comes from, what Airflow discovers, and that
+# every module imports with the dependencies pip installed for the wheel. Imports of the HTTP and
+# web stacks are deferred to first use, so the sandbox serves, the sync hooks call it (requests,
+# urllib3) and two triggers poll it (aiohttp, yarl): a library missing from the wheel's
+# dependencies fails here.
 _PROBE = textwrap.dedent(
     """
-    import json, importlib.metadata as md, importlib.resources as res, pkgutil
+    import asyncio, importlib, inspect, json, os, pkgutil, sys
+    import importlib.metadata as md, importlib.resources as res
     import airflow_provider_wa_phones as pkg
     import airflow_provider_wa_phones.sandbox as sandbox
     from airflow.providers_manager import ProvidersManager
+    from airflow.triggers.base import BaseTrigger
 
     (entry,) = [ep for ep in md.entry_points(group="apache_airflow_provider")
                 if ep.dist.name == "airflow-provider-wa-phones"]
     manager = ProvidersManager()
     provider = manager.providers["airflow-provider-wa-phones"]
+    modules = [m.name for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")]
+    import_errors = {}
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            import_errors[name] = repr(exc)
+    listed_triggers = json.loads(sys.argv[1])
+    trigger_classes = sorted(
+        name
+        for module in listed_triggers
+        for name, obj in vars(importlib.import_module(module)).items()
+        if inspect.isclass(obj) and issubclass(obj, BaseTrigger) and obj.__module__ == module
+    )
+
+    from airflow_provider_wa_phones.hooks.cams import CamsHook
+    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+    from airflow_provider_wa_phones.phones import cams_phone_record, nxcloud_phone_record
+    from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
+    from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger
+
+    async def first_event(trigger):
+        async for event in trigger.run():
+            return event.payload
+
+    with sandbox.SandboxServer() as server:
+        os.environ.update(server.airflow_env())
+        nxcloud = [nxcloud_phone_record(r) for r in NxCloudHook().list_phones()]
+        nxcloud = [r["phone_number"] for r in nxcloud if r["status"] == "CONNECTED"]
+        cams = CamsHook().query_phone_numbers(status="CONNECTED")
+        cams = [cams_phone_record(r)["phone_number"] for r in cams]
+        events = [
+            asyncio.run(asyncio.wait_for(first_event(trigger), 30))["status"]
+            for trigger in (
+                NxCloudPhoneStatusTrigger(nxcloud[:1], "CONNECTED", ["BANNED"], poke_interval=0.05),
+                CamsPhoneStatusTrigger(cams[:1], "CONNECTED", ["BANNED"], poke_interval=0.05),
+            )
+        ]
+        served = server.request_count()
+
     print(json.dumps({
         "package_file": pkg.__file__,
         "dist_files": str(md.distribution("airflow-provider-wa-phones").locate_file("")),
@@ -139,41 +229,94 @@ _PROBE = textwrap.dedent(
             m.name.removeprefix(pkg.__name__ + ".")
             for m in pkgutil.walk_packages(sandbox.__path__, sandbox.__name__ + ".")
         ),
+        "import_errors": import_errors,
+        "trigger_classes": trigger_classes,
+        "trigger_events": events,
+        "sandbox_requests": served,
     }))
     """
 )
 
 
-@pytest.fixture(scope="module")
-def installed(wheel, tmp_path_factory) -> tuple[Path, dict]:
-    """The wheel in a fresh virtualenv that sees Airflow (but not this work tree) through a .pth line.
+def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{command[:3]}: {result.stdout[-3000:]}{result.stderr[-3000:]}"
+    return result
 
-    The line is a plain path, so the venv's site-packages come first and the editable install's
-    own .pth hook (which would put the work tree on sys.path) never runs.
+
+@pytest.fixture(scope="module")
+def fresh_venv(wheel, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A new virtualenv holding pip alone, then the wheel installed with pip and the constraints.
+
+    Returns its python and an environment for it: no PYTHONPATH, no AIRFLOW_* settings of the test
+    run, an AIRFLOW_HOME of its own.
     """
-    venv = tmp_path_factory.mktemp("fresh") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    root = tmp_path_factory.mktemp("fresh")
+    venv = root / "venv"
+    # Python 3.11's venv would add setuptools too: pip alone, the version `make` pins, comes from
+    # this test run's pip.
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
-        check=True,
-        capture_output=True,
+    pip = f"pip=={importlib.metadata.version('pip')}"
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", pip])
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "PYTHONPATH" and not name.startswith("AIRFLOW_")
+    }
+    env |= {"AIRFLOW_HOME": str(root / "airflow-home"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    frozen = _run([str(python), "-m", "pip", "freeze", "--all"], env=env).stdout.split()
+    assert [line.split("==")[0] for line in frozen] == ["pip"], frozen
+    _run(
+        [str(python), "-m", "pip", "install", "-q", "-c", str(REPO / "constraints.txt"), str(wheel)],
+        env=env,
+        cwd=root,
     )
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+    _run([str(python), "-m", "pip", "check"], env=env, cwd=root)
+    return python, env
+
+
+@pytest.fixture(scope="module")
+def listed_triggers(fresh_venv) -> list[dict[str, str]]:
+    """``airflow providers triggers`` in the fresh virtualenv, this provider's rows."""
+    python, env = fresh_venv
+    airflow = python.with_name("airflow")
+    result = _run(
+        [str(airflow), "providers", "triggers", "-o", "json"], env=env, cwd=python.parent, timeout=180
     )
-    (site / "dev_venv_packages.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
-    probe = subprocess.run(
-        [str(python), "-c", _PROBE], capture_output=True, text=True, env=env, cwd=venv, timeout=120
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
+    rows = json.loads(result.stdout[result.stdout.index("[") :])
+    return [row for row in rows if row["package_name"] == "airflow-provider-wa-phones"]
+
+
+@pytest.fixture(scope="module")
+def installed(fresh_venv, listed_triggers) -> tuple[Path, dict]:
+    python, env = fresh_venv
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = Path(_run([str(python), "-c", purelib], env=env).stdout.strip())
+    modules = json.dumps([row["class"] for row in listed_triggers])
+    probe = _run([str(python), "-c", _PROBE, modules], env=env, cwd=python.parent, timeout=180)
     return site, json.loads(probe.stdout.strip().splitlines()[-1])
+
+
+def test_fresh_virtualenv_lists_the_provider_triggers(listed_triggers, installed):
+    _, found = installed
+    assert {row["integration_name"] for row in listed_triggers} == {
+        "NxCloud WhatsApp",
+        "Alibaba Cloud ChatApp Message Service (CAMS)",
+    }
+    assert {"NxCloudNumberCheckTrigger", "NxCloudPhoneStatusTrigger", "CamsPhoneStatusTrigger"} <= TRIGGERS
+    assert set(found["trigger_classes"]) == TRIGGERS
+
+
+def test_fresh_virtualenv_imports_every_module_with_the_declared_dependencies(installed):
+    _, found = installed
+    assert found["import_errors"] == {}
+
+
+def test_fresh_virtualenv_runs_hooks_and_triggers_against_the_sandbox(installed):
+    _, found = installed
+    assert found["trigger_events"] == ["success", "success"]
+    assert found["sandbox_requests"] == 4  # two hook calls, one poll per trigger
 
 
 def test_fresh_virtualenv_imports_the_package_from_the_wheel(installed):

@@ -10,57 +10,36 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_wa_phones import checks
-from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
+from airflow_provider_wa_phones.operators.base import ServiceOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_wa_phones.hooks.cams import CamsHook
-    from airflow_provider_wa_phones.retry import RetryPolicy
 
 
-class _CamsOperator(BaseOperator):
-    """Holds the connection settings and builds the hook on first use.
+class _CamsOperator(ServiceOperator):
+    """Holds the connection and builds the hook on first use (``request_timeout`` and
+    ``request_retry``: see :class:`~airflow_provider_wa_phones.operators.base.ServiceOperator`).
 
-    :param request_timeout: seconds to wait for each answer (default 30).
-    :param request_retry: how transient request failures are retried (``RetryPolicy`` from
-        ``airflow_provider_wa_phones.retry``; default 4 attempts
-        with exponential backoff honouring ``x-acs-retry-after``, at most 30 s of waiting).
     :param rate_limit: most calls per second per operation from this task's process (default 10,
         what CAMS allows an account). Tasks run in separate processes: with a pool of N slots for
         CAMS tasks, give each ``10 // N`` (README, "The CAMS limit across processes").
     """
 
     def __init__(
-        self,
-        *,
-        cams_conn_id: str = "alibaba_cams_default",
-        request_timeout: float = 30.0,
-        request_retry: RetryPolicy | None = None,
-        rate_limit: int | None = 10,
-        **kwargs: Any,
+        self, *, cams_conn_id: str = "alibaba_cams_default", rate_limit: int | None = 10, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id
         self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
-        # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
-        self.request_timeout = checks.seconds("request_timeout", request_timeout, high=MAX_REQUEST_TIMEOUT)
-        # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = checks.retry_policy("request_retry", request_retry)
 
     @cached_property
     def hook(self) -> CamsHook:
         from airflow_provider_wa_phones.hooks.cams import CamsHook
 
-        return CamsHook(
-            cams_conn_id=self.cams_conn_id,
-            timeout=self.request_timeout,
-            retry_policy=self.request_retry,
-            rate_limit=self.rate_limit,
-        )
+        return CamsHook(cams_conn_id=self.cams_conn_id, rate_limit=self.rate_limit, **self.hook_settings())
 
 
 class CamsPhoneNumbersOperator(_CamsOperator):

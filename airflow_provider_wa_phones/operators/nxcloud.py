@@ -12,51 +12,28 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_wa_phones import checks
-from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
+from airflow_provider_wa_phones.operators.base import ServiceOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
-    from airflow_provider_wa_phones.retry import RetryPolicy
 
 
-class _NxCloudOperator(BaseOperator):
-    """Holds the connection settings and builds the hook on first use.
+class _NxCloudOperator(ServiceOperator):
+    """Holds the connection and builds the hook on first use (``request_timeout`` and
+    ``request_retry``: see :class:`~airflow_provider_wa_phones.operators.base.ServiceOperator`)."""
 
-    :param request_timeout: seconds to wait for each answer (default 30).
-    :param request_retry: how transient request failures are retried (``RetryPolicy`` from
-        ``airflow_provider_wa_phones.retry``; default 4 attempts
-        with exponential backoff, at most 30 s of waiting).
-    """
-
-    def __init__(
-        self,
-        *,
-        nxcloud_conn_id: str = "nxcloud_default",
-        request_timeout: float = 30.0,
-        request_retry: RetryPolicy | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, nxcloud_conn_id: str = "nxcloud_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
-        # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
-        self.request_timeout = checks.seconds("request_timeout", request_timeout, high=MAX_REQUEST_TIMEOUT)
-        # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = checks.retry_policy("request_retry", request_retry)
 
     @cached_property
     def hook(self) -> NxCloudHook:
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 
-        return NxCloudHook(
-            nxcloud_conn_id=self.nxcloud_conn_id,
-            timeout=self.request_timeout,
-            retry_policy=self.request_retry,
-        )
+        return NxCloudHook(nxcloud_conn_id=self.nxcloud_conn_id, **self.hook_settings())
 
 
 def _phone_records(raw: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -329,16 +306,8 @@ class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
         chosen = [Batch.from_entry(batch, "batches") for batch in batches]
         return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
 
-    @cached_property
-    def hook(self) -> NxCloudHook:
-        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
-
-        return NxCloudHook(
-            nxcloud_conn_id=self.nxcloud_conn_id,
-            timeout=self.request_timeout,
-            retry_policy=self.request_retry,
-            page_concurrency=self.page_concurrency,
-        )
+    def hook_settings(self) -> dict[str, Any]:
+        return {**super().hook_settings(), "page_concurrency": self.page_concurrency}
 
     def execute(self, context: Context) -> Any:
         target = None if _absent(self.output_path) else _output_target(self.output_path)

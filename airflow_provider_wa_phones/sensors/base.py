@@ -213,8 +213,12 @@ class PhoneStatusWait(WaitSensor):
         """The common-shape records of ``phones`` (others may be included), with one call."""
         raise NotImplementedError
 
-    def phone_trigger(self, phones: list[str], target: str, failures: list[str]) -> BaseTrigger:
-        """The trigger that waits for ``phones`` in the triggerer."""
+    def trigger_class(self) -> type[BaseTrigger]:
+        """The trigger that waits in the triggerer; it takes the numbers as ``phones_param``."""
+        raise NotImplementedError
+
+    def trigger_scope(self) -> dict[str, Any]:
+        """The trigger's account and connection arguments."""
         raise NotImplementedError
 
     def arguments(self) -> tuple[list[str], str, list[str]]:
@@ -232,4 +236,11 @@ class PhoneStatusWait(WaitSensor):
         return phone_status(self.fetch_records(phones), phones, target, failures)
 
     def make_trigger(self) -> BaseTrigger:
-        return self.phone_trigger(*self.arguments())
+        phones, target, failures = self.arguments()
+        return self.trigger_class()(
+            **{self.phones_param: phones},
+            target_status=target,
+            failure_statuses=failures,
+            **self.trigger_scope(),
+            **self.trigger_settings(),
+        )

@@ -76,14 +76,10 @@ class CamsPhoneStatusSensor(PhoneStatusWait):
 
         return [cams_phone_record(r) for r in self.hook.query_phone_numbers(cust_space_id=self.cust_space_id)]
 
-    def phone_trigger(self, phones: list[str], target: str, failures: list[str]) -> BaseTrigger:
+    def trigger_class(self) -> type[BaseTrigger]:
         from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
 
-        return CamsPhoneStatusTrigger(
-            phone_numbers=phones,
-            target_status=target,
-            failure_statuses=failures,
-            cust_space_id=self.cust_space_id,
-            cams_conn_id=self.cams_conn_id,
-            **self.trigger_settings(),
-        )
+        return CamsPhoneStatusTrigger
+
+    def trigger_scope(self) -> dict[str, Any]:
+        return {"cust_space_id": self.cust_space_id, "cams_conn_id": self.cams_conn_id}

@@ -153,14 +153,10 @@ class NxCloudPhoneStatusSensor(PhoneStatusWait):
 
         return [nxcloud_phone_record(r) for r in self.hook.get_phone_info(phones=phones, appkey=self.appkey)]
 
-    def phone_trigger(self, phones: list[str], target: str, failures: list[str]) -> BaseTrigger:
+    def trigger_class(self) -> type[BaseTrigger]:
         from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger
 
-        return NxCloudPhoneStatusTrigger(
-            phones=phones,
-            target_status=target,
-            failure_statuses=failures,
-            appkey=self.appkey,
-            nxcloud_conn_id=self.nxcloud_conn_id,
-            **self.trigger_settings(),
-        )
+        return NxCloudPhoneStatusTrigger
+
+    def trigger_scope(self) -> dict[str, Any]:
+        return {"appkey": self.appkey, "nxcloud_conn_id": self.nxcloud_conn_id}

@@ -321,6 +321,17 @@ class PhoneWatch(AccountPoll):
     The first look sets the baseline and fires nothing unless ``fire_on_first``. Where Airflow
     gives the watcher a state store (3.3), the last state seen is kept there, so a restarted
     triggerer fires the changes that happened while it was down and not the ones it had fired.
+
+    The arguments both services' watchers take:
+
+    :param fields: which of ``status``, ``quality_rating``, ``messaging_limit_tier``,
+        ``name_status`` to watch; default: those named in ``becomes``/``leaves``, else all.
+    :param becomes: fire only when a field becomes one of these values, e.g.
+        ``{"quality_rating": ["RED"]}``.
+    :param leaves: fire only when a field leaves one of these values, e.g.
+        ``{"status": ["CONNECTED"]}``.
+    :param fire_on_first: fire for the first look at each number too (from ``None``).
+    :param options: ``poke_interval`` (default 60 s), ``request_timeout``, ``retry``.
     """
 
     phones_param: ClassVar[str]

@@ -81,15 +81,10 @@ class NxCloudPhoneWatchTrigger(_NxCloudApplication, PhoneWatch):
     :param appkey: the application whose numbers to watch; the connection's when None.
     :param phones: only these numbers (digits with country code); every number of the application
         when None.
-    :param fields: which of ``status``, ``quality_rating``, ``messaging_limit_tier``,
-        ``name_status`` to watch; default: those named in ``becomes``/``leaves``, else all.
-    :param becomes: fire only when a field becomes one of these values, e.g.
-        ``{"quality_rating": ["RED"]}``.
-    :param leaves: fire only when a field leaves one of these values, e.g.
-        ``{"status": ["CONNECTED"]}``.
-    :param fire_on_first: fire for the first look at each number too (from ``None``).
     :param nxcloud_conn_id: the connection id.
-    :param options: ``poke_interval`` (default 60 s), ``request_timeout``, ``retry``.
+
+    ``fields``, ``becomes``, ``leaves``, ``fire_on_first`` and the poll options: see
+    :class:`~airflow_provider_wa_phones.triggers.base.PhoneWatch`.
     """
 
     phones_param = "phones"

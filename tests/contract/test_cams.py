@@ -71,6 +71,9 @@ def test_every_published_error_is_typed_with_its_code_status_and_retry_meaning(c
         assert isinstance(error, NotFoundError)
     if code.startswith("Throttling") or code == "System.LimitControl":
         assert isinstance(error, ThrottledError)
+    # Published messages end with a period, and the text adds its own: never two in a row.
+    assert ".." not in str(error)
+    assert entry["body"]["Message"].rstrip(".") in str(error)
 
 
 @pytest.mark.parametrize("entry", ERRORS, ids=[e["body"]["Code"] for e in ERRORS])

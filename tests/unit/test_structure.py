@@ -30,3 +30,20 @@ def test_the_check_can_fail():
     code = f"import json, sys; import {module}; print(json.dumps('requests' in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1]) is True
+
+
+def test_the_readme_states_the_request_timeout_limit_the_code_enforces():
+    from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
+    from airflow_provider_wa_phones.errors import ParameterError
+    from airflow_provider_wa_phones.operators.base import ServiceOperator
+    from tests.conftest import REPO
+
+    (row,) = [
+        line
+        for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `request_timeout` / `timeout` |")
+    ]
+    assert f"at most {MAX_REQUEST_TIMEOUT:.0f}" in row
+    ServiceOperator(task_id="t", request_timeout=MAX_REQUEST_TIMEOUT)
+    with pytest.raises(ParameterError, match="request_timeout"):
+        ServiceOperator(task_id="t", request_timeout=MAX_REQUEST_TIMEOUT + 1)

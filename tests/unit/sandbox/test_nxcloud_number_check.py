@@ -121,6 +121,31 @@ def test_pagination_totals_and_pages_beyond_the_last(
     assert query(backend, integrator, clock, batchNo="paged", pageSize=7)["totalPage"] == 36
 
 
+def test_records_of_a_submit_share_message_ids_as_the_published_example_does(
+    backend: NxCloudBackend, integrator: Account, clock: SandboxClock
+) -> None:
+    """contracts/nxcloud/number-query-success-shared-messageid.json: two records, two phones, one
+    messageId. The sandbox must make such records, or a client that keys records by messageId alone
+    passes every test against it."""
+    from collections import Counter
+
+    from airflow_provider_wa_phones.sandbox.nxcloud.models import SHARED_RUN_LENGTHS
+
+    preload = backend.preload_batch("shared", 1_000)
+    records = [
+        record
+        for page in range(1, 11)
+        for record in query(backend, integrator, clock, batchNo="shared", page=page)["result"]
+    ]
+    assert len(records) == 1_000
+    by_id = Counter(record["messageId"] for record in records)
+    assert len({(record["messageId"], record["phone"]) for record in records}) == 1_000
+    assert len(by_id) < 1_000  # some records share an id...
+    assert max(by_id.values()) <= max(SHARED_RUN_LENGTHS)
+    assert sum(count for count in by_id.values() if count > 1) >= 300  # ...and not a few by chance
+    assert all(message_id.startswith(f"{preload['message_id']}-") for message_id in by_id)
+
+
 def test_record_of_a_single_valid_number(
     backend: NxCloudBackend, integrator: Account, clock: SandboxClock
 ) -> None:
@@ -338,12 +363,11 @@ def test_results_older_than_14_days_are_gone(
     assert (result["totalSize"], result["result"]) == (0, [])
 
 
-def test_preloading_100k_results_is_fast_and_page_1000_is_the_tail(
+def test_preloading_100k_results_makes_page_1000_the_tail(
     backend: NxCloudBackend, integrator: Account, clock: SandboxClock
 ) -> None:
-    started = time.perf_counter()
+    # How fast it is stays out of the assertions (a loaded machine is slow): make bench preloads too.
     preload = backend.preload_batch("big", 100_000)
-    assert time.perf_counter() - started < 2.0
     assert preload == {
         "batch_no": "big",
         "message_id": preload["message_id"],

@@ -1,0 +1,212 @@
+"""Every ```python block of README.md runs as written.
+
+A block is a whole DAG file, or a fragment of the DAG file before it that says so on its first line
+(``# continues the DAG above``). The blocks are assembled into DAG files in the test DAGs folder,
+each must define exactly one DAG, and each runs once with ``dag.test()`` against the sandbox:
+
+- a file that ends in ``if __name__ == "__main__":`` runs the way the README says to run it,
+  ``python <file>``: it starts its own sandbox and asserts its own run's outcome;
+- any other file is loaded the way Airflow loads it (DagBag) and run against the test sandbox,
+  with the connections and Variables its comments name.
+
+No block is skipped: the numbers of blocks and DAG files are asserted, so a new snippet needs a
+deliberate change here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_wa_phones.sandbox import data
+from tests.conftest import DAGS_FOLDER, REPO
+
+pytestmark = pytest.mark.dags
+
+README = REPO / "README.md"
+FRAGMENT_MARK = "# continues the DAG above"
+#: README.md's python blocks, and the DAG files they make (a fragment joins the file before it).
+BLOCK_COUNT = 6
+DAG_IDS = ["sender_health", "contact_check", "sender_incidents", "long_tail", "under_faults"]
+#: How many times a run of each DAG loaded by a DagBag lists each service's numbers.
+LISTINGS_PER_RUN = {"sender_health": 1, "sender_incidents": 0, "long_tail": 1}
+MAIN = 'if __name__ == "__main__":'
+
+
+def python_blocks() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```\s*$", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def dag_files() -> list[str]:
+    """The blocks assembled: each fragment appended to the file before it."""
+    files: list[str] = []
+    for block in python_blocks():
+        if block.startswith(FRAGMENT_MARK):
+            assert files, "README.md starts with a fragment: there is no DAG above it"
+            files[-1] += "\n\n" + block
+        else:
+            assert FRAGMENT_MARK not in block, "the fragment mark belongs on a block's first line"
+            files.append(block)
+    return files
+
+
+def load_dag(folder: Path, source: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = write_dag_file(folder, source)
+    bag = DagBag(dag_folder=str(path))
+    assert bag.import_errors == {}, path.name
+    return bag.get_dag(dag_id_of(source))
+
+
+def source_of(dag_id: str) -> str:
+    (source,) = [source for source in dag_files() if dag_id_of(source) == dag_id]
+    return source
+
+
+def dag_id_of(source: str) -> str:
+    match = re.search(r"^@dag\(.*?\)\ndef (\w+)\(", source, flags=re.DOTALL | re.MULTILINE)
+    assert match, f"not a DAG file:\n{source[:300]}"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def snippet_folder():
+    """A folder inside the DAGs folder (dag.test() runs only DAGs found there), removed afterwards."""
+    folder = DAGS_FOLDER / "readme_snippets"
+    folder.mkdir(exist_ok=True)
+    yield folder
+    for path in folder.glob("*.py"):
+        path.unlink()
+    folder.rmdir()
+
+
+def write_dag_file(folder: Path, source: str) -> Path:
+    path = folder / f"{dag_id_of(source)}.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def test_every_python_block_is_a_dag_file_or_a_fragment_of_the_one_before():
+    blocks = python_blocks()
+    assert len(blocks) == BLOCK_COUNT, "a python block was added or removed: account for it here"
+    files = dag_files()
+    assert [dag_id_of(source) for source in files] == DAG_IDS
+    fragments = [block for block in blocks if block.startswith(FRAGMENT_MARK)]
+    assert len(files) + len(fragments) == BLOCK_COUNT
+    assert set(LISTINGS_PER_RUN) == {
+        dag_id for dag_id, source in zip(DAG_IDS, files, strict=True) if MAIN not in source
+    }
+
+
+def test_each_dag_file_defines_exactly_one_dag_and_imports_cleanly(snippet_folder):
+    from airflow.dag_processing.dagbag import DagBag
+
+    for source in dag_files():
+        path = write_dag_file(snippet_folder, source)
+        bag = DagBag(dag_folder=str(path))
+        assert bag.import_errors == {}, path.name
+        assert bag.dag_ids == [dag_id_of(source)]
+
+
+def _sandbox_env(sandbox) -> dict[str, str]:
+    """What the README's DAGs expect besides the default connections (named in their comments)."""
+    return {
+        "AIRFLOW_CONN_NXCLOUD_HTTP": json.dumps(
+            {
+                "conn_type": "http",
+                "host": sandbox.url,
+                "login": data.NXCLOUD_ACCESS_KEY,
+                "password": data.NXCLOUD_ACCESS_SECRET,
+            }
+        ),
+        "AIRFLOW_CONN_CAMS_HOST": json.dumps({"conn_type": "http", "host": sandbox.url}),
+        "AIRFLOW_VAR_NXCLOUD_APPKEY": data.NXCLOUD_APPKEY,
+        "AIRFLOW_VAR_CAMS_SPACE_ID": data.CAMS_SPACE_ID,
+    }
+
+
+@pytest.mark.parametrize("dag_id", [d for d, s in zip(DAG_IDS, dag_files(), strict=True) if MAIN not in s])
+def test_dag_runs_against_the_sandbox(dag_id, snippet_folder, sandbox_env, monkeypatch):
+    for name, value in _sandbox_env(sandbox_env).items():
+        monkeypatch.setenv(name, value)
+    run = load_dag(snippet_folder, source_of(dag_id)).test()
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    assert set(states.values()) == {"success"}
+    # Each service's numbers, listed through this provider or the http provider (the watch DAG's
+    # task reads asset events only: its watchers are the triggerer's, tested below).
+    listings = LISTINGS_PER_RUN[dag_id]
+    assert sandbox_env.request_count(path="/api/wa/integrator/embedded/register/phoneList") == listings
+    assert sandbox_env.request_count(action="QueryChatappPhoneNumbers") == listings
+
+
+def test_watch_dag_watchers_fire_on_the_sandbox_timeline(snippet_folder, sandbox_env):
+    """What the triggerer does with the watch DAG's asset: its watchers' triggers, as the README
+    writes them except for a 0.05 s interval, look once (the baseline, nothing fires), then report
+    the changes of the sandbox's timeline that match ``becomes``/``leaves``."""
+    import asyncio
+    import time
+
+    dag = load_dag(snippet_folder, source_of("sender_incidents"))
+    (asset,) = dag.timetable.asset_condition.objects
+    triggers = []
+    for watcher in asset.watchers:
+        _, kwargs = watcher.trigger.serialize()
+        assert kwargs["poke_interval"] == 60
+        triggers.append(type(watcher.trigger)(**{**kwargs, "poke_interval": 0.05}))
+    assert [type(t).__name__ for t in triggers] == ["NxCloudPhoneWatchTrigger", "CamsPhoneWatchTrigger"]
+
+    async def watch() -> list[dict]:
+        changes: list[dict] = []
+
+        async def run(trigger) -> None:
+            async for event in trigger.run():
+                changes.append(event.payload)
+
+        tasks = [asyncio.create_task(run(trigger)) for trigger in triggers]
+        deadline = time.monotonic() + 30
+        while sandbox_env.request_count() < 4:  # each watcher's baseline look, and one more
+            assert time.monotonic() < deadline, "the watchers did not look"
+            await asyncio.sleep(0.01)
+        assert changes == []
+        sandbox_env.advance(10)
+        while len(changes) < 4:
+            assert time.monotonic() < deadline, changes
+            await asyncio.sleep(0.01)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return changes
+
+    changes = asyncio.run(watch())
+    assert sorted((c["service"], c["field"], c["new"]) for c in changes) == [
+        ("alibaba_cams", "quality_rating", "RED"),
+        ("alibaba_cams", "status", "BANNED"),
+        ("nxcloud", "quality_rating", "RED"),
+        ("nxcloud", "status", "BANNED"),
+    ]
+
+
+@pytest.mark.parametrize("dag_id", [d for d, s in zip(DAG_IDS, dag_files(), strict=True) if MAIN in s])
+def test_dag_file_runs_as_a_script_against_its_own_sandbox(dag_id, snippet_folder, airflow_db, tmp_path):
+    path = write_dag_file(snippet_folder, source_of(dag_id))
+    # Files the DAG writes (the contact check's results) go to the test's folder, not /tmp/checks.
+    env = {**os.environ, "AIRFLOW_VAR_CHECKS_URL": tmp_path.as_uri()}
+    result = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=240
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    finished = re.findall(rf"DagRun Finished: dag_id={dag_id},.*?state=(\w+)", output)
+    assert finished == ["success"], output[-4000:]
+    if dag_id == "contact_check":
+        (results,) = tmp_path.glob("*.jsonl")
+        assert len(results.read_text(encoding="utf-8").splitlines()) == 2

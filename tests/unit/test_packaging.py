@@ -1,0 +1,121 @@
+"""The distribution's metadata says what the package needs: every library it imports (the sandbox's
+included, since it ships in the wheel) is a declared dependency, and nothing declared goes unused.
+
+A library that only arrives through another one (aiohttp through the http provider, uvicorn
+through Airflow's API server) can disappear with that library's next release.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE = "airflow_provider_wa_phones"
+
+#: ``import airflow`` is served by several distributions (core, task SDK, providers); the package
+#: declares the one users install.
+_AIRFLOW = "apache-airflow"
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+    assert match, requirement
+    return _normalise(match.group())
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _imported_top_level_modules() -> set[str]:
+    """Top-level names of every absolute import in the package, lazy ones inside functions too."""
+    names: set[str] = set()
+    for path in (REPO / PACKAGE).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.partition(".")[0])
+    return names - set(sys.stdlib_module_names) - {PACKAGE, "__future__"}
+
+
+def _imported_distributions() -> set[str]:
+    owners = importlib.metadata.packages_distributions()
+    found = set()
+    for module in _imported_top_level_modules():
+        if module == "airflow":
+            found.add(_AIRFLOW)
+            continue
+        assert module in owners, f"{module} is imported but no installed distribution provides it"
+        found.update(_normalise(owner) for owner in owners[module])
+    return found
+
+
+def test_every_imported_library_is_a_declared_dependency_and_every_dependency_is_imported():
+    declared = {_requirement_name(req) for req in _pyproject()["project"]["dependencies"]}
+    imported = _imported_distributions()
+    assert imported - declared == set(), "imported but not declared"
+    assert declared - imported == set(), "declared but never imported"
+
+
+def test_each_dependency_has_a_floor_that_the_pinned_version_meets():
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[_normalise(name)] = version
+    for text in _pyproject()["project"]["dependencies"]:
+        requirement = Requirement(text)
+        name = _normalise(requirement.name)
+        assert any(spec.operator == ">=" for spec in requirement.specifier), f"{text}: no floor"
+        assert name in pins, f"{name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(pins[name]), f"{text} excludes the pinned {pins[name]}"
+
+
+def test_license_is_the_apache_2_0_text_and_declared():
+    project = _pyproject()["project"]
+    assert project["license"] == "Apache-2.0"
+    assert project["license-files"] == ["LICENSE"]
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert text.lstrip().startswith("Apache License\n                           Version 2.0, January 2004")
+    assert "END OF TERMS AND CONDITIONS" in text
+
+
+def test_project_urls_name_the_changelog_and_the_readme():
+    urls = _pyproject()["project"]["urls"]
+    assert set(urls) == {"Homepage", "Source", "Issues", "Changelog", "Documentation"}
+    assert urls["Changelog"].endswith("/CHANGELOG.md")
+    assert urls["Documentation"].endswith("/README.md")
+    assert all(url.startswith(urls["Source"]) for url in urls.values())
+
+
+def test_changelog_has_unreleased_and_the_current_version():
+    version = _pyproject()["project"]["version"]
+    text = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## \[([^\]]+)\]", text, flags=re.MULTILINE)
+    assert headings[:2] == ["Unreleased", version]
+    for heading in headings:
+        assert re.search(rf"^\[{re.escape(heading)}\]: https://", text, flags=re.MULTILINE), heading
+
+
+def test_readme_links_every_example_dag_next_to_the_install_line():
+    """The wheel leaves the example DAGs out; the Quickstart must say where each one is."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    quickstart = text.partition("\n## Quickstart\n")[2].partition("\n## ")[0]
+    version = _pyproject()["project"]["version"]
+    assert f"pip install dist/airflow_provider_wa_phones-{version}-py3-none-any.whl" in quickstart
+    examples = sorted(path.name for path in (REPO / "example_dags").glob("*.py"))
+    assert examples
+    for name in examples:
+        assert f"](example_dags/{name})" in quickstart, f"{name} is not linked from the Quickstart"
