@@ -888,9 +888,10 @@ def check_outlets(outcome: Outcome) -> Check:
 def check_pool(outcome: Outcome) -> Check:
     """The pool the README recommends held: its tasks ran in it, never more than its slots at once,
     and succeeded (a failed one shows in the states check). Calls CAMS throttled (the sandbox keeps
-    its 10 per second per account and operation) are counted, not failed: two tasks at 5 per second
-    each sit right at the limit, so network jitter may push one call over, and the hook's retry
-    (after the service's x-acs-retry-after) absorbs it."""
+    its 10 per second per account and operation) are counted, not failed: the pool bounds the tasks
+    running at once, not the calls in a second, so a task taking a slot just freed may call while
+    its predecessor's last calls are still in CAMS's one-second window (and two tasks at 5 per
+    second sit right at the limit); the hook retries such a call after x-acs-retry-after."""
     tis = [ti for ti in outcome.tis if ti["dag_id"] == CAMS_POOL_DAG]
     spans = [
         (datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"]))
