@@ -5,13 +5,15 @@ PY        := $(VENV)/bin/python
 PIP_PIN   := pip==26.3
 STAMP     := $(VENV)/.installed
 CHROMIUM  := /usr/bin/chromium
+# make e2e EXECUTOR=celery: CeleryExecutor with Redis instead of LocalExecutor.
+EXECUTOR  ?= local
 # apt-get needs root: CI and the dev machines run as root, elsewhere ask sudo.
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LINT_PATHS := airflow_provider_wa_phones tests example_dags scripts benchmarks
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv install demo test fuzz lint ui ui-test bench dist clean constraints compat compat-constraints
+.PHONY: venv install demo test fuzz lint ui ui-test e2e e2e-debs bench dist clean constraints compat compat-constraints
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +60,27 @@ ui: $(VENV)/.installed-ui
 ui-test: $(VENV)/.installed-ui $(CHROMIUM)
 	$(PY) scripts/ui_test.py
 
+# A real deployment: PostgreSQL, api-server, scheduler, dag-processor, triggerer (and with
+# EXECUTOR=celery Redis and a Celery worker) as separate processes, every DAG run and checked.
+e2e: $(VENV)/.installed-e2e e2e-debs
+	$(PY) scripts/e2e.py --executor $(EXECUTOR)
+
+# Debian's PostgreSQL (its server binaries live in /usr/lib/postgresql/<version>/bin, out of PATH)
+# and, for Celery, Redis. Debian starts a service when its package is installed unless
+# /usr/sbin/policy-rc.d forbids it (Docker images ship one that does); e2e runs private instances
+# only, so forbid it during the install when nothing else does.
+e2e-debs:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
+	if [ "$(EXECUTOR)" = celery ] && ! command -v redis-server >/dev/null; then missing="$$missing redis-server"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) sh -c 'policy=/usr/sbin/policy-rc.d; ours=; \
+	    if [ ! -e $$policy ]; then printf "#!/bin/sh\nexit 101\n" > $$policy; chmod 755 $$policy; ours=1; fi; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends '"$$missing"'; \
+	    status=$$?; [ -z "$$ours" ] || rm -f $$policy; exit $$status'; \
+	fi
+
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
@@ -73,7 +96,7 @@ constraints:
 	rm -rf build/constraints-venv
 	$(PYTHON) -m venv build/constraints-venv
 	build/constraints-venv/bin/pip install -q $(PIP_PIN)
-	build/constraints-venv/bin/pip install -q -e ".[test,lint,ui]" setuptools
+	build/constraints-venv/bin/pip install -q -e ".[test,lint,ui,e2e]" setuptools
 	{ echo "# Pinned versions for a reproducible install: pip install -c constraints.txt -e '.[test]'"; \
 	  echo "# Regenerate with: make constraints (installs unpinned into a scratch venv and freezes it)."; \
 	  build/constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f; \

@@ -4,7 +4,9 @@ leaves CONNECTED, on NxCloud or Alibaba Cloud CAMS, without a DAG that polls on 
 The DAG is scheduled on an asset whose watchers (``NxCloudPhoneWatchTrigger``,
 ``CamsPhoneWatchTrigger``) run in the triggerer: one poll per account and interval, however many
 watchers and deferred sensors look at that account. Each change is one asset event; a run writes
-one JSON line per change it was triggered by to ``$WA_PHONES_REPORT_DIR/incidents-<run id>.jsonl``.
+one JSON line per change to ``$WA_PHONES_REPORT_DIR/incidents-<run id>.jsonl``: those of the events
+it was triggered by, and any others the asset received since (Airflow may leave those for the next
+event), each change written once over all runs.
 A manual run may pass changes in its conf (``{"changes": [...]}``) to replay them.
 
 Needs ``nxcloud_default`` (with an ``appkey``) and ``alibaba_cams_default`` (with a
@@ -52,10 +54,11 @@ SENDER_INCIDENTS = Asset(
     doc_md=__doc__,
 )
 def quality_alert():
-    @task
+    @task(inlets=[SENDER_INCIDENTS])
     def write_incidents(
         report_dir: str,
         triggering_asset_events: Any = None,
+        inlet_events: Any = None,
         params: Any = None,
         run_id: str | None = None,
     ) -> dict[str, Any]:
@@ -64,21 +67,36 @@ def quality_alert():
 
         from airflow_provider_wa_phones.reports import file_safe
 
-        # A scheduled run: one asset event per change (several may be batched into one run).
+        # A scheduled run: one asset event per change. Airflow starts a run for the first of several
+        # events that arrive together and leaves those queued before the run starts to the next event,
+        # however late that comes; so a run reads every event of the asset since its first one, and
+        # each change is written once (the first run to create its marker file writes it).
         events = list(triggering_asset_events[SENDER_INCIDENTS]) if triggering_asset_events else []
+        if events:
+            since = min(event.timestamp for event in events)
+            events = list(inlet_events[SENDER_INCIDENTS].after(since.isoformat())) or events
         changes = [event.extra["payload"] for event in events if "payload" in (event.extra or {})]
         if not events:
             changes = list(params["changes"])
         path = Path(report_dir) / f"incidents-{file_safe(run_id or 'manual')}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
+        written = path.parent / ".incidents-written"
+        written.mkdir(exist_ok=True)
+        count = 0
         with path.open("w", encoding="utf-8") as out:
             for change in changes:
+                if events and change.get("change_id"):
+                    try:
+                        (written / file_safe(change["change_id"])).open("x").close()
+                    except FileExistsError:  # another run wrote it
+                        continue
                 out.write(json.dumps(change, ensure_ascii=False, sort_keys=True) + "\n")
+                count += 1
                 print(
                     f"INCIDENT {change['service']} {change['phone_number']} ({change.get('verified_name')}): "
                     f"{change['field']} {change['old']} -> {change['new']} at {change['observed_at']}"
                 )
-        return {"incidents": str(path), "count": len(changes), "from_asset_events": bool(events)}
+        return {"incidents": str(path), "count": count, "from_asset_events": bool(events)}
 
     write_incidents(report_dir="{{ params.report_dir }}")
 

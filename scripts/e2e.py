@@ -1,0 +1,1065 @@
+"""`make e2e`: the provider in a real Airflow deployment, driven and checked from the outside.
+
+Starts, each as its own process on 127.0.0.1 with everything under build/e2e/ (a fresh AIRFLOW_HOME):
+Debian's PostgreSQL as the metadata database (a private cluster made with initdb, run as the
+`postgres` user when we are root), the sandbox, and Airflow's api-server, scheduler, dag-processor
+and triggerer with LocalExecutor; with `--executor celery` (`make e2e EXECUTOR=celery`) also Redis
+and one `airflow celery worker`. The DAGs are example_dags/ and tests/e2e/dags/ (one DAG bundle
+each); the connections are AIRFLOW_CONN_* variables, pointing at the sandbox, in every component.
+
+Then, through the REST API as a user would (simple auth manager, a bearer token), it unpauses and
+triggers every DAG (manual runs: no logical date), waits until every sensor of this provider is
+deferred, moves the sandbox's clock on (it stands still until then, so no first poke can end a
+wait early), and waits with a deadline for every run to finish. It checks every task's final
+state, that each sensor went through `deferred` and was resumed by its trigger's event, that
+numbers turning BANNED fail a deferrable wait within a bound, that no log of any component holds a
+secret or a request signature, that nothing listens beyond 127.0.0.1 and, after stopping
+everything (also on failure or Ctrl-C), that no process is left. Prints a table per DAG and task,
+the timings and the checks; exits 1 if a check fails, after the last lines of the relevant logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import functools
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import psutil
+
+# tests.secrets comes from the repository root; ui from this script's folder (already on the path).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ui import AIRFLOW, LOOPBACK, SIMPLE_AUTH_MANAGER, free_port
+
+from airflow_provider_wa_phones.reports import format_table
+from tests.secrets import SECRETS, find_secrets, signatures_seen
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "build" / "e2e"
+LOGS = WORK / "logs"  # one log per process started here; task and trigger logs are under HOME/logs
+HOME = WORK / "airflow-home"
+SANDBOX_STDOUT = WORK / "sandbox.stdout"
+BUNDLES = {"examples": REPO / "example_dags", "e2e": REPO / "tests" / "e2e" / "dags"}
+# Every process started here carries this variable, and so do their children: the leftover check's key.
+MARKER = "WA_PHONES_E2E_RUN"
+
+STARTUP_TIMEOUT = 180.0  # PostgreSQL, Redis, sandbox, api-server, heartbeats, DAG parsing: each
+DEFER_TIMEOUT = 180.0  # from triggering until every sensor is deferred
+RUN_TIMEOUT = 240.0  # from moving the sandbox's clock on until every run has finished
+BANNED_BOUND = 60.0  # a BANNED number must fail its wait this soon after the clock passed the ban
+POLL = 0.5
+# Virtual seconds: past the last change of every seeded timeline (9 s) and the longest result delay (3 s).
+CLOCK_STEP = 10.0
+
+# Every task of the example DAGs must succeed; the e2e-only DAGs say here what they expect.
+EXPECTED_STATES = {
+    "e2e_banned": {"wait_nxcloud_banned": "failed", "wait_cams_banned": "failed", "report": "upstream_failed"}
+}
+# (dag_id, task_id) -> the number whose BANNED status must fail that wait, named in the task's log.
+BANNED = {
+    ("e2e_banned", "wait_nxcloud_banned"): "5511987654321",
+    ("e2e_banned", "wait_cams_banned"): "6281299990000",
+}
+FINISHED = {"success", "failed"}
+# Seconds between the quality_alert watchers' looks (its default is 60).
+WATCH_INTERVAL = 2
+# What the watchers must report once the sandbox's clock has moved past every change: the seeded
+# timelines (NxCloud 5511987654321 FLAGGED/RED at 4 s, BANNED at 8 s; CAMS 6281299990000
+# FLAGGED/YELLOW at 3 s, BANNED/RED at 9 s), seen from a baseline taken at 0 s and the next look
+# after the clock jumped past 9 s, filtered by quality becoming RED or status leaving CONNECTED.
+EXPECTED_INCIDENTS = {
+    ("nxcloud", "5511987654321", "quality_rating", "GREEN", "RED"),
+    ("nxcloud", "5511987654321", "status", "CONNECTED", "BANNED"),
+    ("alibaba_cams", "6281299990000", "quality_rating", "GREEN", "RED"),
+    ("alibaba_cams", "6281299990000", "status", "CONNECTED", "BANNED"),
+}
+# Every incident line must be written this soon after the sandbox's clock passed the changes.
+INCIDENTS_BOUND = 60.0
+# The README's CAMS pool ("The CAMS limit across processes"), as a user creates it, and the e2e-only
+# DAG whose tasks share it (tests/e2e/dags/e2e_cams_pool.py).
+CAMS_POOL, CAMS_POOL_SLOTS, CAMS_POOL_DAG = "alibaba_cams", 2, "e2e_cams_pool"
+# Tasks that publish what they wrote as an asset (through an AssetAlias): one event per successful
+# run, its URI the file written.
+OUTLET_TASKS = {("phone_health", "write_report"), ("number_check", "results")}
+TiKey = tuple[str, str, str]  # dag_id, run_id, task_id
+
+
+class Failure(Exception):
+    """A step that cannot go on; ``logs`` are the files whose last lines explain it."""
+
+    def __init__(self, message: str, logs: Iterable[Path] = ()) -> None:
+        super().__init__(message)
+        self.logs = list(logs)
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+    stop_signal: int = signal.SIGTERM
+    tier: int = 0  # stop_all() stops higher tiers first: Airflow (1) before what it needs (0)
+
+    @property
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+
+PROCESSES: list[Process] = []
+CLEANUPS: list[Callable[[], None]] = []
+STOP_SECONDS: dict[str, float] = {}
+KILLED: list[str] = []  # did not stop within 30 s of their stop signal
+
+
+def spawn(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    stdout: Path | None = None,
+    user: str | None = None,
+    stop_signal: int = signal.SIGTERM,
+    tier: int = 0,
+) -> Process:
+    """Start ``argv`` in a process group of its own (so Ctrl-C reaches only us, and stop_all() can end
+    the whole group), stderr and, unless given elsewhere, stdout appended to logs/<name>.log."""
+    log = LOGS / f"{name}.log"
+    with log.open("ab") as err, (stdout or log).open("ab") as out:
+        popen = subprocess.Popen(
+            argv,
+            env={**env, MARKER: str(WORK)},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            **as_user(user),
+        )
+    PROCESSES.append(Process(name, popen, log, stop_signal, tier))
+    return PROCESSES[-1]
+
+
+def as_user(user: str | None) -> dict[str, Any]:
+    return {} if user is None else {"user": user, "group": user, "extra_groups": []}
+
+
+def stop_all() -> None:
+    """Stop every started process: Airflow's components together, then what they need (the database
+    last). Each leader gets its stop signal and 30 s to stop its own children (Celery's pool, the
+    executor's workers); then whatever is left of its process group, and of its descendants in groups
+    of their own (Airflow gives each task process one), is killed."""
+    for tier in sorted({process.tier for process in PROCESSES}, reverse=True):
+        group = [process for process in PROCESSES if process.tier == tier]
+        descendants = {}
+        for process in group:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                descendants[process.name] = psutil.Process(process.popen.pid).children(recursive=True)
+            if process.running:
+                process.popen.send_signal(process.stop_signal)
+        started, deadline = time.monotonic(), time.monotonic() + 30
+        for process in group:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.popen.wait(max(0.0, deadline - time.monotonic()))
+            STOP_SECONDS[process.name] = time.monotonic() - started
+            if process.running:
+                KILLED.append(process.name)
+            with contextlib.suppress(ProcessLookupError):  # nothing left in the group
+                os.killpg(process.popen.pid, signal.SIGKILL)
+            for child in descendants.get(process.name, []):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+            process.popen.wait(10)
+            psutil.wait_procs(descendants.get(process.name, []), timeout=10)
+            PROCESSES.remove(process)
+    while CLEANUPS:
+        CLEANUPS.pop()()
+
+
+def leftovers() -> list[str]:
+    """Processes of this run still alive: marked by our variable or naming build/e2e in their command."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            marked = proc.pid != os.getpid() and proc.environ().get(MARKER) == str(WORK)
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            marked = False
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if marked or (proc.pid != os.getpid() and str(WORK) in cmdline):
+            found.append(f"{proc.pid} {cmdline[:100]}")
+    return found
+
+
+def wait_for(what: str, condition: Callable[[], Any], timeout: float, watch: Iterable[Process]) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail at the deadline, or at once if a
+    watched process exits (a crashed component would otherwise only show as a timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for process in watch:
+            if not process.running:
+                code = process.popen.returncode
+                raise Failure(f"{process.name} exited ({code}) while waiting for {what}", [process.log])
+        if result := condition():
+            return result
+        if time.monotonic() > deadline:
+            raise Failure(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(POLL)
+
+
+# --- PostgreSQL, Redis, the sandbox --------------------------------------------------------------
+
+
+def start_postgres(env: dict[str, str]) -> tuple[str, str]:
+    """A throwaway cluster on a free loopback port; returns the SQLAlchemy URL and the password."""
+    # Debian keeps the server binaries out of PATH, in /usr/lib/postgresql/<version>/bin.
+    initdbs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if not initdbs:
+        raise Failure("Debian's postgresql is not installed (make e2e installs it)")
+    bindir = initdbs[-1].parent
+    # PostgreSQL refuses to run as root: then the cluster belongs to the postgres user.
+    user = "postgres" if os.geteuid() == 0 else None
+    cluster = WORK / "postgres"
+    cluster.mkdir(mode=0o700)
+    if user:
+        shutil.chown(cluster, user, user)
+        if subprocess.run(["test", "-w", str(cluster)], **as_user(user)).returncode:
+            # A clone under a private home (/root is 0700) is out of the postgres user's reach.
+            cluster.rmdir()
+            outside = Path(tempfile.mkdtemp(prefix="wa-phones-e2e-pg-"))
+            shutil.chown(outside, user, user)
+            cluster.symlink_to(outside)  # for people looking; PostgreSQL gets the real path
+            cluster = outside
+            CLEANUPS.append(lambda: shutil.rmtree(outside, ignore_errors=True))
+    password = secrets.token_urlsafe(24)
+    pwfile = cluster / "pwfile"
+    pwfile.write_text(password)  # in a 0700 directory
+    if user:
+        shutil.chown(pwfile, user, user)
+    initdb = [str(bindir / "initdb"), "-D", str(cluster / "data"), "-U", "airflow", f"--pwfile={pwfile}"]
+    # Passwords for every connection; --no-sync: the cluster lives for one run.
+    initdb += ["--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+    with (LOGS / "initdb.log").open("wb") as log:
+        done = subprocess.run(initdb, stdout=log, stderr=subprocess.STDOUT, env=env, **as_user(user))
+    pwfile.unlink()
+    if done.returncode:
+        raise Failure("initdb failed", [LOGS / "initdb.log"])
+    port = free_port()
+    settings = {
+        "listen_addresses": LOOPBACK,
+        "port": port,
+        "unix_socket_directories": "",  # TCP only: no socket in a system directory
+        "max_connections": 200,
+        # Durability is pointless for a cluster deleted after the run, and costs seconds on CI disks.
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+    }
+    argv = [str(bindir / "postgres"), "-D", str(cluster / "data")]
+    argv += [arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")]
+    # SIGINT is PostgreSQL's "fast" shutdown: no waiting for clients that are gone anyway.
+    process = spawn("postgres", argv, env, user=user, stop_signal=signal.SIGINT)
+
+    import psycopg2
+
+    def create_database() -> bool:
+        try:
+            connection = psycopg2.connect(
+                host=LOOPBACK, port=port, user="airflow", password=password, dbname="postgres"
+            )
+        except psycopg2.OperationalError:
+            return False
+        connection.autocommit = True  # CREATE DATABASE refuses to run in a transaction
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE DATABASE airflow")
+        connection.close()
+        return True
+
+    wait_for("PostgreSQL to accept connections", create_database, STARTUP_TIMEOUT, [process])
+    return f"postgresql+psycopg2://airflow:{password}@{LOOPBACK}:{port}/airflow", password
+
+
+def start_redis(env: dict[str, str]) -> str:
+    """Redis as Celery's broker: loopback only, a free port, its own directory, nothing persisted."""
+    server = shutil.which("redis-server")
+    if server is None:
+        raise Failure("redis-server is not installed (make e2e EXECUTOR=celery installs it)")
+    port = free_port()
+    directory = WORK / "redis"
+    directory.mkdir()
+    config = directory / "redis.conf"
+    config.write_text(
+        f'bind {LOOPBACK}\nport {port}\ndir {directory}\nsave ""\nappendonly no\ndaemonize no\nlogfile ""\n'
+    )
+    process = spawn("redis", [server, str(config)], env)
+
+    def pong() -> bool:
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    wait_for("Redis to answer PING", pong, STARTUP_TIMEOUT, [process])
+    return f"redis://{LOOPBACK}:{port}/0"
+
+
+def start_sandbox(env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The sandbox on a free port, its clock standing still; returns its URL and the AIRFLOW_CONN_*
+    variables it prints. Its stdout is that handoff (demo credentials, on purpose), so it goes to a
+    file of its own; its log (stderr) is logs/sandbox.log."""
+    ready = WORK / "sandbox.url"
+    argv = [sys.executable, "-m", "airflow_provider_wa_phones.sandbox", "--port", str(free_port())]
+    argv += ["--time-scale", "0", "--ready-file", str(ready)]
+    process = spawn("sandbox", argv, env, stdout=SANDBOX_STDOUT)
+    wait_for("the sandbox", ready.exists, STARTUP_TIMEOUT, [process])
+    export = next(line for line in SANDBOX_STDOUT.read_text().splitlines() if line.startswith("export "))
+    return ready.read_text().strip(), dict(word.split("=", 1) for word in shlex.split(export)[1:])
+
+
+def sandbox_call(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data, {"Content-Type": "application/json"}, method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+# --- Airflow ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Deployment:
+    executor: str
+    api_url: str = ""
+    sandbox_url: str = ""
+    # Secrets of the deployment itself, by name: no log may hold them either.
+    own_secrets: dict[str, str] = field(default_factory=dict)
+    components: list[Process] = field(default_factory=list)
+
+    def start(self) -> None:
+        shutil.rmtree(WORK, ignore_errors=True)
+        LOGS.mkdir(parents=True)
+        (HOME / "reports").mkdir(parents=True)
+        base = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
+        sql_url, self.own_secrets["PostgreSQL password"] = start_postgres(base)
+        broker = start_redis(base) if self.executor == "celery" else ""
+        self.sandbox_url, connections = start_sandbox(base)
+        api_port = free_port()
+        self.api_url = f"http://{LOOPBACK}:{api_port}"
+        env = {**base, **connections, **self.airflow_config(sql_url, broker)}
+        with (LOGS / "db-migrate.log").open("wb") as log:
+            migrated = subprocess.run([AIRFLOW, "db", "migrate"], env=env, stdout=log, stderr=log)
+        if migrated.returncode:
+            raise Failure("airflow db migrate failed", [LOGS / "db-migrate.log"])
+        # The README's command, word for word.
+        pool = [AIRFLOW, "pools", "set", CAMS_POOL, str(CAMS_POOL_SLOTS)]
+        pool.append(f"CAMS tasks: 10 calls/s per account shared by {CAMS_POOL_SLOTS} slots")
+        with (LOGS / "pools.log").open("wb") as log:
+            if subprocess.run(pool, env=env, stdout=log, stderr=log).returncode:
+                raise Failure("airflow pools set failed", [LOGS / "pools.log"])
+        commands = {
+            "api-server": ["api-server", "--host", LOOPBACK, "--port", str(api_port)],
+            # serve-logs would listen on every interface; the api-server reads the log files itself.
+            "scheduler": ["scheduler", "--skip-serve-logs"],
+            "dag-processor": ["dag-processor"],
+            "triggerer": ["triggerer", "--skip-serve-logs"],
+        }
+        if self.executor == "celery":
+            commands["celery-worker"] = ["celery", "worker", "--skip-serve-logs", "--concurrency", "8"]
+        self.components = [spawn(name, [AIRFLOW, *argv], env, tier=1) for name, argv in commands.items()]
+
+    def airflow_config(self, sql_url: str, broker: str) -> dict[str, str]:
+        """The configuration every component gets (the caller's AIRFLOW* variables are dropped)."""
+        from cryptography.fernet import Fernet
+
+        self.own_secrets |= {
+            "API user password": secrets.token_urlsafe(16),
+            "JWT secret": secrets.token_hex(32),
+            "Fernet key": Fernet.generate_key().decode(),
+        }
+        passwords = WORK / "simple-auth-passwords.json"
+        # Given, so the api-server has no password to generate and print.
+        passwords.write_text(json.dumps({"e2e": self.own_secrets["API user password"]}))
+        passwords.chmod(0o600)
+        bundle = "airflow.dag_processing.bundles.local.LocalDagBundle"
+        bundles = [
+            {"name": name, "classpath": bundle, "kwargs": {"path": str(path)}}
+            for name, path in BUNDLES.items()
+        ]
+        config = {
+            "AIRFLOW_HOME": str(HOME),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if broker else "LocalExecutor",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(BUNDLES["examples"]),
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sql_url,
+            "AIRFLOW__CORE__FERNET_KEY": self.own_secrets["Fernet key"],
+            "AIRFLOW__API_AUTH__JWT_SECRET": self.own_secrets["JWT secret"],
+            # Workers and the triggerer reach the task API here, not at the default localhost:8080.
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+            "AIRFLOW__API__BASE_URL": self.api_url,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "e2e:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "WA_PHONES_REPORT_DIR": str(HOME / "reports"),
+            "WA_PHONES_WATCH_INTERVAL": str(WATCH_INTERVAL),
+        }
+        if broker:
+            config["AIRFLOW__CELERY__BROKER_URL"] = broker
+            # Naming the driver: SQLAlchemy 2.1 would pick psycopg 3 for a plain postgresql:// URL.
+            config["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + sql_url
+        return config
+
+
+class Api:
+    """The REST API as a client uses it: a token from the simple auth manager, then bearer calls."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data, self.headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, content = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, content = error.code, error.read()
+        return status, json.loads(content) if content else None
+
+    def ok(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        status, answer = self.call(method, path, body)
+        if not 200 <= status < 300:
+            raise Failure(f"{method} {path}: HTTP {status} {answer}", [LOGS / "api-server.log"])
+        return answer
+
+    def all(self, path: str, key: str) -> list[dict[str, Any]]:
+        """Every item of a paged collection (at most 100 per page)."""
+        items: list[dict[str, Any]] = []
+        joiner = "&" if "?" in path else "?"
+        while True:
+            page = self.ok("GET", f"{path}{joiner}limit=100&offset={len(items)}")
+            items += page[key]
+            if not page[key] or len(items) >= page["total_entries"]:
+                return items
+
+    def login(self, username: str, password: str) -> None:
+        token = self.ok("POST", "/auth/token", {"username": username, "password": password})
+        self.headers["Authorization"] = f"Bearer {token['access_token']}"
+
+    def healthy(self, *parts: str) -> bool:
+        """The health endpoint (no token needed) says the metadata DB and ``parts`` are healthy."""
+        try:
+            status, health = self.call("GET", "/api/v2/monitor/health")
+        except OSError:
+            return False
+        parts = ("metadatabase", *parts)
+        return status == 200 and all((health.get(part) or {}).get("status") == "healthy" for part in parts)
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What the run observed; the checks and the table are computed from it."""
+
+    started: float = field(default_factory=time.monotonic)
+    dags: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # dag_id -> its tasks
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    tis: list[dict[str, Any]] = field(default_factory=list)
+    states: dict[TiKey, list[str]] = field(default_factory=dict)  # every state seen, in order
+    triggers: dict[TiKey, str] = field(default_factory=dict)  # the trigger seen while deferred
+    triggerer_jobs: dict[TiKey, int | None] = field(default_factory=dict)  # and the job running it
+    defer_problem: str = ""
+    clock_moved: float = 0.0
+    failed_after_clock: dict[TiKey, float] = field(default_factory=dict)
+    task_logs: dict[TiKey, str] = field(default_factory=dict)  # of every sensor, from the REST API
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    asset_dags: dict[str, dict[str, Any]] = field(default_factory=dict)  # dag_id -> its details
+    assets: list[dict[str, Any]] = field(default_factory=list)  # the assets they are scheduled on
+    asset_events: list[dict[str, Any]] = field(default_factory=list)  # every event, at the end
+    incidents: list[dict[str, Any]] = field(default_factory=list)  # every line of every incident file
+    incidents_after_clock: float | None = None  # when the last expected incident was written
+    signatures: list[str] = field(default_factory=list)
+    throttled: list[str] = field(default_factory=list)  # CAMS calls the sandbox throttled
+    pool: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def ti_key(ti: dict[str, Any]) -> TiKey:
+    return ti["dag_id"], ti["dag_run_id"], ti["task_id"]
+
+
+def expected_state(ti: dict[str, Any]) -> str:
+    return EXPECTED_STATES.get(ti["dag_id"], {}).get(ti["task_id"], "success")
+
+
+def exercise(deploy: Deployment, outcome: Outcome) -> None:
+    api, watch = Api(deploy.api_url), deploy.components
+    wait_for("the api-server", api.healthy, STARTUP_TIMEOUT, watch)
+    api.login("e2e", deploy.own_secrets["API user password"])
+    heartbeats = functools.partial(api.healthy, "scheduler", "triggerer", "dag_processor")
+    wait_for("scheduler, triggerer and dag-processor heartbeats", heartbeats, STARTUP_TIMEOUT, watch)
+    files = {path.name for folder in BUNDLES.values() for path in folder.glob("*.py")}
+    errors: list[dict[str, Any]] = []
+
+    def parsed() -> bool:
+        dags = api.all("/api/v2/dags", "dags")
+        errors[:] = api.all("/api/v2/importErrors", "import_errors")
+        outcome.dags = {dag["dag_id"]: [] for dag in dags}
+        return files <= {Path(dag["fileloc"]).name for dag in dags} | {
+            Path(e["filename"]).name for e in errors
+        }
+
+    wait_for(f"the dag-processor to parse all {len(files)} DAG files", parsed, STARTUP_TIMEOUT, watch)
+    if errors:
+        raise Failure("import errors:\n" + "\n".join(error["stack_trace"] for error in errors))
+    outcome.timings["start-up: PostgreSQL, sandbox, db migrate, components, parsing"] = (
+        time.monotonic() - outcome.started
+    )
+    # Every sensor of this provider in these DAGs is deferrable: the examples promise it.
+    sensors = set()
+    for dag_id in outcome.dags:
+        outcome.dags[dag_id] = api.ok("GET", f"/api/v2/dags/{dag_id}/tasks")["tasks"]
+        for task in outcome.dags[dag_id]:
+            if (
+                (task["class_ref"] or {})
+                .get("module_path", "")
+                .startswith("airflow_provider_wa_phones.sensors")
+            ):
+                sensors.add((dag_id, task["task_id"]))
+    # A DAG scheduled on assets is not triggered by hand: its runs must come from its assets'
+    # watchers in the triggerer, as in production.
+    for dag_id in outcome.dags:
+        details = api.ok("GET", f"/api/v2/dags/{dag_id}/details")
+        if details.get("asset_expression"):
+            outcome.asset_dags[dag_id] = details
+    if outcome.asset_dags:
+        start_watchers(api, deploy, outcome, watch)
+    triggered = time.monotonic()
+    for dag_id in outcome.dags:
+        if dag_id not in outcome.asset_dags:
+            api.ok("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+            api.ok("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
+
+    def poll() -> None:
+        # Every run: the manual ones and any the scheduler adds on unpausing (phone_health is @daily).
+        outcome.runs = api.all("/api/v2/dags/~/dagRuns", "dag_runs")
+        outcome.tis = api.all("/api/v2/dags/~/dagRuns/~/taskInstances", "task_instances")
+        for ti in outcome.tis:
+            key, state = ti_key(ti), ti["state"] or "none"
+            if outcome.states.setdefault(key, [state])[-1] != state:
+                outcome.states[key].append(state)
+            if state == "deferred" and ti["trigger"]:
+                job = ti["triggerer_job"] or {}
+                trigger = ti["trigger"]["classpath"].rsplit(".", 1)[-1]
+                outcome.triggers[key] = f"{trigger} in {job.get('job_type')} {job.get('id')}"
+                outcome.triggerer_jobs[key] = job.get("id")
+            if outcome.clock_moved and state == "failed" and key not in outcome.failed_after_clock:
+                outcome.failed_after_clock[key] = time.monotonic() - outcome.clock_moved
+
+    def all_sensors_deferred() -> bool:
+        poll()
+        waiting = [ti for ti in outcome.tis if (ti["dag_id"], ti["task_id"]) in sensors]
+        # Airflow 3.3.2 fails a resumed task when the executor's event for the worker that exited on
+        # defer() reaches the scheduler only after the trigger fired (the same try number looks like a
+        # task killed externally: apache/airflow#67287, #72716). Users meet it when a trigger fires
+        # within seconds; here it would make the outcome depend on machine speed, so the clock moves
+        # on only once the scheduler has taken in every deferral.
+        scheduler_log = (LOGS / "scheduler.log").read_text(errors="replace")
+        # The pool DAG's calls are over before onboarding's profile call (after the clock moves) can
+        # share a second with them and turn 10 calls per second into 11.
+        pool_runs = [run for run in outcome.runs if run["dag_id"] == CAMS_POOL_DAG]
+        return (
+            bool(waiting)
+            and all(
+                "deferred" in outcome.states[ti_key(ti)] and deferral_taken_in(scheduler_log, ti)
+                for ti in waiting
+            )
+            and all(run["state"] in FINISHED for run in pool_runs)
+        )
+
+    try:
+        what = (
+            "every sensor deferred and the scheduler logging it (TaskInstance Finished ... state=deferred),"
+            f" and {CAMS_POOL_DAG} finished"
+        )
+        wait_for(what, all_sensors_deferred, DEFER_TIMEOUT, watch)
+    except Failure as failure:
+        outcome.defer_problem = str(failure)  # check_deferrals says it; the runs still finish
+    outcome.timings["triggering until every sensor was deferred"] = time.monotonic() - triggered
+    sandbox_call(deploy.sandbox_url, "POST", "/_sandbox/advance", {"seconds": CLOCK_STEP})
+    outcome.clock_moved = time.monotonic()
+
+    def finished() -> bool:
+        # From now on the sandbox's clock keeps up with real time, whatever was submitted late.
+        sandbox_call(deploy.sandbox_url, "POST", "/_sandbox/advance", {"seconds": POLL})
+        poll()
+        if outcome.asset_dags and outcome.incidents_after_clock is None:
+            outcome.incidents = read_incidents()
+            if {incident_key(line) for line in outcome.incidents} >= EXPECTED_INCIDENTS:
+                outcome.incidents_after_clock = time.monotonic() - outcome.clock_moved
+        incidents = not outcome.asset_dags or outcome.incidents_after_clock is not None
+        return incidents and bool(outcome.runs) and all(run["state"] in FINISHED for run in outcome.runs)
+
+    what = "every DAG run to finish"
+    if outcome.asset_dags:
+        what += f" and the watchers' {len(EXPECTED_INCIDENTS)} incidents to be written"
+    try:
+        wait_for(what, finished, RUN_TIMEOUT, watch)
+        outcome.timings["moving the sandbox's clock on until every run finished"] = (
+            time.monotonic() - outcome.clock_moved
+        )
+    finally:  # what there is to see, after a timeout too
+        with contextlib.suppress(Failure, OSError):
+            collect(api, outcome, sensors)
+
+
+def collect(api: Api, outcome: Outcome, sensors: set[tuple[str, str]]) -> None:
+    """The sensors' logs, the audit log's state mismatches, and the asset events and incident lines."""
+    for ti in outcome.tis:
+        if (ti["dag_id"], ti["task_id"]) in sensors:
+            outcome.task_logs[ti_key(ti)] = task_log(api, ti)
+    # The audit log's record of tasks the scheduler failed, as the race described above would.
+    outcome.mismatches = api.all("/api/v2/eventLogs?event=state%20mismatch", "event_logs")
+    outcome.asset_events = api.all("/api/v2/assets/events", "asset_events")
+    outcome.pool = api.ok("GET", f"/api/v2/pools/{CAMS_POOL}")
+    if outcome.asset_dags:
+        outcome.incidents = read_incidents()
+
+
+def start_watchers(api: Api, deploy: Deployment, outcome: Outcome, watch: list[Process]) -> None:
+    """Unpause the asset-scheduled DAGs and wait until each watcher of their assets has looked twice
+    at its account, the clock still standing at 0 s: so the baseline holds every number as it was
+    before its changes, and each change is seen after the clock moves on.
+
+    The dag-processor registers an asset's watchers only while a DAG scheduled on it is unpaused, the
+    next time it parses the file: a reparse is requested here, as the UI's Reparse button does.
+    Nothing else has run yet, so every request the sandbox received is a watcher's (the two watchers
+    call different services, each on a path of its own)."""
+    started = time.monotonic()
+    for dag_id, details in outcome.asset_dags.items():
+        api.ok("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+        api.ok("PUT", f"/api/v2/parseDagFile/{details['file_token']}")
+
+    def registered() -> bool:
+        outcome.assets = [
+            asset
+            for asset in api.all("/api/v2/assets", "assets")
+            if {ref["dag_id"] for ref in asset["scheduled_dags"]} & set(outcome.asset_dags)
+        ]
+        return bool(outcome.assets) and all(asset["watchers"] for asset in outcome.assets)
+
+    what = "the watchers of every asset an asset-scheduled DAG waits on to be registered"
+    wait_for(what, registered, STARTUP_TIMEOUT, watch)
+    watchers = sum(len(asset["watchers"]) for asset in outcome.assets)
+
+    def looked_twice() -> bool:
+        paths: dict[str, int] = {}
+        for request in sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests"):
+            paths[request["path"]] = paths.get(request["path"], 0) + 1
+        return sum(count >= 2 for count in paths.values()) >= watchers
+
+    wait_for(f"each of the {watchers} watchers to look twice", looked_twice, STARTUP_TIMEOUT, watch)
+    outcome.timings["unpausing the asset-scheduled DAGs until each watcher had looked twice"] = (
+        time.monotonic() - started
+    )
+
+
+def read_incidents() -> list[dict[str, Any]]:
+    """Every line of every incident file the quality_alert runs wrote (a line being written is left
+    for the next look)."""
+    lines = []
+    for path in sorted((HOME / "reports").glob("incidents-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                lines.append(json.loads(line))
+    return lines
+
+
+def incident_key(change: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(change.get(name) for name in ("service", "phone_number", "field", "old", "new"))
+
+
+def deferral_taken_in(scheduler_log: str, ti: dict[str, Any]) -> bool:
+    """The scheduler logged the executor's event for the task's exit on defer()."""
+    name = (
+        f"TaskInstance Finished: dag_id={ti['dag_id']}, task_id={ti['task_id']}, run_id={ti['dag_run_id']},"
+    )
+    return any("state=deferred," in line for line in scheduler_log.splitlines() if name in line)
+
+
+def task_log(api: Api, ti: dict[str, Any]) -> str:
+    """The task's log as the UI shows it: the api-server merges the worker's and the triggerer's files."""
+    run_id = urllib.parse.quote(ti["dag_run_id"], safe="")
+    path = f"/api/v2/dags/{ti['dag_id']}/dagRuns/{run_id}/taskInstances/{ti['task_id']}"
+    content = api.ok("GET", f"{path}/logs/{ti['try_number']}?full_content=true")["content"]
+    return "\n".join(entry if isinstance(entry, str) else json.dumps(entry) for entry in content)
+
+
+def sandbox_signatures(deploy: Deployment) -> list[str]:
+    """Every request signature the sandbox received, read through its admin API."""
+    requests = sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests")
+    return signatures_seen(
+        SimpleNamespace(requests=lambda: [SimpleNamespace(headers=r["headers"]) for r in requests])
+    )
+
+
+# --- checks ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    logs: list[Path] = field(default_factory=list)
+
+
+def task_log_file(ti: dict[str, Any]) -> Path:
+    """Where the worker wrote the task's log (Airflow's default log_filename_template)."""
+    dag_id, run_id, task_id = ti_key(ti)
+    return HOME / f"logs/dag_id={dag_id}/run_id={run_id}/task_id={task_id}/attempt={ti['try_number']}.log"
+
+
+def check_states(outcome: Outcome) -> Check:
+    wrong = [ti for ti in outcome.tis if ti["state"] != expected_state(ti)]
+    detail = [
+        f"{ti['dag_id']}.{ti['task_id']} ({ti['dag_run_id']}): {ti['state']}, expected {expected_state(ti)}"
+        for ti in wrong
+    ]
+    detail += [
+        f"no run of {dag_id}"
+        for dag_id in sorted(set(outcome.dags) - {run["dag_id"] for run in outcome.runs})
+    ]
+    summary = f"{len(outcome.tis)} task instances in {len(outcome.runs)} runs of {len(outcome.dags)} DAGs"
+    ok = not detail and bool(outcome.tis)
+    return Check(
+        "every task reached its expected state",
+        ok,
+        "; ".join(detail) or summary,
+        [task_log_file(ti) for ti in wrong],
+    )
+
+
+def check_mismatches(outcome: Outcome) -> Check:
+    found = [f"{event['dag_id']}.{event['task_id']}: {event['extra']}" for event in outcome.mismatches]
+    return Check(
+        "the scheduler failed no task for a state mismatch",
+        not found,
+        "; ".join(found) or "none in the audit log",
+    )
+
+
+def check_deferrals(outcome: Outcome) -> Check:
+    """Seen deferred (its trigger in a triggerer job), finished afterwards, and its log as the api-server
+    serves it holds the event from that triggerer job (its part comes from <log>.trigger.<job id>.log)."""
+    problems = [outcome.defer_problem] if outcome.defer_problem else []
+    for key, text in outcome.task_logs.items():
+        states, name = outcome.states.get(key, []), f"{key[0]}.{key[2]}"
+        if "deferred" not in states or states[-1] not in FINISHED:
+            problems.append(f"{name}: states {' > '.join(states)}")
+        elif (
+            f".trigger.{outcome.triggerer_jobs.get(key)}.log" not in text or "Trigger fired event" not in text
+        ):
+            problems.append(
+                f"{name}: its log shows no event from triggerer job {outcome.triggerer_jobs.get(key)}"
+            )
+    detail = "; ".join(problems) or (
+        f"{len(outcome.task_logs)} sensor runs, each seen deferred with its trigger in the triggerer, then "
+        "finished; each log (REST API) holds that triggerer's 'Trigger fired event'"
+    )
+    return Check(
+        "deferrable sensors deferred and resumed by the triggerer",
+        bool(outcome.task_logs) and not problems,
+        detail,
+    )
+
+
+def check_banned(outcome: Outcome) -> Check:
+    problems, times = [], []
+    for (dag_id, task_id), number in BANNED.items():
+        keys = [key for key in outcome.task_logs if (key[0], key[2]) == (dag_id, task_id)]
+        problems += [] if keys else [f"{dag_id}.{task_id}: no run"]
+        for key in keys:
+            took = outcome.failed_after_clock.get(key)
+            if took is None:
+                problems.append(f"{task_id}: did not fail (states {' > '.join(outcome.states[key])})")
+            elif took > BANNED_BOUND:
+                problems.append(f"{task_id}: failed {took:.0f} s after the ban (bound {BANNED_BOUND:.0f} s)")
+            elif number not in outcome.task_logs[key] or "BANNED" not in outcome.task_logs[key]:
+                problems.append(f"{task_id}: its log does not name {number} as BANNED")
+            else:
+                times.append(f"{task_id} {took:.1f} s")
+    detail = "; ".join(problems) or (
+        f"failed, the log naming the number as BANNED, this long after the sandbox's clock passed the ban: "
+        f"{', '.join(times)} (bound {BANNED_BOUND:.0f} s; the sensors' timeout is 1 h)"
+    )
+    return Check("a BANNED number fails a deferrable wait quickly", not problems, detail)
+
+
+def check_watchers(outcome: Outcome) -> Check:
+    """The asset-scheduled DAGs ran only from their watchers' events: each expected change one asset
+    event, each event one incident line in the run it triggered, soon enough."""
+    asset_ids = {asset["id"] for asset in outcome.assets}
+    events = [event for event in outcome.asset_events if event["asset_id"] in asset_ids]
+    payloads = [(event.get("extra") or {}).get("payload") or {} for event in events]
+    runs = [run for run in outcome.runs if run["dag_id"] in outcome.asset_dags]
+    problems = []
+    if not all((event.get("extra") or {}).get("from_trigger") for event in events):
+        problems.append("not every asset event came from a trigger")
+    if sorted(map(incident_key, payloads)) != sorted(EXPECTED_INCIDENTS):
+        problems.append(
+            f"asset events {sorted(map(incident_key, payloads))}, expected {sorted(EXPECTED_INCIDENTS)}"
+        )
+    if not runs or any(run["run_type"] != "asset_triggered" for run in runs):
+        problems.append(f"runs {', '.join(run['run_id'] for run in runs) or 'none'}: not all asset-triggered")
+    files = sorted((HOME / "reports").glob("incidents-*.jsonl"))
+    if len(files) != len(runs):
+        problems.append(f"{len(files)} incident files for {len(runs)} runs")
+    written = sorted(json.dumps(line, sort_keys=True) for line in outcome.incidents)
+    if written != sorted(json.dumps(payload, sort_keys=True) for payload in payloads):
+        problems.append(f"incident lines {sorted(map(incident_key, outcome.incidents))} are not the events")
+    took = outcome.incidents_after_clock
+    if took is None or took > INCIDENTS_BOUND:
+        problems.append(
+            f"incidents written {'never' if took is None else f'{took:.0f} s'} after the clock moved"
+        )
+    watchers = ", ".join(w["name"] for asset in outcome.assets for w in asset["watchers"])
+    consumed = sum(bool(event.get("created_dagruns")) for event in events)
+    detail = "; ".join(problems) or (
+        f"{len(events)} asset events from the watchers ({watchers}, every {WATCH_INTERVAL} s) started "
+        f"{len(runs)} asset-triggered run(s), which consumed {consumed} of them and wrote all "
+        f"{len(outcome.incidents)} as incident lines, the last {took:.1f} s after the sandbox's clock "
+        f"passed the changes (bound {INCIDENTS_BOUND:.0f} s)"
+    )
+    return Check("watchers in the triggerer start asset-triggered runs", not problems, detail)
+
+
+def check_outlets(outcome: Outcome) -> Check:
+    """Each successful run of a publishing task made one asset event, naming the file it wrote."""
+    problems, seen = [], 0
+    for ti in outcome.tis:
+        if (ti["dag_id"], ti["task_id"]) not in OUTLET_TASKS or ti["state"] != "success":
+            continue
+        source = (ti["dag_id"], ti["task_id"], ti["dag_run_id"])
+        events = [
+            event
+            for event in outcome.asset_events
+            if (event["source_dag_id"], event["source_task_id"], event["source_run_id"]) == source
+        ]
+        uris = [event["uri"] for event in events]
+        paths = [Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path)) for uri in uris]
+        if len(events) != 1 or not uris[0].startswith("file://") or not paths[0].is_file():
+            problems.append(f"{ti['dag_id']}.{ti['task_id']} ({ti['dag_run_id']}): asset events {uris}")
+        seen += 1
+    detail = "; ".join(problems) or (
+        f"{seen} task runs of {', '.join(sorted(f'{d}.{t}' for d, t in OUTLET_TASKS))}, one asset event "
+        "each, naming the file it wrote"
+    )
+    return Check("tasks publish what they wrote as asset events", bool(seen) and not problems, detail)
+
+
+def check_pool(outcome: Outcome) -> Check:
+    """The pool the README recommends held: its tasks ran in it, never more than its slots at once,
+    and succeeded (a failed one shows in the states check). Calls CAMS throttled (the sandbox keeps
+    its 10 per second per account and operation) are counted, not failed: the pool bounds the tasks
+    running at once, not the calls in a second, so a task taking a slot just freed may call while
+    its predecessor's last calls are still in CAMS's one-second window (and two tasks at 5 per
+    second sit right at the limit); the hook retries such a call after x-acs-retry-after."""
+    tis = [ti for ti in outcome.tis if ti["dag_id"] == CAMS_POOL_DAG]
+    spans = [
+        (datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"]))
+        for ti in tis
+        if ti["start_date"] and ti["end_date"]
+    ]
+    # The most tasks running at one moment: at each start, those started and not yet ended.
+    most = max((sum(s <= start < e for s, e in spans) for start, _ in spans), default=0)
+    problems = []
+    if outcome.pool.get("slots") != CAMS_POOL_SLOTS:
+        problems.append(f"pool {CAMS_POOL}: {outcome.pool}")
+    if not tis or any(ti["pool"] != CAMS_POOL for ti in tis) or len(spans) != len(tis):
+        problems.append(f"tasks: {[(ti['task_id'], ti['pool'], ti['state']) for ti in tis]}")
+    if most > CAMS_POOL_SLOTS:
+        problems.append(f"{most} tasks ran at once")
+    throttled = f"{len(outcome.throttled)} calls of the whole run throttled by the sandbox"
+    throttled += f" (e.g. {outcome.throttled[0]}) and retried" if outcome.throttled else ""
+    detail = "; ".join(problems) or (
+        f"{len(tis)} tasks in pool {CAMS_POOL} ({CAMS_POOL_SLOTS} slots, set with airflow pools set), "
+        f"at most {most} at once, each at 10 // {CAMS_POOL_SLOTS} calls/s; {throttled}"
+    )
+    return Check("the CAMS pool keeps CAMS tasks to its slots", not problems, detail)
+
+
+def check_listening() -> Check:
+    pids = set()
+    for process in PROCESSES:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leader = psutil.Process(process.popen.pid)
+            pids |= {leader.pid, *(child.pid for child in leader.children(recursive=True))}
+    sockets = [c for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
+    wide = [f"pid {c.pid} on {c.laddr.ip}:{c.laddr.port}" for c in sockets if c.laddr.ip != LOOPBACK]
+    ports = ", ".join(str(port) for port in sorted({c.laddr.port for c in sockets}))
+    return Check("every listening socket is on 127.0.0.1", not wide, "; ".join(wide) or f"ports {ports}")
+
+
+def check_secrets(deploy: Deployment, outcome: Outcome) -> Check:
+    """Every log file of the run (components, tasks, triggers, the sandbox's output) against the sandbox's
+    credentials (tests/secrets.py), every signature the sandbox received and the deployment's secrets."""
+    names = {secret: "a sandbox credential" for secret in SECRETS}
+    names |= {value: name for name, value in deploy.own_secrets.items()}
+    names |= {signature: "a request signature" for signature in outcome.signatures}
+    files = [*sorted(LOGS.glob("*.log")), *sorted(p for p in (HOME / "logs").rglob("*") if p.is_file())]
+    findings = []
+    for path in [*files, SANDBOX_STDOUT]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path == SANDBOX_STDOUT:  # its export line hands the credentials over on purpose
+            text = "\n".join(line for line in text.splitlines() if not line.startswith("export "))
+        for secret in find_secrets(text, names):
+            line = text.lower()[: text.lower().index(secret.lower())].count("\n") + 1
+            findings.append(f"{path.relative_to(REPO)}:{line}: {names[secret]} ({secret[:3]}...)")
+    # The positive control: the detector finds the credentials where they are meant to be.
+    control = find_secrets(SANDBOX_STDOUT.read_text(encoding="utf-8")) if SANDBOX_STDOUT.exists() else []
+    detail = "; ".join(findings) or (
+        f"{len(files) + 1} files hold none of {len(SECRETS)} sandbox credentials, {len(outcome.signatures)} "
+        f"request signatures and {len(deploy.own_secrets)} deployment secrets (the detector does find "
+        f"{len(control)} credentials in the sandbox's export line)"
+    )
+    ok = not findings and bool(control) and (bool(outcome.signatures) or not outcome.tis)
+    return Check("no secret or signature in any log", ok, detail)
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+
+def table(outcome: Outcome) -> str:
+    rows = []
+    for ti in sorted(outcome.tis, key=lambda ti: (ti["dag_id"], ti["dag_run_id"], ti["start_date"] or "")):
+        note = outcome.triggers.get(ti_key(ti), "")
+        rows.append(
+            {
+                "dag": ti["dag_id"],
+                "run": ti["dag_run_id"].split("__")[0],
+                "task": ti["task_id"],
+                "state": ti["state"]
+                if ti["state"] == expected_state(ti)
+                else f"{ti['state']} (EXPECTED {expected_state(ti)})",
+                "duration": "" if ti["duration"] is None else f"{ti['duration']:.1f} s",
+                "states seen": " > ".join(outcome.states.get(ti_key(ti), [])),
+                "deferred to": note,
+            }
+        )
+    return format_table(rows, ("dag", "run", "task", "state", "duration", "states seen", "deferred to"))
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    out = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]:
+        try:  # task logs are JSON lines: shown the way the UI does
+            entry = json.loads(line)
+            out.append(f"{entry['timestamp'][11:23]} {entry['level']} {entry['event']}")
+        except (ValueError, KeyError, TypeError):
+            out.append(line)
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--executor", choices=("local", "celery"), default="local")
+    args = parser.parse_args(argv)
+    # SIGTERM/SIGHUP (a cancelled CI job) unwind like Ctrl-C, through the finally that stops everything.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.default_int_handler)
+    atexit.register(stop_all)  # the last resort, should the interpreter exit some other way
+    print(f"e2e, {args.executor} executor: logs in {LOGS.relative_to(REPO)}/", flush=True)
+    deploy, outcome, checks = Deployment(args.executor), Outcome(), []
+    interrupted = False
+    try:
+        try:
+            deploy.start()
+            exercise(deploy, outcome)
+        except Failure as failure:
+            logs = failure.logs or [
+                LOGS / f"{name}.log" for name in ("scheduler", "triggerer", "celery-worker")
+            ]
+            checks.append(Check("the deployment ran", False, str(failure), logs))
+        if outcome.tis:  # what was observed is checked, after a failure too
+            checks += [check_states(outcome), check_mismatches(outcome), check_deferrals(outcome)]
+            checks.append(check_banned(outcome))
+            checks.append(check_outlets(outcome))
+            if outcome.asset_dags:
+                checks.append(check_watchers(outcome))
+        if deploy.components:
+            stopped = [f"{p.name} ({p.popen.returncode})" for p in deploy.components if not p.running]
+            running = ", ".join(p.name for p in deploy.components)
+            checks.append(Check("every component ran to the end", not stopped, ", ".join(stopped) or running))
+            checks.append(check_listening())
+    except KeyboardInterrupt:
+        print("\nInterrupted: stopping everything.", flush=True)
+        interrupted = True
+    finally:
+        if not interrupted and any(p.name == "sandbox" and p.running for p in PROCESSES):
+            outcome.signatures = sandbox_signatures(deploy)  # while the sandbox still runs
+            outcome.throttled = [
+                f"{r['method']} {r['path']}?{r['query']}"[:120]
+                for r in sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests")
+                if r["code"] == "Throttling.User"
+            ]
+        stopping = time.monotonic()
+        stop_all()
+        slowest = max(STOP_SECONDS, key=STOP_SECONDS.__getitem__, default="-")
+        killed = f"; killed after 30 s: {', '.join(KILLED)}" if KILLED else ""
+        outcome.timings[f"stopping everything (slowest: {slowest}{killed})"] = time.monotonic() - stopping
+    left = leftovers()
+    if interrupted:
+        print("\n".join(["Left behind:", *left]) if left else "Everything stopped.")
+        return 130
+    # Only now are the logs complete: stopping writes to them too.
+    if outcome.tis and CAMS_POOL_DAG in outcome.dags:
+        checks.append(check_pool(outcome))  # with the sandbox's throttled calls, read at the end
+    checks.append(check_secrets(deploy, outcome))
+    checks.append(
+        Check("no process left behind", not left, "; ".join(left) or "none of this run's processes runs")
+    )
+
+    if outcome.tis:
+        print("\n" + table(outcome))
+    print()
+    for name, seconds in outcome.timings.items():
+        print(f"{name}: {seconds:.0f} s")
+    print(f"total: {time.monotonic() - outcome.started:.0f} s ({args.executor} executor)\n")
+    for check in checks:
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    failed = [check for check in checks if not check.ok]
+    for log in (log for log in dict.fromkeys(log for check in failed for log in check.logs) if log.exists()):
+        print(f"\n==> last lines of {log.relative_to(REPO)} <==\n{tail(log)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
