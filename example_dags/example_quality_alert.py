@@ -74,7 +74,12 @@ def quality_alert():
         events = list(triggering_asset_events[SENDER_INCIDENTS]) if triggering_asset_events else []
         if events:
             since = min(event.timestamp for event in events)
-            events = list(inlet_events[SENDER_INCIDENTS].after(since.isoformat())) or events
+            accessor = inlet_events[SENDER_INCIDENTS]
+            if hasattr(accessor, "after"):  # Airflow 3.2 and later: the API server filters
+                later = list(accessor.after(since.isoformat()))
+            else:  # 3.0 and 3.1: a list of every event of the asset, filtered here
+                later = [event for event in accessor if event.timestamp >= since]
+            events = later or events
         changes = [event.extra["payload"] for event in events if "payload" in (event.extra or {})]
         if not events:
             changes = list(params["changes"])
