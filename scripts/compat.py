@@ -871,6 +871,13 @@ def inside_watch(home: str) -> int:
         for notice, present in ((SHARED_NOTICE, streams), (STATE_NOTICE, state)):
             if present == (notice in logged):
                 problems.append(f"{notice!r} {'logged' if present else 'not logged'}")
+        if _compat.airflow_version() < (3, 1):
+            # 3.0's dag.test() never writes the DAG to the database, so the asset in the task's
+            # inlets is unknown and the task is refused as using an inactive asset. In a deployment
+            # the dag-processor registers it; do what it does first.
+            airflow = str(Path(sys.executable).with_name("airflow"))
+            if run([airflow, "dags", "reserialize"], Path(home).parent / "reserialize.log", timeout=300) != 0:
+                problems.append("airflow dags reserialize failed")
         try:
             dag_run = dag.test(logical_date=None, run_conf={"changes": changes})
             run_state = str(getattr(dag_run.state, "value", dag_run.state))
