@@ -152,41 +152,15 @@ def test_watch_dag_watchers_fire_on_the_sandbox_timeline(snippet_folder, sandbox
     """What the triggerer does with the watch DAG's asset: its watchers' triggers, as the README
     writes them except for a 0.05 s interval, look once (the baseline, nothing fires), then report
     the changes of the sandbox's timeline that match ``becomes``/``leaves``."""
-    import asyncio
-    import time
+    from tests.watching import quick, watch_changes
 
     dag = load_dag(snippet_folder, source_of("sender_incidents"))
     (asset,) = dag.timetable.asset_condition.objects
-    triggers = []
-    for watcher in asset.watchers:
-        _, kwargs = watcher.trigger.serialize()
-        assert kwargs["poke_interval"] == 60
-        triggers.append(type(watcher.trigger)(**{**kwargs, "poke_interval": 0.05}))
+    assert [watcher.trigger.serialize()[1]["poke_interval"] for watcher in asset.watchers] == [60, 60]
+    triggers = [quick(watcher.trigger) for watcher in asset.watchers]
     assert [type(t).__name__ for t in triggers] == ["NxCloudPhoneWatchTrigger", "CamsPhoneWatchTrigger"]
 
-    async def watch() -> list[dict]:
-        changes: list[dict] = []
-
-        async def run(trigger) -> None:
-            async for event in trigger.run():
-                changes.append(event.payload)
-
-        tasks = [asyncio.create_task(run(trigger)) for trigger in triggers]
-        deadline = time.monotonic() + 30
-        while sandbox_env.request_count() < 4:  # each watcher's baseline look, and one more
-            assert time.monotonic() < deadline, "the watchers did not look"
-            await asyncio.sleep(0.01)
-        assert changes == []
-        sandbox_env.advance(10)
-        while len(changes) < 4:
-            assert time.monotonic() < deadline, changes
-            await asyncio.sleep(0.01)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        return changes
-
-    changes = asyncio.run(watch())
+    changes = watch_changes(triggers, sandbox_env, done=lambda fired: sum(map(len, fired)) >= 4)
     assert sorted((c["service"], c["field"], c["new"]) for c in changes) == [
         ("alibaba_cams", "quality_rating", "RED"),
         ("alibaba_cams", "status", "BANNED"),

@@ -11,11 +11,9 @@ triggers: they run first, and their events' payloads and serialized kwargs are s
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import os
-import time
 import traceback
 from pathlib import Path
 
@@ -84,36 +82,13 @@ def _watchers(dag) -> list:
 
 
 def _watch(dag, sandbox) -> tuple[list[dict], list[str]]:
-    """Run the DAG's watcher triggers as a triggerer would (polling every 50 ms), move the sandbox
-    clock once each has looked, and return the events' payloads once every watcher has fired, with
-    the serialized trigger kwargs the triggerer table would hold."""
-    triggers = []
-    for watcher in _watchers(dag):
-        _, kwargs = watcher.trigger.serialize()
-        triggers.append(type(watcher.trigger)(**{**kwargs, "poke_interval": 0.05}))
-    fired: dict[int, list[dict]] = {index: [] for index in range(len(triggers))}
+    """Run the DAG's watcher triggers as a triggerer would (looking every 50 ms) until each has
+    fired; return the events' payloads and the serialised kwargs the trigger table would hold."""
+    from tests.watching import quick, watch_changes
 
-    async def run(index: int, trigger) -> None:
-        async for event in trigger.run():
-            fired[index].append(json.loads(json.dumps(event.payload)))
-
-    async def main() -> None:
-        tasks = [asyncio.create_task(run(index, trigger)) for index, trigger in enumerate(triggers)]
-        deadline = time.monotonic() + 30
-        while sandbox.request_count() < 2 * len(triggers):  # each has a baseline, then looks again
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.01)
-        sandbox.advance(10)
-        while not all(fired.values()):
-            assert time.monotonic() < deadline, fired
-            await asyncio.sleep(0.01)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    asyncio.run(main())
-    kwargs_rows = [json.dumps(trigger.serialize(), default=str) for trigger in triggers]
-    return [payload for payloads in fired.values() for payload in payloads], kwargs_rows
+    triggers = [quick(watcher.trigger) for watcher in _watchers(dag)]
+    changes = watch_changes(triggers, sandbox, done=lambda fired: all(fired))
+    return changes, [json.dumps(trigger.serialize(), default=str) for trigger in triggers]
 
 
 def _run(dag, capfd, caplog, conf=None):
