@@ -40,16 +40,30 @@ def sandbox_env(dag_sandbox, monkeypatch, tmp_path, airflow_db):
 @pytest.fixture
 def advance_when_looked(sandbox_env):
     """Start a watcher that moves the (frozen) sandbox clock by ``seconds`` as soon as the DAG has
-    made its first matching request; returns the thread and a dict with the count seen then."""
+    made its first matching request; returns the thread and a dict with the count seen then.
+
+    ``from_triggerer=True`` waits for the first matching request of a trigger (aiohttp's, told by
+    its User-Agent): the sensor has then deferred, whatever its first look asked. A number-check
+    sensor's first look may query several days; moving the clock between two of them would let
+    it finish without deferring.
+    """
     threads = []
 
-    def start(seconds: float, path: str | None = None, action: str | None = None):
+    def matching(path: str | None, action: str | None, from_triggerer: bool) -> int:
+        if not from_triggerer:
+            return sandbox_env.request_count(path=path, action=action)
+        requests = sandbox_env.requests(path=path, action=action)
+        return sum("aiohttp" in request.headers.get("user-agent", "") for request in requests)
+
+    def start(
+        seconds: float, path: str | None = None, action: str | None = None, from_triggerer: bool = False
+    ):
         looked: dict[str, int] = {}
 
         def watch() -> None:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
-                count = sandbox_env.request_count(path=path, action=action)
+                count = matching(path, action, from_triggerer)
                 if count:
                     looked["before"] = count
                     sandbox_env.advance(seconds)
