@@ -18,6 +18,7 @@ from airflow_provider_wa_phones.errors import (
     ServiceUnavailableError,
     ThrottledError,
 )
+from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def nxcloud_error(
     kind = NXCLOUD_CODES.get(code)
     if kind is None:
         return ServiceError(
-            service="NxCloud",
+            service=NXCLOUD.name,
             operation=operation,
             code=code,
             message=message or "undocumented error code",
@@ -124,7 +125,7 @@ def nxcloud_error(
     if note:
         text = f"{text}; {note}"
     return kind.error_class(
-        service="NxCloud",
+        service=NXCLOUD.name,
         operation=operation,
         code=code,
         message=text,
@@ -223,7 +224,7 @@ def cams_error(
         )
     remedy = "; ".join(part for part in (kind.remedy, f"diagnosis: {recommend}" if recommend else "") if part)
     return kind.error_class(
-        service="Alibaba Cloud CAMS",
+        service=CAMS.name,
         operation=operation,
         code=code,
         message=message or kind.meaning or "no message",

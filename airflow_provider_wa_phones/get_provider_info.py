@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_wa_phones.services import CAMS, NXCLOUD
+
 _NXCLOUD = "NxCloud WhatsApp"
 _CAMS = "Alibaba Cloud ChatApp Message Service (CAMS)"
 # The README is the how-to guide. The repository address is a placeholder until the project is
@@ -54,9 +56,9 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": _modules("triggers"),
         "connection-types": [
             {
-                "connection-type": "nxcloud",
+                "connection-type": NXCLOUD.conn_type,
                 "hook-class-name": "airflow_provider_wa_phones.hooks.nxcloud.NxCloudHook",
-                "hook-name": "NxCloud",
+                "hook-name": NXCLOUD.name,
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],
                     "relabeling": {
@@ -84,9 +86,9 @@ def get_provider_info() -> dict[str, Any]:
                 },
             },
             {
-                "connection-type": "alibaba_cams",
+                "connection-type": CAMS.conn_type,
                 "hook-class-name": "airflow_provider_wa_phones.hooks.cams.CamsHook",
-                "hook-name": "Alibaba Cloud CAMS",
+                "hook-name": CAMS.name,
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],
                     "relabeling": {

@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow_provider_wa_phones.checks import quoted
 from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 #: The fields every phone record has, whichever service it came from.
 COMMON_FIELDS = (
@@ -171,7 +172,7 @@ def nxcloud_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
     consumed = {"business_phone", *(sources[0] for sources in STATE_FIELDS.values()), *record}
     record.update({key: value for key, value in raw.items() if key not in consumed})
-    record["service"] = "nxcloud"
+    record["service"] = NXCLOUD.conn_type
     return record
 
 
@@ -210,5 +211,5 @@ def cams_phone_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
     consumed = {"PhoneNumber", "VerifiedName", *(sources[1] for sources in STATE_FIELDS.values())}
     record.update({snake_case(key): value for key, value in raw.items() if key not in consumed})
-    record["service"] = "alibaba_cams"
+    record["service"] = CAMS.conn_type
     return record

@@ -32,6 +32,7 @@ from airflow_provider_wa_phones import checks, connections, redact, transport
 from airflow_provider_wa_phones._compat import BaseHook
 from airflow_provider_wa_phones.errors import WaPhonesError
 from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
+from airflow_provider_wa_phones.services import Service
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -110,14 +111,30 @@ def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
 class ServiceHookBase(BaseHook):
     """The arguments and the connection of a hook, sync or async.
 
-    A subclass sets the usual Airflow hook attributes (``conn_name_attr``, ``conn_type``, ...), the
-    service's ``operations`` module and its ``settings_class``.
+    A subclass names its service and that service's ``operations`` module in its class statement
+    (``class _NxCloud(ServiceHookBase, service=NXCLOUD, operations=ops)``), which sets the usual
+    Airflow hook attributes (``conn_name_attr``, ``default_conn_name``, ``conn_type``,
+    ``hook_name``) from :mod:`~airflow_provider_wa_phones.services`; it sets ``settings_class``.
     """
 
     conn_name_attr: ClassVar[str]
+    default_conn_name: ClassVar[str]
+    conn_type: ClassVar[str]
     hook_name: ClassVar[str]
     operations: ClassVar[ModuleType]
     settings_class: ClassVar[Any]
+
+    def __init_subclass__(
+        cls, *, service: Service | None = None, operations: ModuleType | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if service is not None:
+            cls.conn_name_attr = service.conn_id_param
+            cls.default_conn_name = service.default_conn_id
+            cls.conn_type = service.conn_type
+            cls.hook_name = service.name
+        if operations is not None:
+            cls.operations = operations
 
     def __init__(
         self, conn_id: str, *, timeout: float = 30.0, retry_policy: RetryPolicy | None = None

@@ -8,8 +8,7 @@ limit with :mod:`airflow_provider_wa_phones.ratelimit`.
 from __future__ import annotations
 
 import asyncio
-from types import ModuleType
-from typing import Any, ClassVar, Unpack
+from typing import Any, Unpack
 
 from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
@@ -18,6 +17,7 @@ from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import cams as ops
 from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.ratelimit import SlidingWindowLimiter, shared_limiter
+from airflow_provider_wa_phones.services import CAMS
 
 __all__ = ["CAMS_RATE_LIMIT", "CamsAsyncHook", "CamsHook", "CamsSettings"]
 
@@ -25,23 +25,17 @@ __all__ = ["CAMS_RATE_LIMIT", "CamsAsyncHook", "CamsHook", "CamsSettings"]
 CAMS_RATE_LIMIT = 10
 
 
-class _Cams(base.ServiceHookBase):
-    """What both CAMS hooks share: the connection type, the operations, the rate limit, and each
+class _Cams(base.ServiceHookBase, service=CAMS, operations=ops):
+    """What both CAMS hooks share: the connection and its settings, the rate limit, and each
     method, written once (see :class:`~airflow_provider_wa_phones.hooks.base.hook_method`).
     """
 
-    conn_name_attr = "cams_conn_id"
-    default_conn_name = "alibaba_cams_default"
-    conn_type = "alibaba_cams"
-    hook_name = "Alibaba Cloud CAMS"
-    operations: ClassVar[ModuleType] = ops
     settings_class = CamsSettings
-
     cams_conn_id: str
 
     def __init__(
         self,
-        cams_conn_id: str = default_conn_name,
+        cams_conn_id: str = CAMS.default_conn_id,
         *,
         rate_limit: int | None = CAMS_RATE_LIMIT,
         **options: Unpack[base.HookOptions],

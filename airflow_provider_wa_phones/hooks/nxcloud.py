@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from types import ModuleType
-from typing import Any, ClassVar, Unpack
+from typing import Any, Unpack
 
 from airflow_provider_wa_phones import checks, submits
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
@@ -19,6 +18,7 @@ from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import nxcloud as ops
 from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.results import Batch, ReadProgress, ResultWalk
+from airflow_provider_wa_phones.services import NXCLOUD
 
 __all__ = ["NxCloudAsyncHook", "NxCloudHook", "NxCloudSettings"]
 
@@ -27,23 +27,17 @@ DEFAULT_PAGE_CONCURRENCY = 6
 MAX_PAGE_CONCURRENCY = 32
 
 
-class _NxCloud(base.ServiceHookBase):
-    """What both NxCloud hooks share: the connection type, the operations, and each method that
-    the async hook has too, written once (see :class:`~airflow_provider_wa_phones.hooks.base.hook_method`).
+class _NxCloud(base.ServiceHookBase, service=NXCLOUD, operations=ops):
+    """What both NxCloud hooks share: the connection and its settings, and each method that the
+    async hook has too, written once (see :class:`~airflow_provider_wa_phones.hooks.base.hook_method`).
     """
 
-    conn_name_attr = "nxcloud_conn_id"
-    default_conn_name = "nxcloud_default"
-    conn_type = "nxcloud"
-    hook_name = "NxCloud"
-    operations: ClassVar[ModuleType] = ops
     settings_class = NxCloudSettings
-
     nxcloud_conn_id: str
 
     def __init__(
         self,
-        nxcloud_conn_id: str = default_conn_name,
+        nxcloud_conn_id: str = NXCLOUD.default_conn_id,
         *,
         page_concurrency: int = DEFAULT_PAGE_CONCURRENCY,
         **options: Unpack[base.HookOptions],

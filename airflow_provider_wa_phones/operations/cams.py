@@ -23,6 +23,7 @@ from airflow_provider_wa_phones.operations.answers import (
     shorten,
 )
 from airflow_provider_wa_phones.phones import normalize_phone
+from airflow_provider_wa_phones.services import CAMS
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.connections import CamsSettings
@@ -129,7 +130,7 @@ def parse_response(
     answer = load_json(content)
     if not isinstance(answer, dict) or ("Code" not in answer and http_status != 200):
         raise no_envelope_error(
-            "Alibaba Cloud CAMS",
+            CAMS.name,
             action,
             http_status,
             content,

@@ -20,6 +20,7 @@ from airflow_provider_wa_phones import checks, redact
 from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error, shorten
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
+from airflow_provider_wa_phones.services import NXCLOUD
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.connections import NxCloudSettings
@@ -221,7 +222,7 @@ def parse_envelope(
     envelope = load_json(content)
     if not isinstance(envelope, dict) or "code" not in envelope:
         raise no_envelope_error(
-            "NxCloud",
+            NXCLOUD.name,
             operation.name,
             http_status,
             content,

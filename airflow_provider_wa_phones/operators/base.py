@@ -1,10 +1,13 @@
-"""What every operator of this package shares: the per-call settings of its hook.
+"""What every operator and sensor of this package shares: the per-call settings of its hook, and
+for each service the connection and the hook built from it.
 
-DAG files import the operator modules at parse time, so this imports only ``airflow.sdk``.
+DAG files import the operator and sensor modules at parse time, so this imports only
+``airflow.sdk``; the hooks load when a task first uses one.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -12,6 +15,8 @@ from airflow.sdk import BaseOperator
 from airflow_provider_wa_phones import checks
 
 if TYPE_CHECKING:
+    from airflow_provider_wa_phones.hooks.cams import CamsHook
+    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
     from airflow_provider_wa_phones.retry import RetryPolicy
 
 
@@ -42,3 +47,45 @@ class ServiceOperator(BaseOperator):
     def hook_settings(self) -> dict[str, Any]:
         """The hook's settings this operator gives (a subclass adds its own)."""
         return {"timeout": self.request_timeout, "retry_policy": self.request_retry}
+
+
+class NxCloudTask(ServiceOperator):
+    """An operator or sensor of NxCloud: holds the connection id (templated by each subclass) and
+    builds the hook on first use.
+
+    :param nxcloud_conn_id: an ``nxcloud`` connection.
+    """
+
+    def __init__(self, *, nxcloud_conn_id: str = "nxcloud_default", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+    @cached_property
+    def hook(self) -> NxCloudHook:
+        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
+
+        return NxCloudHook(nxcloud_conn_id=self.nxcloud_conn_id, **self.hook_settings())
+
+
+class CamsTask(ServiceOperator):
+    """An operator or sensor of CAMS: holds the connection id (templated by each subclass) and the
+    client-side rate limit, and builds the hook on first use.
+
+    :param cams_conn_id: an ``alibaba_cams`` connection.
+    :param rate_limit: most calls per second per operation from this task's process (default 10,
+        what CAMS allows an account). Tasks run in separate processes: with a pool of N slots for
+        CAMS tasks, give each ``10 // N`` (README, "The CAMS limit across processes").
+    """
+
+    def __init__(
+        self, *, cams_conn_id: str = "alibaba_cams_default", rate_limit: int | None = 10, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.cams_conn_id = cams_conn_id
+        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
+
+    @cached_property
+    def hook(self) -> CamsHook:
+        from airflow_provider_wa_phones.hooks.cams import CamsHook
+
+        return CamsHook(cams_conn_id=self.cams_conn_id, rate_limit=self.rate_limit, **self.hook_settings())

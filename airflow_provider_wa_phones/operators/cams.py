@@ -7,42 +7,15 @@ phone-number libraries load when a task runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_wa_phones import checks
-from airflow_provider_wa_phones.operators.base import ServiceOperator
+from airflow_provider_wa_phones.operators.base import CamsTask
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_wa_phones.hooks.cams import CamsHook
 
-
-class _CamsOperator(ServiceOperator):
-    """Holds the connection and builds the hook on first use (``request_timeout`` and
-    ``request_retry``: see :class:`~airflow_provider_wa_phones.operators.base.ServiceOperator`).
-
-    :param rate_limit: most calls per second per operation from this task's process (default 10,
-        what CAMS allows an account). Tasks run in separate processes: with a pool of N slots for
-        CAMS tasks, give each ``10 // N`` (README, "The CAMS limit across processes").
-    """
-
-    def __init__(
-        self, *, cams_conn_id: str = "alibaba_cams_default", rate_limit: int | None = 10, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.cams_conn_id = cams_conn_id
-        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
-
-    @cached_property
-    def hook(self) -> CamsHook:
-        from airflow_provider_wa_phones.hooks.cams import CamsHook
-
-        return CamsHook(cams_conn_id=self.cams_conn_id, rate_limit=self.rate_limit, **self.hook_settings())
-
-
-class CamsPhoneNumbersOperator(_CamsOperator):
+class CamsPhoneNumbersOperator(CamsTask):
     """List the WhatsApp sender numbers of a CAMS space (``QueryChatappPhoneNumbers``).
 
     :param cust_space_id: the ChatApp space (``CustSpaceId``); defaults to the connection's
@@ -83,7 +56,7 @@ class CamsPhoneNumbersOperator(_CamsOperator):
         return records
 
 
-class CamsPhoneBusinessProfileOperator(_CamsOperator):
+class CamsPhoneBusinessProfileOperator(CamsTask):
     """Read the WhatsApp business profile of a sender number (``QueryPhoneBusinessProfile``).
 
     :param phone_number: the sender number, with country code (``+86 139 0000 1111`` is fine).

@@ -9,31 +9,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks
-from airflow_provider_wa_phones.operators.base import ServiceOperator
+from airflow_provider_wa_phones.operators.base import NxCloudTask
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
-
-
-class _NxCloudOperator(ServiceOperator):
-    """Holds the connection and builds the hook on first use (``request_timeout`` and
-    ``request_retry``: see :class:`~airflow_provider_wa_phones.operators.base.ServiceOperator`)."""
-
-    def __init__(self, *, nxcloud_conn_id: str = "nxcloud_default", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.nxcloud_conn_id = nxcloud_conn_id
-
-    @cached_property
-    def hook(self) -> NxCloudHook:
-        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
-
-        return NxCloudHook(nxcloud_conn_id=self.nxcloud_conn_id, **self.hook_settings())
 
 
 def _phone_records(raw: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,7 +24,7 @@ def _phone_records(raw: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [nxcloud_phone_record(record) for record in raw]
 
 
-class NxCloudPhoneInfoOperator(_NxCloudOperator):
+class NxCloudPhoneInfoOperator(NxCloudTask):
     """Fetch the WhatsApp status, quality rating and limits of sender numbers (``getPhone``).
 
     :param phones: numbers to look up, as a list or a comma-separated string, each with its country
@@ -71,7 +53,7 @@ class NxCloudPhoneInfoOperator(_NxCloudOperator):
         return records
 
 
-class NxCloudPhoneListOperator(_NxCloudOperator):
+class NxCloudPhoneListOperator(NxCloudTask):
     """List every WhatsApp number of an application, for integrator accounts (``phoneList``).
 
     :param appkey: NxCloud application key; defaults to the connection's ``appkey``. Templated.
@@ -93,7 +75,7 @@ class NxCloudPhoneListOperator(_NxCloudOperator):
         return records
 
 
-class NxCloudNumberCheckOperator(_NxCloudOperator):
+class NxCloudNumberCheckOperator(NxCloudTask):
     """Submit phone numbers for a number check; one batch per country, as NxCloud requires.
 
     :param phones: the numbers, as a list or a comma-separated string, each with its country code.
@@ -197,7 +179,7 @@ def task_batch_no(ti: Any) -> str:
 RESULTS_ASSET = "nxcloud-number-check-results"
 
 
-class NxCloudNumberCheckResultsOperator(_NxCloudOperator):
+class NxCloudNumberCheckResultsOperator(NxCloudTask):
     """Read number-check results, page by page, into XCom or a JSON Lines file.
 
     Say which results either with ``batches`` (the XCom of ``NxCloudNumberCheckOperator``) or with

@@ -20,33 +20,26 @@ from airflow_provider_wa_phones._compat import (
     AirflowSkipException,
     conf,
 )
+from airflow_provider_wa_phones.operators.base import ServiceOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
-    from airflow_provider_wa_phones.retry import RetryPolicy
     from airflow_provider_wa_phones.waits import Decision
 
 
-class WaitSensor(BaseSensorOperator):
+class WaitSensor(ServiceOperator, BaseSensorOperator):
     """A sensor that can wait in a worker (``mode="poke"`` / ``"reschedule"``) or in the triggerer
     (``deferrable=True``, default from ``[operators] default_deferrable``).
 
     Transient errors (connection problems, throttling, server errors) count as "not yet"; a
     hopeless state fails the task at once (or skips it with ``soft_fail``); any other error, such
     as wrong credentials, fails it. ``request_timeout`` and ``request_retry`` tune each call, as
-    for the operators.
+    for the operators (:class:`~airflow_provider_wa_phones.operators.base.ServiceOperator`).
     """
 
-    def __init__(
-        self,
-        *,
-        deferrable: bool | None = None,
-        request_timeout: float = 30.0,
-        request_retry: RetryPolicy | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
         from airflow_provider_wa_phones import checks
 
         super().__init__(**kwargs)
@@ -54,15 +47,6 @@ class WaitSensor(BaseSensorOperator):
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
         self.deferrable = checks.flag("deferrable", deferrable)
-        self.request_timeout = checks.seconds(
-            "request_timeout", request_timeout, high=checks.MAX_REQUEST_TIMEOUT
-        )
-        # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = checks.retry_policy("request_retry", request_retry)
-
-    def hook_settings(self) -> dict[str, Any]:
-        """Keyword arguments for the hook: timeout and retry policy."""
-        return {"timeout": self.request_timeout, "retry_policy": self.request_retry}
 
     def trigger_settings(self) -> dict[str, Any]:
         """The same settings as plain data for a trigger, plus the poll interval."""

@@ -7,19 +7,17 @@ phone-number libraries load when a task runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_wa_phones.operators.base import CamsTask
 from airflow_provider_wa_phones.sensors.base import PhoneStatusWait
 from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
 
 if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
 
-    from airflow_provider_wa_phones.hooks.cams import CamsHook
 
-
-class CamsPhoneStatusSensor(PhoneStatusWait):
+class CamsPhoneStatusSensor(CamsTask, PhoneStatusWait):
     """Wait until every listed sender number of a CAMS space has ``target_status`` (default
     CONNECTED).
 
@@ -53,23 +51,11 @@ class CamsPhoneStatusSensor(PhoneStatusWait):
         cust_space_id: str | None = None,
         target_status: str = "CONNECTED",
         failure_statuses: Sequence[str] = DEFAULT_FAILURE_STATUSES,
-        cams_conn_id: str = "alibaba_cams_default",
-        rate_limit: int | None = 10,
         **kwargs: Any,
     ) -> None:
-        from airflow_provider_wa_phones import checks
-
         super().__init__(target_status=target_status, failure_statuses=failure_statuses, **kwargs)
         self.phone_numbers = phone_numbers
         self.cust_space_id = cust_space_id
-        self.cams_conn_id = cams_conn_id
-        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
-
-    @cached_property
-    def hook(self) -> CamsHook:
-        from airflow_provider_wa_phones.hooks.cams import CamsHook
-
-        return CamsHook(cams_conn_id=self.cams_conn_id, rate_limit=self.rate_limit, **self.hook_settings())
 
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import cams_phone_record

@@ -7,9 +7,9 @@ phone-number libraries load when a task runs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_wa_phones.operators.base import NxCloudTask
 from airflow_provider_wa_phones.sensors.base import PhoneStatusWait, WaitSensor
 from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
 
@@ -17,17 +17,10 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
 
-    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
     from airflow_provider_wa_phones.waits import Decision
 
 
-def _nxcloud_hook(sensor: WaitSensor, conn_id: str) -> NxCloudHook:
-    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
-
-    return NxCloudHook(nxcloud_conn_id=conn_id, **sensor.hook_settings())
-
-
-class NxCloudNumberCheckSensor(WaitSensor):
+class NxCloudNumberCheckSensor(NxCloudTask, WaitSensor):
     """Wait until number-check batches are finished: as many result records as numbers submitted
     (a record whose check failed is finished too). Never succeeds on an empty result.
 
@@ -71,21 +64,15 @@ class NxCloudNumberCheckSensor(WaitSensor):
         expected_count: int | str | None = None,
         date: str | None = None,
         appkey: str | None = None,
-        nxcloud_conn_id: str = "nxcloud_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.nxcloud_conn_id = nxcloud_conn_id
         self.batches = batches
         self.batch_no = batch_no
         self.message_id = message_id
         self.expected_count = expected_count
         self.date = date
         self.appkey = appkey
-
-    @cached_property
-    def hook(self) -> NxCloudHook:
-        return _nxcloud_hook(self, self.nxcloud_conn_id)
 
     def _targets(self) -> list[Any]:
         from airflow_provider_wa_phones.waits import batch_targets
@@ -109,7 +96,7 @@ class NxCloudNumberCheckSensor(WaitSensor):
         )
 
 
-class NxCloudPhoneStatusSensor(PhoneStatusWait):
+class NxCloudPhoneStatusSensor(NxCloudTask, PhoneStatusWait):
     """Wait until every listed sender number has ``target_status`` (default CONNECTED).
 
     One ``getPhone`` call per poke covers all numbers. A number in a failure status fails the task
@@ -136,17 +123,11 @@ class NxCloudPhoneStatusSensor(PhoneStatusWait):
         target_status: str = "CONNECTED",
         failure_statuses: Sequence[str] = DEFAULT_FAILURE_STATUSES,
         appkey: str | None = None,
-        nxcloud_conn_id: str = "nxcloud_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(target_status=target_status, failure_statuses=failure_statuses, **kwargs)
         self.phones = phones
         self.appkey = appkey
-        self.nxcloud_conn_id = nxcloud_conn_id
-
-    @cached_property
-    def hook(self) -> NxCloudHook:
-        return _nxcloud_hook(self, self.nxcloud_conn_id)
 
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
         from airflow_provider_wa_phones.phones import nxcloud_phone_record

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
+from airflow_provider_wa_phones.services import CAMS
 from airflow_provider_wa_phones.triggers.base import PhoneStatusPolling, PhoneWatch, PollOptions
 
 
 class _CamsSpace:
     """The account a CAMS phone trigger looks at: a ChatApp space (``cust_space_id``)."""
 
-    service = "alibaba_cams"
-    scope_param, conn_param = "cust_space_id", "cams_conn_id"
+    service = CAMS.conn_type
+    scope_param, conn_param = "cust_space_id", CAMS.conn_id_param
     cust_space_id: str | None
     cams_conn_id: str
     hook_settings: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Unpack
 
+from airflow_provider_wa_phones.services import NXCLOUD
 from airflow_provider_wa_phones.triggers.base import (
     PhoneStatusPolling,
     PhoneWatch,
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 class _NxCloudApplication:
     """The account an NxCloud phone trigger looks at: an application (``appkey``)."""
 
-    service = "nxcloud"
-    scope_param, conn_param = "appkey", "nxcloud_conn_id"
+    service = NXCLOUD.conn_type
+    scope_param, conn_param = "appkey", NXCLOUD.conn_id_param
     appkey: str | None
     nxcloud_conn_id: str
     hook_settings: Any
