@@ -164,7 +164,13 @@ async def shared_session() -> AsyncIterator[aiohttp.ClientSession]:
     if entry is None or entry.session.closed:
         # trust_env: proxy settings come from the environment once, when the session opens.
         entry = _by_loop[loop] = _Shared(
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100), trust_env=True)
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100),
+                trust_env=True,
+                # The services see who calls, as from the sync hooks; the client library is named
+                # too, so a log on their side (or the sandbox's) tells a triggerer's requests apart.
+                headers={"User-Agent": f"{USER_AGENT} aiohttp/{aiohttp.__version__}"},
+            )
         )
     entry.users += 1
     try:

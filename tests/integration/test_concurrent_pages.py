@@ -116,3 +116,19 @@ async def test_the_phone_status_trigger_logs_each_polls_tally(sandbox: Any, capl
     assert event.payload["status"] == "success" and event.payload["message"].startswith("2 of 2 CONNECTED")
     captured = capfd.readouterr()
     assert "1 of 2 CONNECTED; waiting for 6591110000 is PENDING" in caplog.text + captured.out + captured.err
+
+
+async def test_the_async_hooks_name_the_package_as_the_sync_hooks_do(sandbox: Any) -> None:
+    from airflow_provider_wa_phones.hooks.cams import CamsAsyncHook, CamsHook
+
+    NxCloudHook().get_phone_info()
+    CamsHook().query_phone_numbers()
+    async with NxCloudAsyncHook() as nxcloud, CamsAsyncHook() as cams:
+        await nxcloud.get_phone_info()
+        await cams.query_phone_numbers()
+    agents = [request.headers.get("user-agent", "") for request in sandbox.requests()]
+    assert len(agents) == 4
+    assert agents[:2] == ["airflow-provider-wa-phones"] * 2
+    # The triggerer's requests name the package and, after it, the library (the DAG tests tell
+    # them apart by "aiohttp").
+    assert all(agent.startswith("airflow-provider-wa-phones aiohttp/") for agent in agents[2:])
