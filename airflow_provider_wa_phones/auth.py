@@ -19,6 +19,7 @@ from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import signing
 from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 if TYPE_CHECKING:
     import requests
@@ -90,7 +91,7 @@ class NxCloudAuth(AuthBase):
         self.algorithm = algorithm
 
     @classmethod
-    def from_connection(cls, conn_id: str = "nxcloud_default") -> AuthBase:
+    def from_connection(cls, conn_id: str = NXCLOUD.default_conn_id) -> AuthBase:
         """Sign with the credentials and algorithm of the ``nxcloud`` connection ``conn_id``, read
         when the first request is signed."""
         return _FromConnection(cls, conn_id)
@@ -136,7 +137,7 @@ class CamsAuth(AuthBase):
         self._security_token = security_token
 
     @classmethod
-    def from_connection(cls, conn_id: str = "alibaba_cams_default") -> AuthBase:
+    def from_connection(cls, conn_id: str = CAMS.default_conn_id) -> AuthBase:
         """Sign with the credentials (and STS token) of the ``alibaba_cams`` connection ``conn_id``,
         read when the first request is signed."""
         return _FromConnection(cls, conn_id)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.hooks.cams import CamsHook
@@ -56,7 +57,7 @@ class NxCloudTask(ServiceOperator):
     :param nxcloud_conn_id: an ``nxcloud`` connection.
     """
 
-    def __init__(self, *, nxcloud_conn_id: str = "nxcloud_default", **kwargs: Any) -> None:
+    def __init__(self, *, nxcloud_conn_id: str = NXCLOUD.default_conn_id, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.nxcloud_conn_id = nxcloud_conn_id
 
@@ -78,7 +79,7 @@ class CamsTask(ServiceOperator):
     """
 
     def __init__(
-        self, *, cams_conn_id: str = "alibaba_cams_default", rate_limit: int | None = 10, **kwargs: Any
+        self, *, cams_conn_id: str = CAMS.default_conn_id, rate_limit: int | None = 10, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id

@@ -58,7 +58,7 @@ class CamsPhoneStatusTrigger(_CamsSpace, PhoneStatusPolling):
         target_status: str,
         failure_statuses: list[str],
         cust_space_id: str | None = None,
-        cams_conn_id: str = "alibaba_cams_default",
+        cams_conn_id: str = CAMS.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
         super().__init__(
@@ -92,7 +92,7 @@ class CamsPhoneWatchTrigger(_CamsSpace, PhoneWatch):
         becomes: dict[str, Any] | None = None,
         leaves: dict[str, Any] | None = None,
         fire_on_first: bool = False,
-        cams_conn_id: str = "alibaba_cams_default",
+        cams_conn_id: str = CAMS.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
         super().__init__(

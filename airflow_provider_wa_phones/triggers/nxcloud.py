@@ -64,7 +64,7 @@ class NxCloudPhoneStatusTrigger(_NxCloudApplication, PhoneStatusPolling):
         target_status: str,
         failure_statuses: list[str],
         appkey: str | None = None,
-        nxcloud_conn_id: str = "nxcloud_default",
+        nxcloud_conn_id: str = NXCLOUD.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
         super().__init__(phones, target_status, failure_statuses, appkey, nxcloud_conn_id, **options)
@@ -98,7 +98,7 @@ class NxCloudPhoneWatchTrigger(_NxCloudApplication, PhoneWatch):
         becomes: dict[str, Any] | None = None,
         leaves: dict[str, Any] | None = None,
         fire_on_first: bool = False,
-        nxcloud_conn_id: str = "nxcloud_default",
+        nxcloud_conn_id: str = NXCLOUD.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
         super().__init__(appkey, nxcloud_conn_id, phones, fields, becomes, leaves, fire_on_first, **options)
@@ -120,7 +120,7 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         self,
         batches: list[dict[str, Any]],
         appkey: str | None = None,
-        nxcloud_conn_id: str = "nxcloud_default",
+        nxcloud_conn_id: str = NXCLOUD.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
         super().__init__(**options)
