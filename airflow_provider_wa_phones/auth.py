@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from requests.auth import AuthBase
 
-from airflow_provider_wa_phones import signing
+from airflow_provider_wa_phones import redact, signing
 from airflow_provider_wa_phones.errors import ParameterError
 from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
@@ -102,7 +102,7 @@ class NxCloudAuth(AuthBase):
 
     def _headers(self, headers: Mapping[str, Any], body: bytes) -> dict[str, str]:
         why = "NxCloud signs bizType and action"
-        return signing.nxcloud_headers(
+        signed = signing.nxcloud_headers(
             self.access_key,
             self._access_secret,
             _header(headers, "action", why),
@@ -110,6 +110,9 @@ class NxCloudAuth(AuthBase):
             body,
             self.algorithm,
         )
+        # A service may quote the request it refuses: no text this process shows may hold the sign.
+        redact.remember_signature(signed["sign"])
+        return signed
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers.update(self._headers(request.headers, _body(request)))
@@ -152,7 +155,7 @@ class CamsAuth(AuthBase):
         self, method: str, host: str, query: str, headers: Mapping[str, Any], body: bytes
     ) -> dict[str, str]:
         why = "Alibaba Cloud signs the operation and its version"
-        return signing.acs3_headers(
+        signed = signing.acs3_headers(
             access_key_id=self.access_key_id,
             access_key_secret=self._access_key_secret,
             host=host,
@@ -163,6 +166,9 @@ class CamsAuth(AuthBase):
             body=body,
             security_token=self._security_token,
         )
+        # A service may quote the request it refuses: no text this process shows may hold the signature.
+        redact.remember_signature(signed["Authorization"].rpartition("Signature=")[2])
+        return signed
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = urlsplit(request.url or "")

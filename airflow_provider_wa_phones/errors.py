@@ -95,6 +95,38 @@ class MalformedResponseError(WaPhonesError):
         self.may_have_taken_effect = may_have_taken_effect
 
 
+class RedirectError(MalformedResponseError):
+    """The answer was a redirect (HTTP 3xx). Redirects are never followed: the request is signed
+    for the connection's host, and following would carry its credentials and signature to another
+    address. Not retried (the same URL redirects again): the connection's host must name the
+    address the service answers on. ``location`` is where the redirect pointed (scheme and host only).
+
+    ``may_have_taken_effect`` is false for 301, 302, 307 and 308: those answer *instead of*
+    processing the request ("it is elsewhere, send it there"), and in front of an API they come from
+    a gateway or load balancer that never forwarded it (an http→https or old-host redirect). It is
+    true for 303 ("See Other": by definition the answer to a request that was processed, pointing at
+    its result) and any other 3xx, whose meaning for a POST is not defined: a charged submit that got
+    one is looked up, never sent again blindly.
+    """
+
+    def __init__(self, message: str, *, status: int, location: str = ""):
+        super().__init__(message, retryable=False, may_have_taken_effect=status not in (301, 302, 307, 308))
+        self.status = status
+        self.location = location
+
+
+class AnswerTooLargeError(MalformedResponseError):
+    """The answer's body (after gzip/deflate decoding) grew past the hook's ``max_answer_bytes``;
+    reading stopped there. Not retried: the same request would fetch the same oversized body again.
+    Every documented answer of these services is a few kilobytes to a few hundred (a page of at
+    most 100 records), so this is a broken or hostile server, a proxy or a decompression bomb.
+    """
+
+    def __init__(self, message: str, *, limit: int, may_have_taken_effect: bool = True):
+        super().__init__(message, retryable=False, may_have_taken_effect=may_have_taken_effect)
+        self.limit = limit
+
+
 @dataclass(eq=False, repr=False, kw_only=True)
 class ServiceError(WaPhonesError):
     """The service answered and refused the request: its ``code`` and ``message``, what to do about

@@ -16,6 +16,7 @@ from airflow_provider_wa_phones.codes import (
     nxcloud_error,
 )
 from airflow_provider_wa_phones.errors import (
+    AnswerTooLargeError,
     AuthenticationError,
     BatchConflictError,
     BillingError,
@@ -25,6 +26,7 @@ from airflow_provider_wa_phones.errors import (
     MalformedResponseError,
     NotFoundError,
     ParameterError,
+    RedirectError,
     ServiceError,
     ServiceUnavailableError,
     ThrottledError,
@@ -35,6 +37,7 @@ from airflow_provider_wa_phones.errors import (
 __all__ = [
     "CAMS_CODES",
     "NXCLOUD_CODES",
+    "AnswerTooLargeError",
     "AuthenticationError",
     "BatchConflictError",
     "BillingError",
@@ -45,6 +48,7 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundError",
     "ParameterError",
+    "RedirectError",
     "ServiceError",
     "ServiceUnavailableError",
     "ThrottledError",

@@ -10,15 +10,42 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 HIDDEN = "***"
-# A CAMS Authorization header's signature, and NxCloud's "sign" header as a library would quote it.
+# A CAMS Authorization header's signature, and NxCloud's "sign" header, as a library or a service
+# would quote them, in any case ("Sign: ...", "SIGNATURE=...", "signature <HEX>").
 _SIGNATURES = (
-    re.compile(r"(Signature=)[0-9A-Za-z+/=]{16,}"),
-    re.compile(r"""(['"]?sign['"]?\s*[:=]\s*['"]?)[0-9a-fA-F]{32,64}"""),
+    re.compile(r"(Signature=)[0-9A-Za-z+/=]{16,}", re.IGNORECASE),
+    re.compile(r"""(['"]?sign(?:ature)?['"]?\s*[:=]?\s*['"]?)[0-9a-fA-F]{32,}""", re.IGNORECASE),
 )
+# A run of hex digits long enough to be (part of) a signature (md5: 32 digits, sha256: 64).
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
+# Hex digits at the end of a text that was cut: they may be the first part of a signature.
+_HEX_TAIL = re.compile(r"[0-9a-fA-F]{1,64}\Z")
+#: How many signatures this process sent are remembered (the newest), to scrub them from answers.
+#: A triggerer may have a few thousand requests in flight; each entry is about 100 bytes.
+MAX_REMEMBERED_SIGNATURES = 4096
+_sent: deque[str] = deque(maxlen=MAX_REMEMBERED_SIGNATURES)
+_sent_lock = threading.Lock()
+
+
+def remember_signature(signature: str) -> None:
+    """Remember a signature this process sent, so that :func:`scrub` hides it from any text
+    (a service or a proxy may quote the request it refuses), in any letter case."""
+    if isinstance(signature, str) and len(signature) >= 16:
+        with _sent_lock:
+            _sent.append(signature.lower())
+
+
+def _recent_signatures() -> tuple[str, ...]:
+    with _sent_lock:
+        return tuple(_sent)
+
+
 #: Extras that hold secrets, under their own names and the names older tooling gives them.
 SECRET_EXTRAS = (
     "security_token",
@@ -36,13 +63,66 @@ def _spellings(secret: str) -> list[str]:
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """``text`` with every given secret, and anything shaped like a request signature, hidden."""
+    """``text`` with every given secret, every signature this process sent recently (in any letter
+    case), and anything shaped like a request signature, hidden."""
     for secret in secrets:
         if isinstance(secret, str) and secret:
             for form in _spellings(secret):
                 text = text.replace(form, HIDDEN)
+    sent = _recent_signatures()
+    if sent and _HEX_RUN.search(text):
+        # Signatures are hex (NxCloud's md5/sha256 "sign", the ACS3 HMAC-SHA256): a run of hex
+        # digits that holds one or a part of one (16 digits or more), whatever its case, is hidden.
+        def hide(match: re.Match[str]) -> str:
+            run = match.group().lower()
+            return HIDDEN if any(run in sig or sig in run for sig in sent) else match.group()
+
+        text = _HEX_RUN.sub(hide, text)
     for pattern in _SIGNATURES:
         text = pattern.sub(lambda match: match.group(1) + HIDDEN, text)
+    return text
+
+
+#: The longest text a message quotes from a service (its own message, a body's first characters).
+MAX_QUOTED = 500
+
+
+def quote(
+    text: str, secrets: Iterable[str | None] = (), limit: int = MAX_QUOTED, *, size: int | None = None
+) -> str:
+    """A text taken from an answer, made fit for a message: scrubbed (as :func:`scrub`) and cut to
+    ``limit`` characters, saying how long it was when cut.
+
+    ``size`` is the length of the whole text when ``text`` is only its start. A huge text is cut
+    before it is scrubbed (scrubbing a megabyte for every error would cost more than the call), and
+    a tail at that first cut that may be the first part of a secret or a signature is dropped: the
+    scrub, seeing only part of it, would not recognise it.
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    cut = size is not None and size > len(text)  # the caller passed the start of a longer text
+    size = len(text) if size is None else size
+    cut = cut or len(text) > limit * 8
+    if cut:
+        secrets = tuple(secrets)
+        text = _without_partial_secret(text[: limit * 8], secrets)
+    text = scrub(text, secrets)
+    if len(text) > limit:
+        text, cut = text[:limit], True  # scrubbed already: no secret is left to cut in half
+    return f"{text}... ({size} characters)" if cut else text
+
+
+def _without_partial_secret(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` (cut from a longer one) without a tail that may be the first part of a secret or a
+    signature, which :func:`scrub` would not recognise."""
+    text = _HEX_TAIL.sub("", text)
+    for secret in secrets:
+        if isinstance(secret, str) and secret:
+            for form in _spellings(secret):
+                for length in range(min(len(form) - 1, len(text)), 3, -1):
+                    if text.endswith(form[:length]):
+                        text = text[:-length]
+                        break
     return text
 
 

@@ -126,7 +126,7 @@ class _Budget:
         """
         if not exc.retryable or (self.may_retry is not None and not self.may_retry(exc)):
             raise exc
-        hint = getattr(exc, "retry_after", None) or 0.0
+        hint = _usable_hint(getattr(exc, "retry_after", None))
         left = self.left()
         if hint > left and isinstance(exc, ServiceError):
             raise exc.with_detail(_come_back_later(hint, left)) from exc
@@ -155,6 +155,14 @@ class _Budget:
         self.retries += 1
         self.ceiling = min(self.ceiling * policy.multiplier, policy.max_delay)
         return delay
+
+
+def _usable_hint(value: Any) -> float:
+    """A service's retry hint as a wait in seconds: 0 when absent, not a number, not positive or
+    NaN; at most a day (an error built by hand may carry any value; the readers cap theirs)."""
+    from airflow_provider_wa_phones.operations.answers import capped_hint
+
+    return capped_hint(value) or 0.0
 
 
 def _come_back_later(hint: float, left: float) -> str:

@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from airflow_provider_wa_phones import redact
-from airflow_provider_wa_phones.errors import TransportError
+from airflow_provider_wa_phones.errors import (
+    AnswerTooLargeError,
+    RedirectError,
+    TransportError,
+    WaPhonesError,
+)
 from airflow_provider_wa_phones.operations.answers import shorten
 
 if TYPE_CHECKING:
@@ -82,16 +87,41 @@ def new_session(base_url: str) -> requests.Session:
     return session
 
 
-def send(session: requests.Session, request: Request, timeout: float, call: CallInfo) -> Answer:
+#: The largest answer body (after gzip/deflate decoding) a hook reads, unless told otherwise
+#: (``max_answer_bytes``). Every documented answer of both services is a few kilobytes to a few
+#: hundred (a page holds at most 100 records); 16 MiB leaves room for any of them and keeps a
+#: decompression bomb or an endless body from taking the worker's memory.
+DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
+# Bytes asked for per read: each read is one receive from the socket (decoded at most this much).
+_CHUNK = 64 * 1024
+
+
+def send(
+    session: requests.Session,
+    request: Request,
+    timeout: float,
+    call: CallInfo,
+    max_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+) -> Answer:
     """Send ``request`` through ``session``, signed by the session's auth (a ``requests`` AuthBase
     that sees the prepared request) at this moment, so every attempt carries a fresh signature.
 
     The request is prepared here as it was built, not through ``Session.request``: requests would
-    re-quote a query that is signed as it stands, and merge the environment on every call.
+    re-quote a query that is signed as it stands, and merge the environment on every call. It goes
+    straight to the session's transport adapter, not through ``Session.send``: that one resolves
+    redirects (even with ``allow_redirects=False`` it prepares the next request, reading the whole
+    body first), and here a redirect is an error (:func:`redirect_error`), never followed.
+
+    The whole call has one deadline, ``timeout`` seconds after it starts: requests' own timeout
+    bounds each receive, so a body trickled a byte at a time would never time out. The body is
+    read in receives of at most 64 KiB, each bounded by what is left of the deadline, and at most
+    ``max_bytes`` of it (decoded) are read (:func:`too_large`).
     """
     import requests
 
     failure: TransportError | None = None
+    response: Any = None
+    deadline = time.monotonic() + timeout
     try:
         prepared = requests.PreparedRequest()
         prepared.method = request.method
@@ -101,28 +131,137 @@ def send(session: requests.Session, request: Request, timeout: float, call: Call
         prepared.body = request.body
         if callable(session.auth):
             prepared = session.auth(prepared)
-        response = session.send(prepared, timeout=timeout, allow_redirects=False)
+        proxies = requests.utils.resolve_proxies(prepared, session.proxies, session.trust_env)
+        adapter = session.get_adapter(prepared.url or "")
+        response = adapter.send(
+            prepared,
+            stream=True,
+            timeout=(timeout, timeout),
+            verify=session.verify,
+            cert=session.cert,
+            proxies=proxies,
+        )
     except (requests.RequestException, ValueError, TypeError, UnicodeError) as exc:
         failure = transport_error(call, exc)
     # Raised here, not in the except clause: the library's exception (whose text may quote a
     # credential) is not kept as this one's context.
     if failure is not None:
         raise failure
-    return Answer(response.status_code, response.headers, response.content)
+    complete = False
+    try:
+        if 300 <= response.status_code < 400:
+            raise redirect_error(call, response.status_code, response.headers.get("Location"))
+        content = _read_sync(response.raw, deadline, max_bytes, call, response.status_code)
+        complete = True  # read to its end: urllib3 has put the connection back in the pool
+    finally:
+        if not complete:
+            response.close()  # an unread rest is dropped with its connection, never read to reuse it
+    return Answer(response.status_code, response.headers, content)
+
+
+def _read_sync(raw: Any, deadline: float, max_bytes: int, call: CallInfo, status: int) -> bytes:
+    """The decoded body of a urllib3 response, read by ``deadline`` and up to ``max_bytes``."""
+    from http.client import HTTPException
+
+    from urllib3.exceptions import HTTPError
+
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    parts: list[bytes] = []
+    size = 0
+    failure: TransportError | None = None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if sock is not None:
+                # One receive may not outlast the call's deadline (requests' timeout is per receive).
+                sock.settimeout(left)
+            chunk = raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise too_large(call, max_bytes, status)
+            parts.append(chunk)
+    except (HTTPError, HTTPException, OSError) as exc:
+        failure = _cut_off(call, exc)
+    if failure is not None:
+        raise failure
+    return b"".join(parts)
+
+
+def _cut_off(call: CallInfo, exc: BaseException) -> TransportError:
+    """The error for an answer whose body did not arrive whole (the request was sent)."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    if isinstance(exc, (TimeoutError, ReadTimeoutError)) or "timed out" in str(exc):
+        why = "the answer did not arrive whole within the timeout (one deadline for the whole call)"
+    else:
+        why = f"the answer was cut off ({type(exc).__name__})"
+    return TransportError(
+        f"{call.service} {call.operation}: {why}, from {shorten(call.base, 100)}", unsent=False
+    )
+
+
+def too_large(call: CallInfo, max_bytes: int, status: int) -> AnswerTooLargeError:
+    """The error for an answer whose decoded body grew past ``max_bytes``."""
+    return AnswerTooLargeError(
+        f"{call.service} {call.operation}: the answer (HTTP {status}) from {shorten(call.base, 100)} "
+        f"is larger than {max_bytes} bytes once decoded (max_answer_bytes); reading stopped there. "
+        "No answer of this service is that large: a broken server, a proxy or a compressed bomb. "
+        "Retrying will not help.",
+        limit=max_bytes,
+        # A 4xx comes from before the service acted; anything else may have been processed.
+        may_have_taken_effect=not 400 <= status < 500,
+    )
+
+
+def redirect_error(call: CallInfo, status: int, location: str | None) -> RedirectError:
+    """The error for a redirect (HTTP 3xx), which is never followed; see :class:`RedirectError`
+    for whether the request may have been taken."""
+    from urllib.parse import urlsplit
+
+    where = ""
+    if location:
+        try:
+            target = urlsplit(location.strip())
+            # Scheme and host only: a Location's path or query may quote the request, a userinfo a password.
+            where = f"{target.scheme}://{target.hostname}" if target.hostname else "a relative address"
+            if target.port:
+                where += f":{target.port}"
+        except ValueError:
+            where = "an unreadable address"
+    where = redact.quote(where, call.secrets, 100)
+    return RedirectError(
+        f"{call.service} {call.operation}: {shorten(call.base, 100)} answered HTTP {status}, a redirect"
+        + (f" to {where}" if where else "")
+        + ". Redirects are not followed: the request is signed for this host, and its credentials must "
+        "not go anywhere else. Set the connection's host to the address the service answers on "
+        "(an http:// host redirected to https:// is the usual case). Retrying will not help.",
+        status=status,
+        location=where,
+    )
 
 
 # --- async: aiohttp, one session per event loop ------------------------------------------------------
 
 
 async def asend(
-    session: aiohttp.ClientSession, request: Request, timeout: float, call: CallInfo, sign: Sign
+    session: aiohttp.ClientSession,
+    request: Request,
+    timeout: float,
+    call: CallInfo,
+    sign: Sign,
+    max_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
 ) -> Answer:
     """:func:`send` on aiohttp, which has no per-request auth: ``sign(request)`` computes the
-    signing headers at this moment."""
+    signing headers at this moment. ``ClientTimeout(total=timeout)`` is the call's one deadline:
+    it covers connecting, sending and reading the whole body."""
     import aiohttp
     from yarl import URL
 
-    failure: TransportError | None = None
+    failure: WaPhonesError | None = None
     try:
         headers = {**request.headers, **sign(request)}
         async with session.request(
@@ -133,7 +272,23 @@ async def asend(
             timeout=aiohttp.ClientTimeout(total=timeout),
             allow_redirects=False,
         ) as response:
-            answer = Answer(response.status, response.headers, await response.read())
+            try:
+                if 300 <= response.status < 400:
+                    raise redirect_error(call, response.status, response.headers.get("Location"))
+                parts: list[bytes] = []
+                size = 0
+                # Streamed: aiohttp decodes gzip/deflate as it receives, a bounded piece at a time.
+                async for chunk in response.content.iter_chunked(_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise too_large(call, max_bytes, response.status)
+                    parts.append(chunk)
+            except WaPhonesError:
+                response.close()  # the unread rest is dropped with its connection
+                raise
+            answer = Answer(response.status, response.headers, b"".join(parts))
+    except WaPhonesError as exc:
+        failure = exc
     except (TimeoutError, aiohttp.ClientError, ValueError, TypeError, UnicodeError) as exc:
         failure = transport_error(call, exc)
     if failure is not None:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from functools import cached_property
 from types import ModuleType
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypedDict, TypeVar, overload
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypedDict, TypeVar, Unpack, overload
 
 import requests
 
@@ -93,16 +93,35 @@ class hook_method(Generic[P, T]):
 class HookOptions(TypedDict, total=False):
     """What every hook takes besides its connection id.
 
-    ``timeout``: seconds to wait for each answer (default 30). ``retry_policy``: how transient
-    failures are retried, each attempt signed afresh (default :class:`RetryPolicy()`).
+    ``timeout``: seconds each request may take in all, its answer's body included (default 30).
+    ``retry_policy``: how transient failures are retried, each attempt signed afresh (default
+    :class:`RetryPolicy()`). ``max_answer_bytes``: the largest answer body read, once decoded
+    (default 16 MiB, :data:`~airflow_provider_wa_phones.transport.DEFAULT_MAX_ANSWER_BYTES`); a
+    larger one ends the call in :class:`~airflow_provider_wa_phones.errors.AnswerTooLargeError`.
     """
 
     timeout: float
     retry_policy: RetryPolicy | None
+    max_answer_bytes: int
+
+
+#: The bounds of ``max_answer_bytes``: 64 KiB (the largest documented answer, a page of 100 number
+#: check records, is well under it) to 1 GiB.
+MIN_ANSWER_BYTES = 64 * 1024
+MAX_ANSWER_BYTES = 1024**3
 
 
 def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
-    """For an operation that must not be done twice (a charged submit): retry only a sure refusal."""
+    """For an operation that must not be done twice (a charged submit): retry only a sure refusal.
+
+    What counts as "may have taken it" is each error's ``may_have_taken_effect``. For the answers
+    issue 19 named: a redirect (:class:`~airflow_provider_wa_phones.errors.RedirectError`) is never
+    retried at all, and is "taken" only for 303 and unknown 3xx codes (301/302/307/308 answer
+    instead of processing: a gateway or an old host that never forwarded the request); an answer
+    over ``max_answer_bytes`` is never retried either, and counts as taken unless its status is a
+    4xx (the body could not be read, so a 2xx or 5xx may stand for an accepted submit). Either way
+    a submit that may have been taken is looked up, never sent again blindly.
+    """
     if operation.idempotent:
         return None
     return lambda error: not error.may_have_taken_effect
@@ -137,12 +156,20 @@ class ServiceHookBase(BaseHook):
             cls.operations = operations
 
     def __init__(
-        self, conn_id: str, *, timeout: float = 30.0, retry_policy: RetryPolicy | None = None
+        self,
+        conn_id: str,
+        *,
+        timeout: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        max_answer_bytes: int = transport.DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         super().__init__()
         setattr(self, self.conn_name_attr, conn_id)
         self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
         self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
+        self.max_answer_bytes = checks.whole_number(
+            "max_answer_bytes", max_answer_bytes, MIN_ANSWER_BYTES, MAX_ANSWER_BYTES
+        )
         self.stats = CallStats()
         self._sleep: Callable[[float], None] = time.sleep
 
@@ -235,7 +262,7 @@ class ServiceHook(ServiceHookBase):
             self._before_send(operation, settings)
             started = time.monotonic()
             self.stats.record_request()
-            answer = transport.send(session, request, self.timeout, call)
+            answer = transport.send(session, request, self.timeout, call, self.max_answer_bytes)
             self._log_answer(operation, answer, started)
             return self.operations.read(operation, settings, answer)
 
@@ -278,10 +305,8 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
     """An async hook for triggers: ``async with Hook(conn_id) as hook:`` holds the event loop's shared
     aiohttp session; each request is signed with the same auth the sync hook uses."""
 
-    def __init__(
-        self, conn_id: str, *, timeout: float = 30.0, retry_policy: RetryPolicy | None = None
-    ) -> None:
-        super().__init__(conn_id, timeout=timeout, retry_policy=retry_policy)
+    def __init__(self, conn_id: str, **options: Unpack[HookOptions]) -> None:
+        super().__init__(conn_id, **options)
         self._settings: Any = None
 
     async def settings(self) -> Any:
@@ -337,7 +362,7 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
             await self._before_send(operation, settings)
             started = time.monotonic()
             self.stats.record_request()
-            answer = await transport.asend(session, request, self.timeout, call, sign)
+            answer = await transport.asend(session, request, self.timeout, call, sign, self.max_answer_bytes)
             self._log_answer(operation, answer, started)
             return self.operations.read(operation, settings, answer)
 

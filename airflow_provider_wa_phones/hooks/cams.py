@@ -82,8 +82,9 @@ class CamsHook(_Cams, base.ServiceHook):
     :param cams_conn_id: an ``alibaba_cams`` connection: login = AccessKey ID, password = AccessKey
         secret, host = endpoint override, extras ``region`` (default ap-southeast-1),
         ``security_token`` (STS) and ``cust_space_id`` (default space).
-    :param timeout: seconds to wait for each answer.
+    :param timeout: seconds each request may take in all, its answer's body included.
     :param retry_policy: how transient failures (throttling, server errors) are retried.
+    :param max_answer_bytes: the largest answer body read, once decoded (default 16 MiB).
     :param rate_limit: most calls per second per operation from this process (CAMS allows 10);
         None turns the client-side limit off.
     """

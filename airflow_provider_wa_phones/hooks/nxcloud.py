@@ -116,8 +116,9 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
 
     :param nxcloud_conn_id: an ``nxcloud`` connection: host, login = access key, password = access
         secret, extras ``appkey`` (default application) and ``sign_algorithm`` (md5 or sha256).
-    :param timeout: seconds to wait for each answer.
+    :param timeout: seconds each request may take in all, its answer's body included.
     :param retry_policy: how transient failures are retried; each attempt is signed afresh.
+    :param max_answer_bytes: the largest answer body read, once decoded (default 16 MiB).
     :param page_concurrency: number-check result pages read at once once the first page has told
         how many there are (1 to 32, default 6); records keep their order either way.
     """

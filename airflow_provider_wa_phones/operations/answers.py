@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -23,21 +24,46 @@ def load_json(content: bytes) -> Any:
         return None
 
 
+#: The longest wait a service's retry hint is taken at: a day. A longer hint is read as a day (the
+#: retry policy then stops at once and says when to come back), never as an error of its own.
+MAX_RETRY_HINT = 86_400.0
+# Only ASCII digits, and few enough of them to be a number of seconds: str.isdigit() and int()
+# also take "²", "٣" and "1_000", and a hint of 10**20 s overflows every clock.
+_DELTA_SECONDS = re.compile(r"[0-9]{1,15}")
+
+
 def retry_after_seconds(value: str | None) -> float | None:
-    """An HTTP ``Retry-After`` header (seconds, or an HTTP date) in seconds, if it says anything."""
-    if not value:
+    """An HTTP ``Retry-After`` header (seconds, or an HTTP date) in seconds, if it says anything.
+
+    Malformed hints (signs, fractions, other digits, NaN, words) count as absent; a hint longer
+    than :data:`MAX_RETRY_HINT` (a number, or a date however far off) is capped there.
+    """
+    if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(text) if int(text) > 0 else None
+    if text.isascii() and text.isdigit():
+        return capped_hint(int(text)) if _DELTA_SECONDS.fullmatch(text) else MAX_RETRY_HINT
     from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
-    wait = when - time.time()
-    return wait if wait > 0 else None
+    return capped_hint(when - time.time())
+
+
+def capped_hint(seconds: float) -> float | None:
+    """A retry hint in seconds as the retry policy may use it: None unless positive and finite,
+    at most :data:`MAX_RETRY_HINT`."""
+    import math
+
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        return None
+    if isinstance(seconds, int):
+        return float(min(seconds, int(MAX_RETRY_HINT))) if seconds > 0 else None
+    if math.isnan(seconds) or seconds <= 0:
+        return None
+    return min(seconds, MAX_RETRY_HINT)
 
 
 def no_envelope_error(
@@ -78,7 +104,8 @@ def no_envelope_error(
             http_status=http_status,
             may_have_taken_effect=True,
         )
-    snippet = redact.scrub(content[:80].decode("utf-8", "replace"), scrub)
+    # The body's start, decoded: bytes are at least one character, so 1,000 bytes hold the first 80.
+    snippet = redact.quote(content[:1000].decode("utf-8", "replace"), scrub, 80, size=len(content))
     if 200 <= http_status < 300:
         return MalformedResponseError(
             f"{service} {operation} answered HTTP {http_status} from {shorten(base_url, 100)} "

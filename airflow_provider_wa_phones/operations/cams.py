@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_wa_phones import checks, redact, signing
 from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import (
+    MAX_RETRY_HINT,
+    capped_hint,
     load_json,
     no_envelope_error,
     retry_after_seconds,
-    shorten,
 )
 from airflow_provider_wa_phones.phones import normalize_phone
 from airflow_provider_wa_phones.services import CAMS
@@ -141,8 +142,9 @@ def parse_response(
     code = answer.get("Code")
     if http_status == 200 and code in (None, "OK") and answer.get("Success") is not False:
         return answer
-    code = shorten(str(code or f"HTTP {http_status}"), 120)
-    message = redact.scrub(shorten(str(answer.get("Message") or ""), 500), scrub)
+    # The service's words, scrubbed, then cut short (cut first, half a secret could stay).
+    code = redact.quote(str(code or f"HTTP {http_status}"), scrub, 120)
+    message = redact.quote(str(answer.get("Message") or ""), scrub)
     if is_clock_skew(CAMS_CODES.get(code)):
         message = "; ".join(filter(None, [message, clock_skew_note(server_date, time.time())]))
     error = cams_error(
@@ -160,16 +162,23 @@ def parse_response(
 
 
 def retry_after_ms(value: str | None) -> float | None:
-    """``x-acs-retry-after`` in seconds: Alibaba's SDKs read it as whole milliseconds, positive."""
-    try:
-        milliseconds = int(value or "")
-    except ValueError:
+    """``x-acs-retry-after`` in seconds: Alibaba's SDKs read it as whole milliseconds, positive.
+
+    Anything but ASCII digits counts as absent; a hint past a day is capped (see
+    :func:`~airflow_provider_wa_phones.operations.answers.capped_hint`).
+    """
+    if not isinstance(value, str):
         return None
-    return milliseconds / 1000 if milliseconds > 0 else None
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    if len(text) > 15:  # more milliseconds than any clock can wait: read as "very long"
+        return MAX_RETRY_HINT
+    return capped_hint(int(text) / 1000)
 
 
 def _text(value: Any) -> str | None:
-    return shorten(value, 200) if isinstance(value, str) and value else None
+    return redact.quote(value, (), 200) if isinstance(value, str) and value else None
 
 
 def phone_numbers(answer: dict[str, Any]) -> list[dict[str, Any]]:
@@ -180,7 +189,7 @@ def phone_numbers(answer: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise MalformedResponseError(
             f"Alibaba Cloud CAMS {QUERY_PHONE_NUMBERS} answered PhoneNumbers of an undocumented shape: "
-            f"{shorten(repr(items))}"
+            f"{redact.quote(repr(items), (), 80)}"
         )
     return [dict(item) for item in items]
 
@@ -193,7 +202,7 @@ def business_profile(answer: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MalformedResponseError(
             f"Alibaba Cloud CAMS {QUERY_BUSINESS_PROFILE} answered Data of an undocumented shape: "
-            f"{shorten(repr(data))}"
+            f"{redact.quote(repr(data), (), 80)}"
         )
     return dict(data)
 

@@ -233,10 +233,12 @@ def parse_envelope(
     code = envelope.get("code")
     if code == 0 and not isinstance(code, bool):
         return envelope.get("data")
-    message = redact.scrub(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
+    # The service's words, scrubbed and cut short: a message of a megabyte stays a line.
+    message = redact.quote(str(envelope.get("message") or envelope.get("msg") or ""), scrub)
     if not isinstance(code, int) or isinstance(code, bool):
+        shown = redact.quote(repr(code), scrub, 80)
         raise MalformedResponseError(
-            f"NxCloud {operation.name} answered a code that is not a number: {shorten(repr(code))}"
+            f"NxCloud {operation.name} answered a code that is not a number: {shown}"
         )
     note = clock_skew_note(server_date, time.time()) if is_clock_skew(NXCLOUD_CODES.get(code)) else None
     raise nxcloud_error(operation.name, code, message, http_status=http_status, note=note)
@@ -296,7 +298,9 @@ def parse_query_page(data: Any) -> dict[str, Any]:
     for name in ("totalPage", "totalSize"):
         value = data.get(name) or 0
         if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-            raise _malformed("numberCheckQuery", f"{name} is {shorten(repr(value), 40)}, not a whole number")
+            raise _malformed(
+                "numberCheckQuery", f"{name} is {redact.quote(repr(value), (), 40)}, not a whole number"
+            )
         page[name] = int(value)
     return page
 
@@ -307,9 +311,9 @@ def parse_submit(data: Any) -> tuple[str | None, str]:
         raise _malformed("numberCheck", f"data is a {type(data).__name__}, not an object")
     message_id, batch_no = data.get("messageId"), data.get("batchNo")
     if not isinstance(message_id, str) or not message_id:
-        raise _malformed("numberCheck", f"messageId is {shorten(repr(message_id), 40)}")
+        raise _malformed("numberCheck", f"messageId is {redact.quote(repr(message_id), (), 40)}")
     if batch_no is not None and not isinstance(batch_no, str):
-        raise _malformed("numberCheck", f"batchNo is {shorten(repr(batch_no), 40)}")
+        raise _malformed("numberCheck", f"batchNo is {redact.quote(repr(batch_no), (), 40)}")
     return batch_no or None, message_id
 
 

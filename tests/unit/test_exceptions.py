@@ -8,9 +8,11 @@ import pytest
 
 from airflow_provider_wa_phones import exceptions
 from airflow_provider_wa_phones.exceptions import (
+    AnswerTooLargeError,
     ConnectionConfigError,
     MalformedResponseError,
     ParameterError,
+    RedirectError,
     ServiceError,
     TransportError,
     WaPhonesError,
@@ -49,6 +51,8 @@ def example_of(cls: type[WaPhonesError]) -> WaPhonesError:
         TransportError: lambda: TransportError("no answer", unsent=True),
         MalformedResponseError: lambda: MalformedResponseError("not JSON", retryable=False),
         BatchConflictError: lambda: BatchConflictError("campaign", {"a" * 32, "b" * 32}),
+        RedirectError: lambda: RedirectError("moved", status=301, location="https://example.com"),
+        AnswerTooLargeError: lambda: AnswerTooLargeError("too large", limit=1024, may_have_taken_effect=False),
     }
     return examples[cls]()
 
