@@ -52,7 +52,7 @@ def example_of(cls: type[WaPhonesError]) -> WaPhonesError:
         MalformedResponseError: lambda: MalformedResponseError("not JSON", retryable=False),
         BatchConflictError: lambda: BatchConflictError("campaign", {"a" * 32, "b" * 32}),
         RedirectError: lambda: RedirectError("moved", status=301, location="https://example.com"),
-        AnswerTooLargeError: lambda: AnswerTooLargeError("too large", limit=1024, may_have_taken_effect=False),
+        AnswerTooLargeError: lambda: AnswerTooLargeError("big", limit=1024, may_have_taken_effect=False),
     }
     return examples[cls]()
 
