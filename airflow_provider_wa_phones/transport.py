@@ -82,6 +82,11 @@ def new_session(base_url: str) -> requests.Session:
         {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     )
     session.trust_env = False
+    # Adapters whose connections stop at the call's deadline (connecting, sending, the head).
+    from airflow_provider_wa_phones import deadline
+
+    session.mount("https://", deadline.new_adapter())
+    session.mount("http://", deadline.new_adapter())
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     return session
@@ -113,15 +118,21 @@ def send(
     body first), and here a redirect is an error (:func:`redirect_error`), never followed.
 
     The whole call has one deadline, ``timeout`` seconds after it starts: requests' own timeout
-    bounds each receive, so a body trickled a byte at a time would never time out. The body is
+    bounds each receive, so an answer trickled a byte at a time would never time out. Until the
+    answer's head is read, :mod:`~airflow_provider_wa_phones.deadline` watches the call and shuts
+    its connection down at the deadline (a session from :func:`new_session` mounts its adapters);
+    connecting is bounded by ``timeout`` too (per address tried, DNS by the system). The body is
     read in receives of at most 64 KiB, each bounded by what is left of the deadline, and at most
     ``max_bytes`` of it (decoded) are read (:func:`too_large`).
     """
     import requests
 
+    from airflow_provider_wa_phones import deadline as deadlines
+
     failure: TransportError | None = None
     response: Any = None
     deadline = time.monotonic() + timeout
+    watch = deadlines.watch(deadline)
     try:
         prepared = requests.PreparedRequest()
         prepared.method = request.method
@@ -141,8 +152,18 @@ def send(
             cert=session.cert,
             proxies=proxies,
         )
-    except (requests.RequestException, ValueError, TypeError, UnicodeError) as exc:
-        failure = transport_error(call, exc)
+    except (requests.RequestException, OSError, ValueError, TypeError, UnicodeError) as exc:
+        if watch.fired:  # whatever the shut-down connection made the libraries raise
+            failure = timed_out(call, timeout, unsent=not watch.sending or never_sent(exc))
+        else:
+            failure = transport_error(call, exc)
+    finally:
+        deadlines.end(watch)
+    if failure is None and watch.fired:
+        # The head ended at the shutdown and was taken as complete (http.client ends headers at
+        # the end of the stream): it is not the answer.
+        response.close()
+        failure = timed_out(call, timeout, unsent=False)
     # Raised here, not in the except clause: the library's exception (whose text may quote a
     # credential) is not kept as this one's context.
     if failure is not None:
@@ -151,7 +172,7 @@ def send(
     try:
         if 300 <= response.status_code < 400:
             raise redirect_error(call, response.status_code, response.headers.get("Location"))
-        content = _read_sync(response.raw, deadline, max_bytes, call, response.status_code)
+        content = _read_sync(response.raw, deadline, timeout, max_bytes, call, response.status_code)
         complete = True  # read to its end: urllib3 has put the connection back in the pool
     finally:
         if not complete:
@@ -159,7 +180,9 @@ def send(
     return Answer(response.status_code, response.headers, content)
 
 
-def _read_sync(raw: Any, deadline: float, max_bytes: int, call: CallInfo, status: int) -> bytes:
+def _read_sync(
+    raw: Any, deadline: float, timeout: float, max_bytes: int, call: CallInfo, status: int
+) -> bytes:
     """The decoded body of a urllib3 response, read by ``deadline`` and up to ``max_bytes``."""
     from http.client import HTTPException
 
@@ -185,22 +208,33 @@ def _read_sync(raw: Any, deadline: float, max_bytes: int, call: CallInfo, status
                 raise too_large(call, max_bytes, status)
             parts.append(chunk)
     except (HTTPError, HTTPException, OSError) as exc:
-        failure = _cut_off(call, exc)
+        failure = _cut_off(call, exc, timeout)
     if failure is not None:
         raise failure
     return b"".join(parts)
 
 
-def _cut_off(call: CallInfo, exc: BaseException) -> TransportError:
+def _cut_off(call: CallInfo, exc: BaseException, timeout: float) -> TransportError:
     """The error for an answer whose body did not arrive whole (the request was sent)."""
     from urllib3.exceptions import ReadTimeoutError
 
     if isinstance(exc, (TimeoutError, ReadTimeoutError)) or "timed out" in str(exc):
-        why = "the answer did not arrive whole within the timeout (one deadline for the whole call)"
-    else:
-        why = f"the answer was cut off ({type(exc).__name__})"
+        return timed_out(call, timeout, unsent=False)
     return TransportError(
-        f"{call.service} {call.operation}: {why}, from {shorten(call.base, 100)}", unsent=False
+        f"{call.service} {call.operation}: the answer was cut off ({type(exc).__name__}), "
+        f"from {shorten(call.base, 100)}",
+        unsent=False,
+    )
+
+
+def timed_out(call: CallInfo, timeout: float, *, unsent: bool) -> TransportError:
+    """The error for a request that ran out of its one deadline: ``unsent`` when no byte of it
+    left this machine (connecting took the time), else it may have been taken."""
+    return TransportError(
+        f"{call.service} {call.operation}: no whole answer within the timeout ({timeout:g} s, one "
+        "deadline for the whole request: connecting, sending, the answer's head and body), from "
+        f"{shorten(call.base, 100)}",
+        unsent=unsent,
     )
 
 
@@ -289,7 +323,9 @@ async def asend(
             answer = Answer(response.status, response.headers, b"".join(parts))
     except WaPhonesError as exc:
         failure = exc
-    except (TimeoutError, aiohttp.ClientError, ValueError, TypeError, UnicodeError) as exc:
+    except TimeoutError as exc:  # the total timeout, or aiohttp's ServerTimeoutError
+        failure = timed_out(call, timeout, unsent=never_sent(exc))
+    except (aiohttp.ClientError, ValueError, TypeError, UnicodeError) as exc:
         failure = transport_error(call, exc)
     if failure is not None:
         raise failure
@@ -401,7 +437,9 @@ def never_sent(exc: BaseException) -> bool:
             reason = cause.reason if isinstance(cause, MaxRetryError) else cause
             return isinstance(reason, NewConnectionError)  # NameResolutionError is one too
     aiohttp = sys.modules.get("aiohttp")
-    return aiohttp is not None and isinstance(exc, aiohttp.ClientConnectorError)
+    # ConnectionTimeoutError: the total timeout ran out while connecting.
+    connecting = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) if aiohttp else ()
+    return isinstance(exc, connecting)
 
 
 def _is_library_failure(exc: BaseException) -> bool:

@@ -146,3 +146,30 @@ def trickle(stop: threading.Event, body: bytes, every: float = 1.0) -> Misbehavi
                 return
 
     return Misbehaviour(write)
+
+
+def trickled_head(
+    stop: threading.Event, body: bytes, head_sent: threading.Event, piece: int = 2, every: float = 0.25
+) -> Misbehaviour:
+    """A 200 whose status line and headers arrive ``piece`` bytes each ``every`` seconds (a padded
+    head of about 300 bytes: some 40 s at the defaults), then ``body`` at once; ``head_sent`` is set
+    just before the head's last piece goes out (a client that got the whole head did not stop at
+    its deadline). Each piece comes well within any per-receive timeout, so only a deadline for the
+    whole request stops it. Bounded: it stops when the client hangs up or the server stops."""
+
+    def write(handler: BaseHTTPRequestHandler, request: Received) -> None:
+        head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + b"X-Padding: "
+            + b"p" * 200
+            + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        for start in range(0, len(head), piece):
+            if start + piece >= len(head):
+                head_sent.set()  # before the last piece: no client can have the whole head yet
+            handler.wfile.write(head[start : start + piece])
+            if stop.wait(every):
+                return
+        handler.wfile.write(body)
+
+    return Misbehaviour(write)

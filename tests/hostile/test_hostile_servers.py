@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,7 +33,15 @@ from airflow_provider_wa_phones.hooks.cams import CamsAsyncHook, CamsHook
 from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook, NxCloudHook
 from airflow_provider_wa_phones.retry import NO_RETRY, RetryPolicy
 from tests.contract.conftest import FAST, published_bytes
-from tests.hostile.server import HostileServer, bomb_answer, endless_chunked, gzip_bomb, redirect, trickle
+from tests.hostile.server import (
+    HostileServer,
+    bomb_answer,
+    endless_chunked,
+    gzip_bomb,
+    redirect,
+    trickle,
+    trickled_head,
+)
 from tests.replay import Answer, Received, ReplayServer, cams_connection, nxcloud_connection
 
 GET_PHONE, SUBMIT, QUERY = "/api/wa/getPhone", "/api/number/check", "/api/number/query"
@@ -216,6 +225,103 @@ def test_a_trickled_body_ends_in_a_timeout_not_a_success_30_s_later(hostile, cli
     error = fails(TransportError, slow)
     assert error.may_have_taken_effect  # it was sent; the answer did not arrive whole
     assert hostile.count() == 1
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("service", ["nxcloud", "cams"])
+def test_a_trickled_status_line_and_head_end_in_a_timeout(hostile, client, service):
+    # The head comes 2 bytes each 0.25 s (some 40 s in all): each receive is well within the 1.5 s
+    # timeout, so only a deadline covering connecting, sending and the head stops it.
+    head_sent = threading.Event()
+    hostile.set(ROUTE[service], trickled_head(hostile.stop, _trickled(service), head_sent))
+    slow = lambda: call(client, service, METHOD[service], policy=NO_RETRY, timeout=1.5)  # noqa: E731
+    error = fails(TransportError, slow)
+    assert not head_sent.is_set()  # the call ended at its deadline, not after the whole head
+    assert "within the timeout" in str(error)
+    assert error.may_have_taken_effect  # it was sent; its answer's head did not arrive in time
+    assert hostile.count() == 1
+
+
+def test_a_submit_whose_answer_head_trickles_was_maybe_taken_and_is_looked_up(hostile):
+    head_sent = threading.Event()
+    hostile.set(SUBMIT, trickled_head(hostile.stop, b'{"code": 0, "message": "ok", "data": {}}', head_sent))
+    hostile.set(QUERY, EMPTY_QUERY)
+    slow = lambda: call("sync", "nxcloud", "submit_number_check", policy=NO_RETRY, timeout=1.5)  # noqa: E731
+    error = fails(TransportError, slow)
+    assert not head_sent.is_set()
+    assert error.may_have_taken_effect
+    assert hostile.count(SUBMIT) == 1  # never sent again...
+    assert hostile.count(QUERY) >= 1  # ...but looked up
+
+
+def test_one_trickled_head_among_calls_on_threads_sharing_a_hook_fails_alone(hostile):
+    from concurrent.futures import ThreadPoolExecutor
+
+    head_sent = threading.Event()
+    ok = Answer(200, published_bytes("nxcloud/getphone-success.json"))
+    hostile.set(GET_PHONE, [trickled_head(hostile.stop, _trickled("nxcloud"), head_sent), *[ok] * 7])
+    hook = NxCloudHook(retry_policy=NO_RETRY, timeout=1.5)
+
+    def one(_: int) -> str:
+        try:
+            hook.get_phone_info()
+        except TransportError:
+            return "timeout"
+        return "ok"
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = sorted(pool.map(one, range(8)))
+    finally:
+        hook.close()
+    assert outcomes == ["ok"] * 7 + ["timeout"]  # the deadline cut only its own call's connection
+    assert not head_sent.is_set()
+    assert hostile.count() == 8
+
+
+def _connecting_until_the_deadline(monkeypatch) -> list[int]:
+    """Make the sync hooks' first connect last until its call's deadline has passed (as a slow
+    network would); later connects are as usual. The list counts the slowed connects."""
+    import time
+
+    from urllib3.connection import HTTPConnection
+
+    from airflow_provider_wa_phones import deadline
+
+    connect, slowed = HTTPConnection.connect, []
+
+    def slow(self: Any) -> None:
+        watch = deadline._current()
+        if watch is not None and not slowed:
+            slowed.append(1)
+            ends = time.monotonic() + 30
+            while not watch.fired and time.monotonic() < ends:  # poll: the monitor fires it
+                time.sleep(0.01)
+        connect(self)
+
+    monkeypatch.setattr(HTTPConnection, "connect", slow)
+    return slowed
+
+
+def test_a_deadline_passed_while_connecting_sends_nothing_and_says_so(hostile, monkeypatch):
+    slowed = _connecting_until_the_deadline(monkeypatch)
+    slow = lambda: call("sync", "nxcloud", "get_phone_info", policy=NO_RETRY, timeout=1)  # noqa: E731
+    error = fails(TransportError, slow)
+    assert slowed
+    assert error.unsent and not error.may_have_taken_effect
+    assert "within the timeout" in str(error)
+    assert hostile.count() == 0  # the connection was made, but not a byte of the request went out
+
+
+def test_a_submit_whose_deadline_passed_while_connecting_is_sent_again_once(hostile, monkeypatch):
+    slowed = _connecting_until_the_deadline(monkeypatch)
+    hostile.set(SUBMIT, Answer(200, published_bytes("nxcloud/number-submit-success.json")))
+    hostile.set(QUERY, EMPTY_QUERY)
+    (batch,) = call("sync", "nxcloud", "submit_number_check", timeout=1)
+    assert slowed
+    assert batch["batch_no"] == "20220901"  # as the published answer says
+    assert hostile.count(SUBMIT) == 1  # surely unsent the first time: sent once, by the retry
+    assert hostile.count(QUERY) == 0  # nothing to look up
 
 
 # --- retry hints ----------------------------------------------------------------------------------
