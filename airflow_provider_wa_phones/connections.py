@@ -154,6 +154,21 @@ def defined(param: str, conn: str) -> Iterator[None]:
         raise
 
 
+def answer_cap(conn: str, value: Any) -> int | None:
+    """The ``max_answer_bytes`` extra: None when unset, else a whole number of bytes within the
+    bounds the hooks' option has (JSON numbers or their decimal text)."""
+    from airflow_provider_wa_phones import transport
+
+    if value is None or value == "":
+        return None
+    try:
+        return checks.whole_number(
+            "max_answer_bytes", value, transport.MIN_ANSWER_BYTES, transport.MAX_ANSWER_BYTES
+        )
+    except ParameterError as exc:
+        raise ConnectionConfigError(conn, "max_answer_bytes", exc.rule) from None
+
+
 @dataclass(frozen=True)
 class ConnectionSettings:
     """What every hook needs from its connection, checked once: where to send (``base_url``:
@@ -163,6 +178,8 @@ class ConnectionSettings:
     base_url: str
     key: str
     secret: str = field(repr=False)
+    #: The ``max_answer_bytes`` extra (None: not set); a hook's own option wins over it.
+    max_answer_bytes: int | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -224,6 +241,7 @@ class NxCloudSettings(ConnectionSettings):
             secret=secret,
             appkey=appkey or None,
             algorithm=algorithm,
+            max_answer_bytes=answer_cap(conn.conn_id, extra_value("max_answer_bytes")),
         )
 
 
@@ -295,4 +313,5 @@ class CamsSettings(ConnectionSettings):
             security_token=token or None,
             region=region,
             cust_space_id=space or None,
+            max_answer_bytes=answer_cap(conn.conn_id, extra_value("max_answer_bytes")),
         )

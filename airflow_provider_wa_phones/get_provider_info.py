@@ -83,6 +83,12 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Hash used to sign requests (md5 unless NxCloud asked for sha256).",
                         "schema": {"type": "string", "enum": ["md5", "sha256"], "default": "md5"},
                     },
+                    "max_answer_bytes": {
+                        "label": "Largest answer (bytes)",
+                        "description": "Largest answer body read, once decoded: 65536 to 1073741824 "
+                        "(empty: 16 MiB). A hook's max_answer_bytes argument wins.",
+                        "schema": {"type": ["integer", "null"], "minimum": 65536, "maximum": 1073741824},
+                    },
                 },
             },
             {
@@ -117,6 +123,12 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Default CustSpaceId",
                         "description": "Space ID of the ChatApp instance; operators can override it.",
                         "schema": {"type": ["string", "null"]},
+                    },
+                    "max_answer_bytes": {
+                        "label": "Largest answer (bytes)",
+                        "description": "Largest answer body read, once decoded: 65536 to 1073741824 "
+                        "(empty: 16 MiB). A hook's max_answer_bytes argument wins.",
+                        "schema": {"type": ["integer", "null"], "minimum": 65536, "maximum": 1073741824},
                     },
                 },
             },

@@ -96,19 +96,19 @@ class HookOptions(TypedDict, total=False):
     ``timeout``: seconds each request may take in all, its answer's body included (default 30).
     ``retry_policy``: how transient failures are retried, each attempt signed afresh (default
     :class:`RetryPolicy()`). ``max_answer_bytes``: the largest answer body read, once decoded
-    (default 16 MiB, :data:`~airflow_provider_wa_phones.transport.DEFAULT_MAX_ANSWER_BYTES`); a
-    larger one ends the call in :class:`~airflow_provider_wa_phones.errors.AnswerTooLargeError`.
+    (when not given: the connection's ``max_answer_bytes`` extra, else 16 MiB,
+    :data:`~airflow_provider_wa_phones.transport.DEFAULT_MAX_ANSWER_BYTES`); a larger one ends the
+    call in :class:`~airflow_provider_wa_phones.errors.AnswerTooLargeError`.
     """
 
     timeout: float
     retry_policy: RetryPolicy | None
-    max_answer_bytes: int
+    max_answer_bytes: int | None
 
 
-#: The bounds of ``max_answer_bytes``: 64 KiB (the largest documented answer, a page of 100 number
-#: check records, is well under it) to 1 GiB.
-MIN_ANSWER_BYTES = 64 * 1024
-MAX_ANSWER_BYTES = 1024**3
+#: The bounds of ``max_answer_bytes``: 64 KiB to 1 GiB.
+MIN_ANSWER_BYTES = transport.MIN_ANSWER_BYTES
+MAX_ANSWER_BYTES = transport.MAX_ANSWER_BYTES
 
 
 def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
@@ -161,20 +161,30 @@ class ServiceHookBase(BaseHook):
         *,
         timeout: float = 30.0,
         retry_policy: RetryPolicy | None = None,
-        max_answer_bytes: int = transport.DEFAULT_MAX_ANSWER_BYTES,
+        max_answer_bytes: int | None = None,
     ) -> None:
         super().__init__()
         setattr(self, self.conn_name_attr, conn_id)
         self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
         self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
-        self.max_answer_bytes = checks.whole_number(
-            "max_answer_bytes", max_answer_bytes, MIN_ANSWER_BYTES, MAX_ANSWER_BYTES
+        # None: the connection's extra of that name, else the default (see answer_cap).
+        self.max_answer_bytes = (
+            None
+            if max_answer_bytes is None
+            else checks.whole_number("max_answer_bytes", max_answer_bytes, MIN_ANSWER_BYTES, MAX_ANSWER_BYTES)
         )
         self.stats = CallStats()
         self._sleep: Callable[[float], None] = time.sleep
 
     def _conn_id(self) -> str:
         return connections.conn_id(self.conn_name_attr, getattr(self, self.conn_name_attr))
+
+    def answer_cap(self, settings: Any) -> int:
+        """The largest answer body read: the hook's ``max_answer_bytes`` when given, else the
+        connection's extra of that name, else 16 MiB."""
+        if self.max_answer_bytes is not None:
+            return self.max_answer_bytes
+        return settings.max_answer_bytes or transport.DEFAULT_MAX_ANSWER_BYTES
 
     def _call_for(self, operation: Any, settings: Any) -> transport.CallInfo:
         return transport.CallInfo(self.hook_name, operation.name, settings.base_url, settings.secrets)
@@ -257,12 +267,13 @@ class ServiceHook(ServiceHookBase):
         call = self._call_for(operation, settings)
         request = self.operations.request(operation, settings, prepared)
         session = self._session
+        cap = self.answer_cap(settings)
 
         def attempt() -> Any:
             self._before_send(operation, settings)
             started = time.monotonic()
             self.stats.record_request()
-            answer = transport.send(session, request, self.timeout, call, self.max_answer_bytes)
+            answer = transport.send(session, request, self.timeout, call, cap)
             self._log_answer(operation, answer, started)
             return self.operations.read(operation, settings, answer)
 
@@ -357,12 +368,13 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
         call = self._call_for(operation, settings)
         request = self.operations.request(operation, settings, prepared)
         sign = settings.auth().sign
+        cap = self.answer_cap(settings)
 
         async def attempt() -> Any:
             await self._before_send(operation, settings)
             started = time.monotonic()
             self.stats.record_request()
-            answer = await transport.asend(session, request, self.timeout, call, sign, self.max_answer_bytes)
+            answer = await transport.asend(session, request, self.timeout, call, sign, cap)
             self._log_answer(operation, answer, started)
             return self.operations.read(operation, settings, answer)
 

@@ -463,3 +463,68 @@ def test_a_megabyte_cams_message_is_cut_short(hostile, client):
 def test_a_megabyte_page_without_the_envelope_is_cut_short(hostile, client):
     hostile.set(GET_PHONE, Answer(400, b"<html>" + b"p" * 1_000_000, {}, "text/html"))
     fails(MalformedResponseError, lambda: call(client, "nxcloud", "get_phone_info"))
+
+
+# --- the cap as a connection extra ----------------------------------------------------------------
+
+
+def _with_extra(monkeypatch, server: HostileServer, service: str, **extra: Any) -> None:
+    """Point ``service``'s default connection at ``server`` with ``extra`` added to its extras."""
+    env = "AIRFLOW_CONN_NXCLOUD_DEFAULT" if service == "nxcloud" else "AIRFLOW_CONN_ALIBABA_CAMS_DEFAULT"
+    made = nxcloud_connection(server.url) if service == "nxcloud" else cams_connection(server.url)
+    conn = json.loads(made)
+    conn["extra"] = {**conn.get("extra", {}), **extra}
+    monkeypatch.setenv(env, json.dumps(conn))
+
+
+def _padded(service: str) -> Answer:
+    """A valid answer of 100 kB (JSON padded with spaces): over a 64 KiB cap, under the default."""
+    if service == "nxcloud":
+        answer: dict[str, Any] = {"code": 0, "message": "ok", "data": {"business_phones": []}}
+    else:
+        answer = {"RequestId": "r", "Code": "OK", "PhoneNumbers": []}
+    return Answer(200, json.dumps(answer).encode() + b" " * 100_000)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize("service", ["nxcloud", "cams"])
+def test_the_cap_is_a_connection_extra_and_the_hook_option_wins(hostile, monkeypatch, client, service):
+    hostile.set(ROUTE[service], _padded(service))
+    assert call(client, service, METHOD[service]) == []  # 100 kB is under the default cap
+    _with_extra(monkeypatch, hostile, service, max_answer_bytes=65_536)
+    error = fails(AnswerTooLargeError, lambda: call(client, service, METHOD[service]))
+    assert "65536 bytes" in str(error)
+    assert call(client, service, METHOD[service], max_answer_bytes=1_000_000) == []  # the option wins
+
+
+def test_a_trigger_honours_the_connection_s_cap(hostile, monkeypatch):
+    import asyncio
+
+    from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger
+
+    hostile.set(GET_PHONE, _padded("nxcloud"))
+    _with_extra(monkeypatch, hostile, "nxcloud", max_answer_bytes="65536")  # as a form stores text
+    # AnswerTooLargeError is not retried: the trigger's first poll fails, and says why.
+    trigger = NxCloudPhoneStatusTrigger(["+8613800001234"], "CONNECTED", ["BANNED"], poke_interval=1)
+
+    async def first() -> Any:
+        async for event in trigger.run():
+            return event.payload
+        return None
+
+    # Bounded: without the extra honoured the trigger would poll on, a 100 kB answer each second.
+    payload = asyncio.run(asyncio.wait_for(first(), 30))
+    assert hostile.count(GET_PHONE) == 1
+    assert "65536 bytes" in json.dumps(payload)
+
+
+@pytest.mark.parametrize("service", ["nxcloud", "cams"])
+@pytest.mark.parametrize("value", [0, 65_535, 2**30 + 1, 1.5, True, "16 MiB", "-1", [1]])
+def test_a_cap_extra_out_of_bounds_names_the_field_before_any_request(hostile, monkeypatch, service, value):
+    from airflow_provider_wa_phones.exceptions import ConnectionConfigError
+
+    _with_extra(monkeypatch, hostile, service, max_answer_bytes=value)
+    error = fails(ConnectionConfigError, lambda: call("sync", service, METHOD[service]))
+    assert "max_answer_bytes" in str(error)
+    assert "between 65536 and 1073741824" in str(error) or "whole number" in str(error)
+    assert hostile.count() == 0

@@ -135,7 +135,7 @@ def test_cams_form_relabels_hides_and_explains_the_standard_fields(hook_meta):
 
 def test_nxcloud_form_has_the_appkey_and_a_choice_of_signature_algorithm(hook_meta):
     extra = hook_meta["nxcloud"]["extra_fields"]
-    assert set(extra) == {"appkey", "sign_algorithm"}
+    assert set(extra) == {"appkey", "sign_algorithm", "max_answer_bytes"}
     assert extra["appkey"]["schema"]["title"] == "Appkey"
     assert extra["appkey"]["value"] is None
     assert "format" not in extra["appkey"]["schema"]
@@ -147,7 +147,7 @@ def test_nxcloud_form_has_the_appkey_and_a_choice_of_signature_algorithm(hook_me
 
 def test_cams_form_has_region_space_and_a_secret_sts_token(hook_meta):
     extra = hook_meta["alibaba_cams"]["extra_fields"]
-    assert set(extra) == {"region", "security_token", "cust_space_id"}
+    assert set(extra) == {"region", "security_token", "cust_space_id", "max_answer_bytes"}
     assert extra["region"]["schema"]["title"] == "Region"
     assert extra["region"]["value"] == "ap-southeast-1"
     token = extra["security_token"]
