@@ -9,7 +9,9 @@ Each scenario runs in a fresh process (a clean memory baseline), with its server
   502: peak RSS growth during the call, and how many requests the server saw (a retry policy that
   would retry a 502 is in force);
 - an endless chunked body (bounded at 4 GiB or 60 s on the server's side): peak RSS growth;
-- a body trickled at one byte a second with ``timeout=2``: the longest of three calls.
+- a body trickled at one byte a second with ``timeout=2``: the longest of three calls;
+- a status line and headers trickled at 8 bytes a second (``head``) with ``timeout=2``: the longest
+  of three calls.
 
 RSS is sampled every 2 ms from /proc/self/statm; growth is the peak minus the RSS just before the
 call. The figures are printed, never asserted: they depend on the machine.
@@ -31,7 +33,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 MiB = 1024 * 1024
 SCENARIOS = [
-    (kind, client) for kind in ("bomb-200", "bomb-502", "endless", "trickle") for client in ("sync", "async")
+    (kind, client)
+    for kind in ("bomb-200", "bomb-502", "endless", "trickle", "head")
+    for client in ("sync", "async")
 ]
 
 
@@ -71,7 +75,14 @@ def one(kind: str, client: str) -> dict[str, Any]:
     from airflow_provider_wa_phones.errors import WaPhonesError
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook, NxCloudHook
     from airflow_provider_wa_phones.retry import NO_RETRY, RetryPolicy
-    from tests.hostile.server import HostileServer, bomb_answer, endless_chunked, gzip_bomb, trickle
+    from tests.hostile.server import (
+        HostileServer,
+        bomb_answer,
+        endless_chunked,
+        gzip_bomb,
+        trickle,
+        trickled_head,
+    )
     from tests.replay import nxcloud_connection
 
     path = "/api/wa/getPhone"
@@ -86,7 +97,10 @@ def one(kind: str, client: str) -> dict[str, Any]:
             server.set(path, endless_chunked(server.stop, limit=4 * 1024 * MiB, seconds=60))
         else:
             body = json.dumps({"code": 0, "message": "ok", "data": {"business_phones": []}}).encode()
-            server.set(path, trickle(server.stop, body.ljust(600), every=1.0))
+            if kind == "head":
+                server.set(path, trickled_head(server.stop, body, threading.Event()))
+            else:
+                server.set(path, trickle(server.stop, body.ljust(600), every=1.0))
             policy, timeout = NO_RETRY, 2.0
 
         def call() -> str:
@@ -111,7 +125,7 @@ def one(kind: str, client: str) -> dict[str, Any]:
         call()  # warm-up: imports, connection reading, the first session
         server.received.clear()
         figures: dict[str, Any] = {"scenario": kind, "client": client}
-        if kind == "trickle":
+        if kind in ("trickle", "head"):
             durations = []
             for _ in range(3):
                 started = time.monotonic()
