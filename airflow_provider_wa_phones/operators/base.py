@@ -83,7 +83,7 @@ class CamsTask(ServiceOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id
-        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
+        self.rate_limit = checks.rate_limit("rate_limit", rate_limit)
 
     @cached_property
     def hook(self) -> CamsHook:
