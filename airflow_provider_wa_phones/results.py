@@ -289,11 +289,12 @@ MAX_BATCHES = 1000
 BATCHES_RULE = "must be the non-empty list returned by NxCloudNumberCheckOperator"
 
 
-def batch_entries(value: Any, param: str = "batches") -> list[Mapping[str, Any]]:
+def batch_entries(value: Any, param: str = "batches", *, one: bool = True) -> list[Mapping[str, Any]]:
     """The entries of a ``batches`` argument (what NxCloudNumberCheckOperator returns: a list of
-    dicts, or one dict), or ParameterError naming ``param``. The one place this shape is checked:
-    the results operator, the sensor and the trigger all read ``batches`` through it."""
-    if isinstance(value, Mapping):
+    dicts, or with ``one`` a single dict), or ParameterError naming ``param``. The one place this
+    shape is checked: the results operator, the sensor and the trigger (a list only: the sensor
+    always hands it one) all read ``batches`` through it."""
+    if one and isinstance(value, Mapping):
         value = [value]
     if (
         not isinstance(value, list)

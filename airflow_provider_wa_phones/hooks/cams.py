@@ -90,8 +90,8 @@ class CamsHook(_Cams, base.ServiceHook):
         ``security_token`` (STS) and ``cust_space_id`` (default space).
     :param timeout: seconds to wait for each answer.
     :param retry_policy: how transient failures (throttling, server errors) are retried.
-    :param rate_limit: most calls per second per operation from this process (CAMS allows 10);
-        None turns the client-side limit off.
+    :param rate_limit: most calls per second per operation from this process (CAMS allows 10),
+        1 to 1,000; None turns the client-side limit off.
     """
 
     settings: CamsSettings

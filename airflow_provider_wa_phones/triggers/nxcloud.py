@@ -134,7 +134,9 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         from airflow_provider_wa_phones.results import Batch, batch_entries
 
         super().check_arguments()
-        self.batches = [Batch.from_kwargs(batch).as_kwargs() for batch in batch_entries(self.batches)]
+        self.batches = [
+            Batch.from_kwargs(batch).as_kwargs() for batch in batch_entries(self.batches, one=False)
+        ]
         self.appkey = None if self.appkey is None else check_appkey(self.appkey)
         self.nxcloud_conn_id = connections.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
 
