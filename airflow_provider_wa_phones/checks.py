@@ -17,6 +17,10 @@ from airflow_provider_wa_phones.errors import ParameterError
 QUOTE_LIMIT = 80
 #: The longest wait for one answer an operator, sensor or hook accepts (seconds).
 MAX_REQUEST_TIMEOUT = 3600.0
+#: The most calls per second a client-side rate limit may allow (CAMS documents 10).
+MAX_RATE_LIMIT = 1000
+#: The most records one number-check batch can be waited for (a submit holds at most 100,000).
+MAX_EXPECTED_COUNT = 1_000_000
 
 
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
@@ -116,6 +120,11 @@ def seconds(
         bound = f"between {low:g} and {high:g}" if allow_zero else f"more than {low:g} and at most {high:g}"
         raise ParameterError(param, f"must be {bound} seconds, got {quoted(value)}")
     return number
+
+
+def rate_limit(param: str, value: Any) -> int | None:
+    """None (no client-side limit) or calls per second, 1 to :data:`MAX_RATE_LIMIT`."""
+    return None if value is None else whole_number(param, value, 1, MAX_RATE_LIMIT)
 
 
 def flag(param: str, value: Any) -> bool:

@@ -71,48 +71,85 @@ def connection_extra(conn: Any) -> dict[str, Any]:
 
 def base_url(conn: Any, default: str) -> str:
     """``scheme://host[:port]`` from a connection's host (a URL, or a bare host with the schema
-    field as the scheme, https when empty) and port; ``default`` when host is empty."""
+    field as the scheme, https when empty) and port; ``default`` when host is empty.
+
+    The host names where to send and nothing more: a path, a query (``?``), a fragment (``#``: it
+    would cut every CAMS query parameter off) or a ``user:password@`` is refused, as is port 0. The
+    scheme is http or https in any case (``HTTP://`` is read as ``http://``). An error never shows
+    a user name or password a host holds.
+    """
     host = conn.host
     if host is None or host == "":
         return default
     # The whole value: a host of spaces or one ending in a newline is a typo, not "the default".
     if not isinstance(host, str) or len(host) > 2048 or not _CREDENTIAL.fullmatch(host):
         raise ConnectionConfigError(
-            conn.conn_id, "host", f"must be a URL or host name, got {checks.quoted(host)}"
+            conn.conn_id, "host", f"must be a URL or host name, got {checks.quoted(_without_userinfo(host))}"
         )
-    url = host.rstrip("/")
-    if "://" not in url:
+    shown = checks.quoted(_without_userinfo(host))
+    if "@" in host:
+        raise ConnectionConfigError(
+            conn.conn_id,
+            "host",
+            "must not hold a user name or password (user:password@); the credentials go in the login "
+            "and password fields (the value is not shown here)",
+        )
+    url = host
+    if "://" in url:
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme.lower()}://{rest}"
+    else:
         scheme = conn.schema or "https"
-        if scheme not in ("http", "https"):
+        if not isinstance(scheme, str) or scheme.lower() not in ("http", "https"):
             raise ConnectionConfigError(
                 conn.conn_id,
                 "schema",
                 f"must be http or https (or empty for https), got {checks.quoted(scheme)}",
             )
-        url = f"{scheme}://{url}"
+        url = f"{scheme.lower()}://{url}"
+    if "?" in url or "#" in url:
+        raise ConnectionConfigError(
+            conn.conn_id,
+            "host",
+            f"must be scheme://host[:port] without a query or fragment ('?', '#'), got {shown}",
+        )
     try:
         parts = urlsplit(url)
         port_in_host = parts.port
     except ValueError:
-        raise ConnectionConfigError(
-            conn.conn_id, "host", f"is not a valid URL: {checks.quoted(host)}"
-        ) from None
+        raise ConnectionConfigError(conn.conn_id, "host", f"is not a valid URL: {shown}") from None
     if (
         parts.scheme not in ("http", "https")
         or parts.netloc.endswith(":")
         or not _is_host_name(parts.hostname or "")
     ):
         raise ConnectionConfigError(
-            conn.conn_id, "host", f"must be an http(s) URL or a host name, got {checks.quoted(host)}"
+            conn.conn_id, "host", f"must be an http(s) URL or a host name, got {shown}"
         )
+    if parts.path.strip("/"):
+        raise ConnectionConfigError(
+            conn.conn_id,
+            "host",
+            f"must be scheme://host[:port] without a path (the service's paths are added to it), got {shown}",
+        )
+    if port_in_host == 0:
+        raise ConnectionConfigError(conn.conn_id, "host", f"port must be 1 to 65535, got 0 in {shown}")
+    url = f"{parts.scheme}://{parts.netloc}"
     port = conn.port
     if port not in (None, "", 0) and port_in_host is None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise ConnectionConfigError(
                 conn.conn_id, "port", f"must be 1 to 65535, got {checks.quoted(port)}"
             )
-        url = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
+        url = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}", path=""))
     return url
+
+
+def _without_userinfo(host: Any) -> Any:
+    """``host`` with any ``user:password@`` replaced by ``***@``, for messages."""
+    if not isinstance(host, str) or "@" not in host:
+        return host
+    return re.sub(r"^([^/]*//)?[^/]*@", lambda m: (m.group(1) or "") + "***@", host)
 
 
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")

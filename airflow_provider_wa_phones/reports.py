@@ -47,11 +47,34 @@ def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = HEA
     return "\n".join([line(columns), line(["-" * width for width in widths]), *(line(row) for row in cells)])
 
 
+#: The longest part a run id gives a file name (a run id may hold 250 characters).
+FILE_SAFE_LIMIT = 120
+
+
 def file_safe(text: str) -> str:
-    """``text`` (a run id such as ``manual__2026-11-26T13:00:00+00:00``) usable as part of a file name."""
+    """``text`` (a run id such as ``manual__2026-11-26T13:00:00+00:00``) usable as part of a file
+    name: every run of characters other than ASCII letters, digits, ``.``, ``_`` and ``-`` becomes
+    one ``-`` (``manual__2026-11-26T13-00-00-00-00``), without leading or trailing ``-`` or ``.``,
+    at most :data:`FILE_SAFE_LIMIT` characters; ``run`` when nothing is left.
+
+    This is the one sanitiser of output file names: :func:`output_file_name` builds every name
+    with it, so every report of every example DAG is named the same way.
+    """
     import re
 
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "run"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-.")
+    return safe[:FILE_SAFE_LIMIT].rstrip("-.") or "run"
+
+
+def output_file_name(run_id: str | None, kind: str, extension: str) -> str:
+    """The name of an output file of one run: ``<kind>-<file_safe(run_id)>.<extension>``, e.g.
+    ``number-check-manual__2026-11-26T13-00-00.134296-00-00.jsonl``.
+
+    A DAG uses it in a template as a filter (``user_defined_filters={"output_file_name":
+    output_file_name}``, then ``{{ run_id | output_file_name("number-check", "jsonl") }}``) or
+    in Python. A run without an id (``dag.test()`` before Airflow sets one) is ``manual``.
+    """
+    return f"{file_safe(kind)}-{file_safe(run_id or 'manual')}.{file_safe(extension)}"
 
 
 def _text(value: Any) -> str:

@@ -218,6 +218,18 @@ class Batch:
             expected=expected if expected is not None else 1,
         )
 
+    @classmethod
+    def of(cls, value: Any, param: str = "batch", *, counted: bool = False) -> Batch:
+        """``value`` as a :class:`Batch`: one already, or one entry of
+        :meth:`NxCloudHook.submit_number_check` (checked by :meth:`from_entry`). With ``counted``,
+        the entry's ``phone_count`` (required) is how many records finish it."""
+        if isinstance(value, Batch):
+            return value
+        expected = None
+        if counted and isinstance(value, Mapping):
+            expected = expected_count(value.get("phone_count"), param)
+        return cls.from_entry(value, param, expected)
+
     def label(self) -> str:
         return f"batch {self.batch_no}" if self.batch_no else f"message {self.message_id}"
 
@@ -238,7 +250,7 @@ class Batch:
             "message_id": kwargs.get("submit_id") or kwargs.get("message_id"),
         }
         try:
-            expected = checks.whole_number("expected", kwargs.get("expected", 1), 1, 10**6)
+            expected = expected_count(kwargs.get("expected", 1), "expected")
         except ParameterError as exc:
             raise ParameterError("batches", f"expected: {exc.rule}") from None
         batch = cls.from_entry(entry, "batches", expected)
@@ -270,6 +282,45 @@ class Batch:
             submit_id=self.submit_id,
             stop_below=stop_below,
         )
+
+
+#: The most entries a ``batches`` argument may hold (a submit makes one per country).
+MAX_BATCHES = 1000
+BATCHES_RULE = "must be the non-empty list returned by NxCloudNumberCheckOperator"
+
+
+def batch_entries(value: Any, param: str = "batches", *, one: bool = True) -> list[Mapping[str, Any]]:
+    """The entries of a ``batches`` argument (what NxCloudNumberCheckOperator returns: a list of
+    dicts, or with ``one`` a single dict), or ParameterError naming ``param``. The one place this
+    shape is checked: the results operator, the sensor and the trigger (a list only: the sensor
+    always hands it one) all read ``batches`` through it."""
+    if one and isinstance(value, Mapping):
+        value = [value]
+    if (
+        not isinstance(value, list)
+        or not 0 < len(value) <= MAX_BATCHES
+        or not all(isinstance(entry, Mapping) for entry in value)
+    ):
+        raise ParameterError(param, f"{BATCHES_RULE} (at most {MAX_BATCHES} dicts), got {quoted(value)}")
+    return value
+
+
+def batches_of(value: Any, param: str = "batches", *, counted: bool = False) -> list[Batch]:
+    """Every entry of a ``batches`` argument as a :class:`Batch`, all checked before any is read."""
+    return [Batch.of(entry, param, counted=counted) for entry in batch_entries(value, param)]
+
+
+def expected_count(value: Any, param: str) -> int:
+    """How many records finish a batch: a whole number from 1 to ``checks.MAX_EXPECTED_COUNT`` (an
+    empty batch would be "finished" at once)."""
+    try:
+        return checks.whole_number(param, value, 1, checks.MAX_EXPECTED_COUNT)
+    except ParameterError:
+        raise ParameterError(
+            param,
+            "the number of records to wait for must be a whole number >= 1, got "
+            f"{quoted(value)} (the most is {checks.MAX_EXPECTED_COUNT:,})",
+        ) from None
 
 
 def submits_in(records: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:

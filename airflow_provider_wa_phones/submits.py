@@ -68,6 +68,15 @@ class Options:
             raise ParameterError(
                 "reuse_since", f"must be a timezone-aware datetime, got {shorten(repr(reuse_since))}"
             )
+        if reuse_since is not None:
+            # Not in the future (a minute of clock skew allowed); before the 14 days the service
+            # keeps, nothing can be found: it reads as the start of that window.
+            now = dt.datetime.now(dt.UTC)
+            if reuse_since > now + dt.timedelta(minutes=1):
+                raise ParameterError(
+                    "reuse_since", f"must not be in the future, got {shorten(repr(reuse_since))}"
+                )
+            reuse_since = max(reuse_since, now - dt.timedelta(days=api.RETENTION_DAYS))
         return replace(options, reuse_since=reuse_since)
 
 

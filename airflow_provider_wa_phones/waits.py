@@ -160,16 +160,9 @@ def batch_targets(
     if batches is not None:
         if not all(_absent(value) for value in (batch_no, message_id, expected_count, date)):
             raise ParameterError("batches", "give either batches or batch_no/message_id/date, not both")
-        if isinstance(batches, Mapping):
-            batches = [batches]
-        if not isinstance(batches, list) or not batches or not all(isinstance(b, Mapping) for b in batches):
-            raise ParameterError(
-                "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
-            )
-        return [
-            Batch.from_entry(batch, "batches", _expected(batch.get("phone_count"), "batches"))
-            for batch in batches
-        ]
+        from airflow_provider_wa_phones.results import batches_of
+
+        return batches_of(batches, "batches", counted=True)
     if _absent(batch_no) and _absent(message_id):
         raise ParameterError("batch_no", "give batches, batch_no with expected_count, or message_id")
     if not _absent(batch_no) and _absent(expected_count):
@@ -191,15 +184,9 @@ def _absent(value: Any) -> bool:
 
 def _expected(value: Any, param: str) -> int:
     """How many records finish a batch: at least one (an empty batch would be "finished" at once)."""
-    from airflow_provider_wa_phones import checks
+    from airflow_provider_wa_phones.results import expected_count
 
-    try:
-        return checks.whole_number(param, value, 1)
-    except ParameterError:
-        raise ParameterError(
-            param,
-            f"the number of records to wait for must be a whole number >= 1, got {checks.quoted(value)}",
-        ) from None
+    return expected_count(value, param)
 
 
 def number_check_summary(targets: list[Batch], counts: list[tuple[int, bool]]) -> dict[str, Any]:

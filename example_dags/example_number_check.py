@@ -20,6 +20,7 @@ from airflow_provider_wa_phones.operators.nxcloud import (
     NxCloudNumberCheckOperator,
     NxCloudNumberCheckResultsOperator,
 )
+from airflow_provider_wa_phones.reports import output_file_name
 from airflow_provider_wa_phones.sensors.nxcloud import NxCloudNumberCheckSensor
 
 REPORT_DIR = os.environ.get("WA_PHONES_REPORT_DIR", "/tmp/wa-phones-reports")
@@ -45,6 +46,8 @@ CONTACTS = [
         "report_dir": Param(REPORT_DIR, type="string"),
     },
     render_template_as_native_obj=True,
+    # Every report file is named by the provider's one sanitiser (see reports.output_file_name).
+    user_defined_filters={"output_file_name": output_file_name},
     doc_md=__doc__,
 )
 def number_check():
@@ -62,7 +65,7 @@ def number_check():
         task_id="results",
         batches=submit.output,
         # Named after the run: manual runs have no logical date (no ds or ts), every run a run_id.
-        output_path="file://{{ params.report_dir }}/number-check-{{ run_id | replace(':', '') }}.jsonl",
+        output_path="file://{{ params.report_dir }}/{{ run_id | output_file_name('number-check', 'jsonl') }}",
     )
 
     @task

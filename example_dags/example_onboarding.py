@@ -62,12 +62,12 @@ def onboarding():
         import json
         from pathlib import Path
 
-        from airflow_provider_wa_phones.reports import file_safe, format_table
+        from airflow_provider_wa_phones.reports import format_table, output_file_name
 
         rows = [*nxcloud, *cams]
         print(format_table(rows, ("service", "phone_number", "verified_name", "status", "quality_rating")))
         print("CAMS business profile:", {k: profile.get(k) for k in ("vertical", "email", "websites")})
-        path = Path(report_dir) / f"onboarding-{file_safe(run_id or 'manual')}.json"
+        path = Path(report_dir) / output_file_name(run_id, "onboarding", "json")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(
             json.dumps({"numbers": rows, "profile": profile}, ensure_ascii=False, indent=2), "utf-8"

@@ -59,11 +59,11 @@ def phone_health():
         import json
         from pathlib import Path
 
-        from airflow_provider_wa_phones.reports import file_safe, format_table, health_report
+        from airflow_provider_wa_phones.reports import format_table, health_report, output_file_name
 
         rows = health_report([*nxcloud, *cams])
         # Named after the run: a manual run has no logical date (no ds), and every run has a run_id.
-        path = Path(report_dir) / f"phone-health-{file_safe(run_id or 'manual')}.json"
+        path = Path(report_dir) / output_file_name(run_id, "phone-health", "json")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
         print(format_table(rows))

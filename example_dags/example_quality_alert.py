@@ -65,7 +65,7 @@ def quality_alert():
         import json
         from pathlib import Path
 
-        from airflow_provider_wa_phones.reports import file_safe
+        from airflow_provider_wa_phones.reports import file_safe, output_file_name
 
         # A scheduled run: one asset event per change. Airflow starts a run for the first of several
         # events that arrive together and leaves those queued before the run starts to the next event,
@@ -83,7 +83,7 @@ def quality_alert():
         changes = [event.extra["payload"] for event in events if "payload" in (event.extra or {})]
         if not events:
             changes = list(params["changes"])
-        path = Path(report_dir) / f"incidents-{file_safe(run_id or 'manual')}.jsonl"
+        path = Path(report_dir) / output_file_name(run_id, "incidents", "jsonl")
         path.parent.mkdir(parents=True, exist_ok=True)
         written = path.parent / ".incidents-written"
         written.mkdir(exist_ok=True)

@@ -41,7 +41,7 @@ class _Cams(base.ServiceHookBase, service=CAMS, operations=ops):
         **options: Unpack[base.HookOptions],
     ) -> None:
         super().__init__(cams_conn_id, **options)
-        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
+        self.rate_limit = checks.rate_limit("rate_limit", rate_limit)
 
     @base.hook_method
     def query_phone_numbers(
@@ -49,9 +49,11 @@ class _Cams(base.ServiceHookBase, service=CAMS, operations=ops):
     ) -> base.Steps[list[dict[str, Any]]]:
         """Return the space's sender numbers (``QueryChatappPhoneNumbers``), CAMS field names kept.
 
-        ``cust_space_id`` defaults to the connection's; ``status`` filters (CONNECTED, BANNED, ...).
+        ``cust_space_id`` defaults to the connection's, else the account's default space (None and
+        ``""``, what an unset template renders, both mean "not given"); ``status`` filters
+        (CONNECTED, BANNED, ...).
         """
-        if cust_space_id is None:
+        if checks.absent(cust_space_id):
             cust_space_id = (yield base.SETTINGS).cust_space_id
         params = ops.phone_numbers_params(cust_space_id, isv_code, status)
         result: list[dict[str, Any]] = yield base.Call(ops.PHONE_NUMBERS, params)
@@ -61,8 +63,12 @@ class _Cams(base.ServiceHookBase, service=CAMS, operations=ops):
     def query_phone_business_profile(
         self, phone_number: str, cust_space_id: str | None = None
     ) -> base.Steps[dict[str, Any]]:
-        """Return the business profile of a sender number (``QueryPhoneBusinessProfile``'s ``Data``)."""
-        if cust_space_id is None:
+        """Return the business profile of a sender number (``QueryPhoneBusinessProfile``'s ``Data``).
+
+        ``cust_space_id`` defaults to the connection's (None and ``""`` both mean "not given"); one
+        of them is required.
+        """
+        if checks.absent(cust_space_id):
             cust_space_id = (yield base.SETTINGS).cust_space_id
         params = ops.business_profile_params(phone_number, cust_space_id)
         result: dict[str, Any] = yield base.Call(ops.BUSINESS_PROFILE, params)
@@ -85,8 +91,8 @@ class CamsHook(_Cams, base.ServiceHook):
     :param timeout: seconds each request may take in all, its answer's body included.
     :param retry_policy: how transient failures (throttling, server errors) are retried.
     :param max_answer_bytes: the largest answer body read, once decoded (default 16 MiB).
-    :param rate_limit: most calls per second per operation from this process (CAMS allows 10);
-        None turns the client-side limit off.
+    :param rate_limit: most calls per second per operation from this process (CAMS allows 10),
+        1 to 1,000; None turns the client-side limit off.
     """
 
     settings: CamsSettings

@@ -97,13 +97,18 @@ class _NxCloud(base.ServiceHookBase, service=NXCLOUD, operations=ops):
         return result
 
     @base.hook_method
-    def count_batch_results(self, batch: Batch, appkey: str | None = None) -> base.Steps[tuple[int, bool]]:
+    def count_batch_results(
+        self, batch: Batch | Mapping[str, Any], appkey: str | None = None
+    ) -> base.Steps[tuple[int, bool]]:
         """How many result records of ``batch`` the service has, and whether that is all of them.
 
-        Reads one page per day while the service's totals show the batch cannot be finished yet,
-        every page once they could.
+        ``batch``: a :class:`~airflow_provider_wa_phones.results.Batch` or one entry returned by
+        :meth:`NxCloudHook.submit_number_check` (its ``phone_count`` records finish it), as
+        :meth:`NxCloudHook.iter_batch_results` takes. Reads one page per day while the service's
+        totals show the batch cannot be finished yet, every page once they could.
         """
-        walk = batch.walk(appkey, stop_below=batch.expected)
+        chosen = Batch.of(batch, "batch", counted=True)
+        walk = chosen.walk(appkey, stop_below=chosen.expected)
         while bodies := walk.next_bodies(self.page_concurrency):
             for page in (yield [base.Call(ops.NUMBER_CHECK_QUERY, body) for body in bodies]):
                 walk.take(page)
@@ -193,7 +198,7 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
 
         Arguments are checked now, before the first page is requested.
         """
-        chosen = batch if isinstance(batch, Batch) else Batch.from_entry(batch, "batch")
+        chosen = Batch.of(batch, "batch")
         return self._drain(chosen.walk(appkey, phone, page_size))
 
     def _drain(self, walk: ResultWalk) -> Iterator[dict[str, Any]]:

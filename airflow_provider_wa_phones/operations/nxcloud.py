@@ -65,7 +65,7 @@ def encode_body(body: dict[str, Any]) -> bytes:
 
 _APPKEY = re.compile(r"\S{1,128}")  # no whitespace anywhere (clean text: no control characters)
 _VISIBLE = re.compile(r"\S+")
-_URL = re.compile(r"https?://\S+")
+_URL = re.compile(r"https?://[^\s/?#]+(?:[/?#]\S*)?")  # with a host: "https:///cb" has none
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 

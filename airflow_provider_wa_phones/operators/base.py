@@ -73,9 +73,10 @@ class CamsTask(ServiceOperator):
     client-side rate limit, and builds the hook on first use.
 
     :param cams_conn_id: an ``alibaba_cams`` connection.
-    :param rate_limit: most calls per second per operation from this task's process (default 10,
-        what CAMS allows an account). Tasks run in separate processes: with a pool of N slots for
-        CAMS tasks, give each ``10 // N`` (README, "The CAMS limit across processes").
+    :param rate_limit: most calls per second per operation from this task's process, 1 to 1,000
+        or None for no limit (default 10, what CAMS allows an account). Tasks run in separate
+        processes: with a pool of N slots for CAMS tasks, give each ``10 // N`` (README, "The CAMS
+        limit across processes").
     """
 
     def __init__(
@@ -83,7 +84,7 @@ class CamsTask(ServiceOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.cams_conn_id = cams_conn_id
-        self.rate_limit = None if rate_limit is None else checks.whole_number("rate_limit", rate_limit, 1)
+        self.rate_limit = checks.rate_limit("rate_limit", rate_limit)
 
     @cached_property
     def hook(self) -> CamsHook:

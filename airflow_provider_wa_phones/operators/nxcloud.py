@@ -197,9 +197,14 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
     :param appkey: limit results to this application (not sent when omitted). Templated.
     :param page_size: records per request, 1 to 100 (default 100).
     :param output_path: where to stream the records as JSON Lines: any ``ObjectStoragePath`` URL
-        (``file:///data/checks/{{ run_id | replace(':', '') }}.jsonl``, ``s3://conn@bucket/key``;
-        name it after the run: manual runs have no ``ds``). The file appears only when
-        complete. Templated.
+        (``file:///data/checks/{{ run_id | output_file_name('number-check', 'jsonl') }}`` with
+        :func:`~airflow_provider_wa_phones.reports.output_file_name` as a DAG filter,
+        ``s3://conn@bucket/key``; name it after the run: manual runs have no ``ds``). The file
+        appears only when complete, and replaces nothing but a regular file: an existing device,
+        FIFO, socket or symbolic link, and anything under ``/dev``, ``/proc`` or ``/sys``, is
+        refused, as are hidden characters (a trailing newline, direction or zero-width marks) and
+        paths over 4,096 characters. A local file is published as ``file:///<absolute path>``.
+        Templated.
     :param max_xcom_records: without ``output_path``, the most records returned through XCom; more
         fails the task and asks for ``output_path``, so XCom never holds a large result set.
     :param output_asset: the name of the ``AssetAlias`` the task declares as its outlet: each file
@@ -276,16 +281,12 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
             # A missing date is refused there, with a ParameterError naming it.
             date: Any = self.date
             return self.hook.iter_number_check_results(date, self.batch_no, self.message_id, **settings)
-        batches = [self.batches] if isinstance(self.batches, dict) else self.batches
-        if not isinstance(batches, list) or not batches or not all(isinstance(b, dict) for b in batches):
-            raise ParameterError(
-                "batches", "must be the non-empty list returned by NxCloudNumberCheckOperator"
-            )
+        from airflow_provider_wa_phones.results import batch_entries, batches_of
+
+        batch_entries(self.batches, "batches")
         if not all(_absent(value) for value in (self.date, self.batch_no, self.message_id)):
             raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
-        from airflow_provider_wa_phones.results import Batch
-
-        chosen = [Batch.from_entry(batch, "batches") for batch in batches]
+        chosen = batches_of(self.batches, "batches")
         return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
 
     def hook_settings(self) -> dict[str, Any]:
@@ -331,26 +332,65 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         return result
 
     def _write(self, records: Iterator[dict[str, Any]], target: Any) -> dict[str, Any]:
-        partial = target.with_name(target.name + ".partial")
         summary = _Summary()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with partial.open("w", encoding="utf-8") as out:
-                for record in records:
-                    out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-                    summary.add(record)
-            partial.rename(target)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        self.log.info("Wrote %d number-check results to %s", summary.total, target)
-        return {
-            "output_path": str(target),
+
+        def write(out: Any) -> None:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                summary.add(record)
+
+        if _is_local(target):
+            path = _local_path(target)
+            _write_local(path, str(self.output_path), write)
+            shown, asset_uri = str(target), "file://" + path
+        else:
+            partial = target.with_name(target.name + ".partial")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with partial.open("w", encoding="utf-8") as out:
+                    write(out)
+                partial.rename(target)
+            except BaseException:
+                _quietly(lambda: partial.unlink(missing_ok=True))
+                raise
             # The URL without the connection id a storage URL may carry (s3://conn@bucket/key).
-            "asset_uri": f"{target.protocol}://{target.path}",
+            shown, asset_uri = str(target), f"{target.protocol}://{target.path}"
+        self.log.info("Wrote %d number-check results to %s", summary.total, shown)
+        return {
+            "output_path": shown,
+            "asset_uri": asset_uri,
             "record_count": summary.total,
             "summary": summary.as_dict(),
         }
+
+
+def _write_local(path: str, text: str, write: Any) -> None:
+    """Write a local results file through ``<path>.partial`` and a rename that replaces nothing but
+    a regular file: the partial file is created afresh (never opened through a link or onto a
+    device), and the target is checked again just before the rename."""
+    import os
+
+    partial = path + ".partial"
+    _check_local_target(partial, text + ".partial")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    _quietly(lambda: os.unlink(partial))  # a crashed earlier try's leftover (a regular file)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            write(out)
+        _check_local_target(path, text)  # something may have appeared there meanwhile
+        os.replace(partial, path)
+    except BaseException:
+        _quietly(lambda: os.unlink(partial))
+        raise
+
+
+def _quietly(cleanup: Any) -> None:
+    """Run a cleanup whose failure must not hide the error being raised (or fail a finished task)."""
+    import contextlib
+
+    with contextlib.suppress(Exception):  # the first error is the one to report
+        cleanup()
 
 
 def _absent(value: Any) -> bool:
@@ -366,8 +406,20 @@ def _xcom_limit(value: Any) -> int:
     return value
 
 
+#: The longest ``output_path`` accepted (Linux allows 4,096 bytes for a whole path).
+MAX_OUTPUT_PATH = 4096
+#: Where no results file belongs: device, process and kernel files (``/dev/null`` was once
+#: replaced by a regular file through the write-then-rename).
+_SYSTEM_FOLDERS = ("/dev", "/proc", "/sys")
+
+
 def _output_target(output_path: Any) -> Any:
-    """``output_path`` as an ObjectStoragePath naming a file, or ParameterError (before any request)."""
+    """``output_path`` as an ObjectStoragePath naming a file, or ParameterError (before any request).
+
+    A local target must be a regular file or not exist yet: a device, FIFO, socket or symbolic link
+    is refused (the finished file replaces the target by a rename), and so is anything under
+    ``/dev``, ``/proc`` or ``/sys``.
+    """
     from airflow.sdk import ObjectStoragePath
 
     from airflow_provider_wa_phones.errors import ParameterError
@@ -375,6 +427,18 @@ def _output_target(output_path: Any) -> Any:
     text = str(output_path) if isinstance(output_path, ObjectStoragePath) else output_path
     if not isinstance(text, str) or not text.strip():
         raise ParameterError("output_path", f"must be a file URL or path, got {checks.quoted(output_path)}")
+    if len(text) > MAX_OUTPUT_PATH:
+        raise ParameterError(
+            "output_path", f"must be at most {MAX_OUTPUT_PATH} characters, got {len(text):,}"
+        )
+    if "\x00" in text:
+        raise ParameterError("output_path", f"must not hold a NUL character, got {checks.quoted(text)}")
+    if not checks.is_clean_text(text):
+        raise ParameterError(
+            "output_path",
+            "must be a file URL or path without control characters (a trailing newline, a tab...), "
+            f"direction marks, zero-width characters or surrounding spaces, got {checks.quoted(text)}",
+        )
     if text.endswith("/") or text.rstrip("/").endswith(":/") or text.endswith("://"):
         raise ParameterError(
             "output_path",
@@ -389,10 +453,106 @@ def _output_target(output_path: Any) -> Any:
         ) from None
     if not target.name or target.name in (".", ".."):
         raise ParameterError("output_path", f"must name a file, got {checks.quoted(text)}")
+    if _is_local(target):
+        _check_local_target(_local_path(target), text)
+        return target
+    _check_filesystem(target, text)
     # Renaming the finished file onto a folder would put it inside, as <folder>/<name>.partial.
-    if target.is_dir():
+    try:
+        is_dir = target.is_dir()
+    except (ImportError, ValueError) as exc:
+        raise ParameterError(
+            "output_path",
+            f"cannot be opened as storage ({type(exc).__name__}: {checks.quoted(str(exc))}): "
+            f"{checks.quoted(text)}",
+        ) from None
+    if is_dir:
         raise ParameterError("output_path", f"must name a file, but {checks.quoted(text)} is a folder")
     return target
+
+
+def _is_local(target: Any) -> bool:
+    return target.protocol in ("", "file", "local")
+
+
+def _local_path(target: Any) -> str:
+    """The absolute local path of a local target."""
+    import os
+
+    path: str = os.path.abspath(target.path)
+    return path
+
+
+def _check_local_target(path: str, text: str) -> None:
+    """Refuse a local target that exists and is not a regular file, or lies under a system folder."""
+    import os
+    import stat
+
+    from airflow_provider_wa_phones.errors import ParameterError
+
+    folder = os.path.realpath(os.path.dirname(path))
+    if any(folder == root or folder.startswith(root + "/") for root in _SYSTEM_FOLDERS):
+        raise ParameterError(
+            "output_path",
+            f"must not be under /dev, /proc or /sys (device and kernel files), got {checks.quoted(text)}",
+        )
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ParameterError(
+            "output_path", f"cannot be checked ({type(exc).__name__}): {checks.quoted(text)}"
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise ParameterError("output_path", f"must name a file, but {checks.quoted(text)} is a folder")
+    if not stat.S_ISREG(mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise ParameterError(
+            "output_path",
+            f"must be a regular file or a new one, but {checks.quoted(text)} is {kind}; the finished "
+            "file would replace it",
+        )
+
+
+_FILE_KINDS = {
+    0o020000: "a character device",
+    0o060000: "a block device",
+    0o010000: "a FIFO (named pipe)",
+    0o140000: "a socket",
+    0o120000: "a symbolic link (name the file itself)",
+}
+
+
+#: The filesystem package and the Airflow provider that register each common storage scheme.
+_STORAGE_PACKAGES = {
+    "s3": "s3fs and apache-airflow-providers-amazon",
+    "s3a": "s3fs and apache-airflow-providers-amazon",
+    "gs": "gcsfs and apache-airflow-providers-google",
+    "gcs": "gcsfs and apache-airflow-providers-google",
+    "abfs": "adlfs and apache-airflow-providers-microsoft-azure",
+    "abfss": "adlfs and apache-airflow-providers-microsoft-azure",
+    "az": "adlfs and apache-airflow-providers-microsoft-azure",
+    "adl": "adlfs and apache-airflow-providers-microsoft-azure",
+}
+
+
+def _check_filesystem(target: Any, text: str) -> None:
+    """A storage scheme this installation cannot open (a missing filesystem package or provider):
+    ParameterError saying what to install, not a bare ImportError when the file is opened."""
+    from airflow_provider_wa_phones.errors import ParameterError
+
+    protocol = target.protocol
+    name = str(protocol[0] if isinstance(protocol, (tuple, list)) else protocol)
+    try:
+        target.fs  # noqa: B018 - resolving the filesystem is the check
+    except (ImportError, ValueError) as exc:
+        needs = _STORAGE_PACKAGES.get(name.lower(), f"the package and Airflow provider of {name}://")
+        raise ParameterError(
+            "output_path",
+            f"{name}:// cannot be opened here: install {needs} ({type(exc).__name__} for "
+            f"{checks.quoted(text)})",
+        ) from None
 
 
 class _Summary:

@@ -129,17 +129,14 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         self.nxcloud_conn_id = nxcloud_conn_id
 
     def check_arguments(self) -> None:
-        from airflow_provider_wa_phones import checks, connections
-        from airflow_provider_wa_phones.errors import ParameterError
+        from airflow_provider_wa_phones import connections
         from airflow_provider_wa_phones.operations.nxcloud import check_appkey
-        from airflow_provider_wa_phones.results import Batch
+        from airflow_provider_wa_phones.results import Batch, batch_entries
 
         super().check_arguments()
-        if not isinstance(self.batches, list) or not 0 < len(self.batches) <= 1000:
-            raise ParameterError(
-                "batches", f"must be a non-empty list of batches, got {checks.quoted(self.batches)}"
-            )
-        self.batches = [Batch.from_kwargs(batch).as_kwargs() for batch in self.batches]
+        self.batches = [
+            Batch.from_kwargs(batch).as_kwargs() for batch in batch_entries(self.batches, one=False)
+        ]
         self.appkey = None if self.appkey is None else check_appkey(self.appkey)
         self.nxcloud_conn_id = connections.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
 

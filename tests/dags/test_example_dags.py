@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from airflow_provider_wa_phones.reports import output_file_name
 from airflow_provider_wa_phones.sandbox import data
 
 pytestmark = pytest.mark.dags
@@ -82,7 +83,7 @@ def test_number_check_dag_submits_waits_deferred_and_summarises(
     assert states == dict.fromkeys(["submit", "wait_for_results", "results", "summarise"], "success")
     assert sandbox_env.request_count(path="/api/number/check") == 4  # CN, ID, US, GB
     (results,) = tmp_path.glob("number-check-*.jsonl")
-    assert run.run_id.replace(":", "") in results.name
+    assert results.name == output_file_name(run.run_id, "number-check", "jsonl")  # the one sanitiser
     records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 7
     invalid = [r["phone"] for r in records if r["preCheck"] != "YES"]

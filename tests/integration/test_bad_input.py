@@ -633,6 +633,85 @@ ROWS: list[Row] = [
         message="connection 'alibaba_cams_default', field region: must be a region id such as "
         "ap-southeast-1, got 'AP-SOUTHEAST-1'",
     ),
+    # -- issue 19: values once accepted, then mishandled ----------------------------------------------
+    connection_row(
+        "conn-nx-host-path", NX, {"host": "http://127.0.0.1:9/proxy"}, NxCloudHook, "list_phones",
+        param="host",
+        message="connection 'nxcloud_default', field host: must be scheme://host[:port] without a path",
+    ),
+    connection_row(
+        "conn-nx-host-query", NX, {"host": "http://127.0.0.1:9?x=1"}, NxCloudHook, "list_phones",
+        param="host",
+        message="connection 'nxcloud_default', field host: must be scheme://host[:port] without a query "
+        "or fragment",
+    ),
+    connection_row(
+        "conn-cams-host-fragment", CAMS, {"host": "http://127.0.0.1:9#x"}, CamsHook,
+        "query_phone_numbers", param="host",
+        message="connection 'alibaba_cams_default', field host: must be scheme://host[:port] without a "
+        "query or fragment",
+    ),
+    connection_row(
+        "conn-cams-host-userinfo", CAMS, {"host": "http://user:pw@127.0.0.1:9"}, CamsHook,
+        "query_phone_numbers", param="host",
+        message="connection 'alibaba_cams_default', field host: must not hold a user name or password "
+        "(user:password@)",
+    ),
+    connection_row(
+        "conn-nx-host-port-zero", NX, {"host": "0:0"}, NxCloudHook, "list_phones", param="host",
+        message="connection 'nxcloud_default', field host: port must be 1 to 65535, got 0",
+    ),
+    connection_row(
+        "conn-cams-host-port-zero", CAMS, {"host": "HTTP://0:0"}, CamsHook, "query_phone_numbers",
+        param="host",
+        message="connection 'alibaba_cams_default', field host: port must be 1 to 65535, got 0",
+    ),
+    hook_row(
+        "hook-dr-url-no-host", NxCloudHook, "submit_number_check",
+        {"phones": "+86 138 0000 1234", "dr_url": "https:///cb"}, "dr_url",
+        "dr_url: must be an http(s) URL, got 'https:///cb'",
+    ),
+    hook_row(
+        "hook-reuse-since-far-future", NxCloudHook, "submit_number_check",
+        {
+            "phones": "+86 138 0000 1234", "batch_no": "campaign-7", "reuse_existing": True,
+            "reuse_since": dt.datetime.max.replace(tzinfo=dt.UTC),
+        },
+        "reuse_since", "reuse_since: must not be in the future",
+    ),
+    operator_row(
+        "op-cams-rate-limit-huge", CamsPhoneNumbersOperator, {"rate_limit": 2**63}, "rate_limit",
+        "rate_limit: must be between 1 and 1000, got a 64-bit number",
+    ),
+    # Values that a missing check would write (/dev/null, names with a newline or direction marks)
+    # are not rows here: a row runs execute() outside any temporary folder. test_edge_values.py
+    # checks them inside tmp_path, and /dev/null as a refused value with every writer stubbed out.
+    operator_row(
+        "op-results-output-path-nul", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "/tmp/wa-phones-checks/a\x00b.jsonl"},
+        "output_path", "output_path: must not hold a NUL character",
+    ),
+    operator_row(
+        "op-results-output-path-too-long", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "/tmp/" + "x" * 1_048_576}, "output_path",
+        "output_path: must be at most 4096 characters, got 1,048,581",
+    ),
+    operator_row(
+        "op-results-output-path-s3-without-s3fs", NxCloudNumberCheckResultsOperator,
+        {"date": TODAY, "batch_no": "campaign-7", "output_path": "s3://bucket/results.jsonl"}, "output_path",
+        "output_path: s3:// cannot be opened here: install s3fs and apache-airflow-providers-amazon",
+    ),
+    sensor_row(
+        "sensor-check-expected-count-huge", NxCloudNumberCheckSensor,
+        {"batch_no": "campaign-7", "expected_count": 10**5000, "date": TODAY}, "expected_count",
+        "expected_count: the number of records to wait for must be a whole number >= 1, got a whole "
+        "number of 16610 bits (the most is 1,000,000)",
+    ),
+    sensor_row(
+        "sensor-check-batch-date-empty", NxCloudNumberCheckSensor,
+        {"batches": [{"message_id": "m-1", "date": "", "phone_count": 1}]}, "batches",
+        "batches: date: must be a date in the form yyyy-MM-dd, got ''",
+    ),
 ]  # fmt: skip
 
 

@@ -185,7 +185,7 @@ def judge_entries(expect: Expect, value: Any, *, needs_count: bool) -> None:
         if needs_count:
             count = entry.get("phone_count")
             # XCom holds an int; its text is not what the operator returns (EITHER).
-            bad["batches"] = rules.whole_number(count, 1, None)
+            bad["batches"] = rules.whole_number(count, 1, rules.MAX_EXPECTED_COUNT)
         for name, verdict in bad.items():
             expect.add(name, verdict)
             if verdict is not VALID:
@@ -222,17 +222,16 @@ def expect_results_operator(args: Args) -> Expect:
 
 def output_path(value: Any) -> rules.V:
     """None or empty: results go to XCom; else a file path that can be written (these cases only
-    generate paths in a scratch folder): no NUL byte, nothing that cannot be a file name. A
-    surrogate-escaped byte (how Python spells an undecodable file name byte) is EITHER."""
+    generate paths in a scratch folder). Issue 19: the whole value, like every other rule: no NUL
+    byte, no hidden character (control, such as a trailing newline; direction or zero-width marks;
+    a lone surrogate), no surrounding spaces, at most 4,096 characters."""
     if value is None or value == "":
         return VALID
-    if not isinstance(value, str) or "\x00" in value:
+    if not isinstance(value, str) or "\x00" in value or len(value) > 4096:
         return INVALID
-    try:
-        value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
+    if not rules.visible(value) or value != value.strip():
         return INVALID
-    return rules.EITHER if any("\ud800" <= char <= "\udfff" for char in value) else VALID
+    return VALID
 
 
 RESULTS_COMMON = {
@@ -277,7 +276,9 @@ def expect_number_check_sensor(args: Args) -> Expect:
             elif value is not None:
                 expect.add("batches", INVALID)
                 expect.add(name, INVALID)
-        if args.get("date") is not None:  # not used with batches: harmless if valid
+        if args.get("date") == "":  # an unset template, like the three above: not given
+            expect.add("date", rules.EITHER)
+        elif args.get("date") is not None:  # not used with batches: harmless if valid
             verdict = rules.date(args["date"])
             expect.add("date", rules.EITHER if verdict is VALID else INVALID)
             expect.add("batches", rules.EITHER if verdict is VALID else INVALID)

@@ -312,9 +312,14 @@ def failure_statuses(value: Any, target: Any) -> V:
     return container
 
 
+#: Issue 19: the most records a batch can be waited for (a submit holds at most 100,000 numbers);
+#: ``10**5000`` once passed the check and then raised OverflowError.
+MAX_EXPECTED_COUNT = 1_000_000
+
+
 def expected_count(value: Any) -> V:
-    """A whole number >= 1, or its text (it is templated); not a bool."""
-    return whole_number(value, 1, None, text=VALID)
+    """A whole number from 1 to 1,000,000, or its text (it is templated); not a bool."""
+    return whole_number(value, 1, MAX_EXPECTED_COUNT, text=VALID)
 
 
 def max_xcom_records(value: Any) -> V:
@@ -395,14 +400,15 @@ _HOST = re.compile(
     r"(?:[Hh][Tt][Tt][Pp][Ss]?://)?"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*"
     r"|\[[0-9A-Fa-f:.]+\])"
-    r"(?::(?P<port>[0-9]{1,5}))?(?:/[!-~]*)?"
+    r"(?::(?P<port>[0-9]{1,5}))?/*"
 )
 
 
 def host(value: Any) -> V:
-    """Empty for the public endpoint, else ``[http(s)://]host[:port][/path]`` (the scheme in any case,
-    RFC 3986; a path for a proxy in front); strict: no padding, an ASCII host name or address and a
-    port from 1 to 65535."""
+    """Empty for the public endpoint, else ``[http(s)://]host[:port]`` (the scheme in any case, RFC
+    3986; trailing slashes are harmless); issue 19: no path, query, fragment or ``user:pw@`` (a
+    ``#x`` cut every CAMS query parameter off); strict: no padding, an ASCII host name or address
+    and a port from 1 to 65535 (``0:0`` and ``HTTP://0:0`` are refused)."""
     if value is None or value == "":
         return VALID
     if not is_text(value):

@@ -60,8 +60,13 @@ def host() -> st.SearchStrategy[str | None]:
     forms = st.sampled_from(["{url}", "{url}/", "localhost", "http://localhost:1", "example.com"])
     valid = st.builds(lambda form: form.format(url=Server.url), forms)
     bad = st.sampled_from(
-        ["ftp://example.com", "http://", "http://exa mple.com", "example.com/api", "http://h:0"]
-    )
+        [
+            "ftp://example.com", "http://", "http://exa mple.com", "example.com/api", "http://h:0",
+            # issue 19: a path, query, fragment, user info or port 0 was accepted
+            "http://u:p@example.com", "https://example.com#x", "https://example.com?x=1", "0:0",
+            "HTTP://0:0", "example.com/a/b",
+        ]
+    )  # fmt: skip
     return st.one_of(valid, valid, values.any_string(valid), bad)
 
 

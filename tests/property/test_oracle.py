@@ -88,6 +88,19 @@ README_EXAMPLES = [
     (rules.region, "Singapore", INVALID),
     (rules.region, "AP-SOUTHEAST-1", INVALID),
     (rules.region, "ap-southeast-1", VALID),
+    (rules.host, "", VALID),
+    (rules.host, "api2.nxcloud.com", VALID),
+    (rules.host, "HTTPS://cams.example.com:8443/", VALID),
+    (rules.host, "https://example.com/proxy", INVALID),
+    (rules.host, "https://example.com#x", INVALID),
+    (rules.host, "https://example.com?x=1", INVALID),
+    (rules.host, "https://user:pw@example.com", INVALID),
+    (rules.host, "0:0", INVALID),
+    (rules.host, "HTTP://0:0", INVALID),
+    (rules.expected_count, 10**6, VALID),
+    (rules.expected_count, 10**6 + 1, INVALID),
+    (rules.expected_count, str(10**20), INVALID),
+    (rules.dr_url, "https:///cb", INVALID),
 ]
 
 

@@ -73,8 +73,9 @@ def short_timeout_outcomes(value: Any) -> dict[str, Any]:
 
 
 def rate_limit(value: Any) -> rules.V:
-    """Calls per second: None turns the limit off, else a whole number >= 1 (0 reads as off: EITHER)."""
-    if value is None or (rules.is_whole(value) and value >= 1):
+    """Calls per second: None turns the limit off, else a whole number from 1 to 1,000 (issue 19: a
+    rate of 2**63 or of ~5,000 digits once raised OverflowError; 0 reads as off: EITHER)."""
+    if value is None or (rules.is_whole(value) and 1 <= value <= 1000):
         return VALID
     return EITHER if rules.is_whole(value) and value == 0 else INVALID
 
