@@ -195,6 +195,15 @@ class SandboxServer:
         """Move the virtual clock forward; returns the new virtual elapsed time."""
         return self.state.clock.advance(seconds)
 
+    def hold_clock(self) -> float:
+        """Stop the virtual clock (timelines, result delays) until :meth:`release_clock`;
+        :meth:`advance` still moves it. Returns the virtual elapsed time."""
+        return self.state.clock.hold()
+
+    def release_clock(self) -> float:
+        """Let the virtual clock run again from where it stands; returns the virtual elapsed time."""
+        return self.state.clock.release()
+
     def set_clock_offset(self, seconds: float) -> None:
         """Skew the server's wall clock (signature window, Date header, record dates)."""
         self.state.clock.set_offset(seconds)

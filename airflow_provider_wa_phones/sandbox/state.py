@@ -30,7 +30,8 @@ class SandboxClock:
 
     The wall clock drives the signature time window, the Date header and record dates. The virtual
     clock drives number timelines and result delays: it runs at ``time_scale`` times real time and
-    jumps forward with :meth:`advance`, so tests never sleep.
+    jumps forward with :meth:`advance`, so tests never sleep. :meth:`hold` stops it (only
+    :meth:`advance` moves it then) until :meth:`release`, e.g. while clients take their baseline.
     """
 
     def __init__(self, time_scale: float = 1.0, offset_seconds: float = 0.0) -> None:
@@ -46,6 +47,7 @@ class SandboxClock:
         with self._lock:
             self._start = time.monotonic()
             self._advanced = 0.0
+            self._held = False
             self.offset_seconds = self._initial_offset
 
     def wall_time(self) -> float:
@@ -54,7 +56,30 @@ class SandboxClock:
 
     def elapsed(self) -> float:
         """Virtual seconds since the sandbox started or was reset."""
+        if self._held:
+            return self._advanced
         return (time.monotonic() - self._start) * self.time_scale + self._advanced
+
+    @property
+    def held(self) -> bool:
+        """Whether virtual time is stopped (see :meth:`hold`)."""
+        return self._held
+
+    def hold(self) -> float:
+        """Stop virtual time where it is (``advance`` still moves it); returns the elapsed time."""
+        with self._lock:
+            if not self._held:
+                self._advanced = self.elapsed()
+                self._held = True
+            return self._advanced
+
+    def release(self) -> float:
+        """Let virtual time run again from where it stands; returns the elapsed time."""
+        with self._lock:
+            if self._held:
+                self._start = time.monotonic()
+                self._held = False
+        return self.elapsed()
 
     def advance(self, seconds: float) -> float:
         """Move virtual time forward; returns the new elapsed time."""
