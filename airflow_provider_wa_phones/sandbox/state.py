@@ -204,7 +204,18 @@ class SandboxState:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         request_log_bytes: int = DEFAULT_REQUEST_LOG_BYTES,
+        timeline_cycle: float | None = None,
     ) -> None:
+        from airflow_provider_wa_phones.sandbox import data
+
+        # timeline_cycle: seconds after which every number's timeline starts over (long-running
+        # mode); longer than the timelines, or no number would reach its last state.
+        if timeline_cycle is not None and not timeline_cycle > data.timeline_span():
+            raise ValueError(
+                f"timeline_cycle must be longer than the timelines ({data.timeline_span():g} s), "
+                f"got {timeline_cycle!r}"
+            )
+        self.timeline_cycle = timeline_cycle
         # lean: no request log and no faults, for throughput runs (signatures are still checked).
         self.lean = lean
         self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
@@ -219,6 +230,7 @@ class SandboxState:
         )
         # cams_rate_limit: accepted requests per AccessKey and action per second; None or 0 lifts it.
         self.cams = CamsBackend(self.clock, rate_limit=cams_rate_limit)
+        self.nxcloud.timeline_cycle = self.cams.timeline_cycle = timeline_cycle
         self.faults = FaultInjector(faults)
 
     def reset(self) -> None:
