@@ -515,6 +515,7 @@ class Outcome:
     assets: list[dict[str, Any]] = field(default_factory=list)  # the assets they are scheduled on
     asset_events: list[dict[str, Any]] = field(default_factory=list)  # every event, at the end
     incidents: list[dict[str, Any]] = field(default_factory=list)  # every line of every incident file
+    incident_files: list[Path] = field(default_factory=list)  # before the race part's new changes
     incidents_after_clock: float | None = None  # when the last expected incident was written
     signatures: list[str] = field(default_factory=list)
     throttled: list[str] = field(default_factory=list)  # CAMS calls the sandbox throttled
@@ -667,6 +668,7 @@ def collect(api: Api, outcome: Outcome, sensors: set[tuple[str, str]]) -> None:
     outcome.pool = api.ok("GET", f"/api/v2/pools/{CAMS_POOL}")
     if outcome.asset_dags:
         outcome.incidents = read_incidents()
+        outcome.incident_files = sorted((HOME / "reports").glob("incidents-*.jsonl"))
 
 
 def start_watchers(api: Api, deploy: Deployment, outcome: Outcome, watch: list[Process]) -> None:
@@ -828,16 +830,17 @@ def kill_during_submit(deploy: Deployment, outcome: Outcome) -> None:
     sandbox_call(url, "POST", "/_sandbox/faults/next", fault)
     run_id = api.ok("POST", "/api/v2/dags/number_check/dagRuns", {"logical_date": None})["dag_run_id"]
     port = urllib.parse.urlsplit(url).port
-    components = set()
-    for process in deploy.components:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            components.add(process.popen.pid)
 
     def submitting() -> psutil.Process | None:
-        # The task process: connected to the sandbox, and none of the components (the triggerer's
-        # watchers and triggers are connected too).
+        # The task process: connected to the sandbox, a descendant of the process that runs tasks
+        # (the triggerer's trigger runner is connected too, as are the watchers).
+        runners = [p for p in deploy.components if p.name in ("scheduler", "celery-worker")]
+        tasks = set()
+        for runner in runners:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                tasks |= {child.pid for child in psutil.Process(runner.popen.pid).children(recursive=True)}
         for conn in psutil.net_connections(kind="tcp"):
-            if conn.raddr and conn.raddr.port == port and conn.pid and conn.pid not in components:
+            if conn.raddr and conn.raddr.port == port and conn.pid in tasks:
                 return psutil.Process(conn.pid)
         return None
 
@@ -1019,7 +1022,7 @@ def check_watchers(outcome: Outcome) -> Check:
         )
     if not runs or any(run["run_type"] != "asset_triggered" for run in runs):
         problems.append(f"runs {', '.join(run['run_id'] for run in runs) or 'none'}: not all asset-triggered")
-    files = sorted((HOME / "reports").glob("incidents-*.jsonl"))
+    files = outcome.incident_files
     if len(files) != len(runs):
         problems.append(f"{len(files)} incident files for {len(runs)} runs")
     written = sorted(json.dumps(line, sort_keys=True) for line in outcome.incidents)
