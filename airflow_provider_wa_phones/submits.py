@@ -4,9 +4,11 @@
   it: a code in its own envelope, a throttle, a request that never left this machine.
 - **Look up, never resend, an answer lost on the way back** (a dropped connection, a gateway 5xx,
   garbage on a 2xx): the batch is looked up for ``lost_response_wait`` seconds, as results appear.
-- **Reuse on a task retry.** Before sending, a retry looks the batch up under every day an earlier
+- **Reuse on a task retry.** Before sending, a retry looks every batch up under every day an earlier
   try may have filed it (UTC and UTC+8, across midnight), waiting until that try's results would
-  have shown, and reuses the batch when found.
+  have shown, and reuses each batch found. All the batches share one deadline (``reuse_wait`` from
+  the start of the lookups, however many batches there are), and the wait is logged at least every
+  :data:`LOG_EVERY` seconds: which batches are still awaited and how long is left.
 - **This submit's records only.** A batch is found by its number, then told apart from other
   submits under the same number (a batch number reused by another run) by its ``messageId``.
 - **The submit's own error wins.** When the lookup fails too, the submit's error is raised with the
@@ -34,6 +36,8 @@ from airflow_provider_wa_phones.results import ResultWalk, submits_in
 RESULT_DEADLINE = 300.0
 #: Seconds between two looks while waiting for a batch to show.
 LOOKUP_STEP = 2.0
+#: A retry waiting for an earlier try's batches says what it waits for at least this often (seconds).
+LOG_EVERY = 30.0
 
 #: Reads one number-check query page: takes the query body, returns the parsed page.
 QueryPage = Callable[[dict[str, Any]], Mapping[str, Any]]
@@ -88,23 +92,100 @@ def submit(
     *,
     sleep: Callable[[float], None] = time.sleep,
     log: Any = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[dict[str, Any]]:
     """Submit each batch under the policy above; one entry per batch (see
-    :meth:`NxCloudHook.submit_number_check`)."""
-    now = dt.datetime.now(dt.UTC)
-    since = options.reuse_since or now - dt.timedelta(days=1)
+    :meth:`NxCloudHook.submit_number_check`). ``clock`` (seconds, monotonic) and ``sleep`` time the
+    waits."""
+    found: dict[int, Found] = {}
+    if options.reuse_existing:
+        now = dt.datetime.now(dt.UTC)
+        since = options.reuse_since or now - dt.timedelta(days=1)
+        dates = filing_dates(since, now + dt.timedelta(seconds=RESULT_DEADLINE))
+        numbered = {index: batch for index, batch in enumerate(batches) if batch.body.get("batchNo")}
+        found = await_earlier(
+            query_page, numbered, dates, options.reuse_wait, sleep=sleep, clock=clock, log=log
+        )
     entries = []
-    for batch in batches:
-        number = batch.body.get("batchNo")
-        found = None
-        if options.reuse_existing and number:
-            dates = filing_dates(since, now + dt.timedelta(seconds=RESULT_DEADLINE))
-            found = await_submit(query_page, number, dates, batch.phones, options.reuse_wait, sleep=sleep)
-        if found is not None:
-            entries.append(_entry(batch, number, found.submit_id, list(found.dates), None, reused=True))
+    for index, batch in enumerate(batches):
+        earlier = found.get(index)
+        if earlier is not None:
+            number = batch.body.get("batchNo")
+            entries.append(_entry(batch, number, earlier.submit_id, list(earlier.dates), None, reused=True))
         else:
             entries.append(_submit_once(batch, options.lost_response_wait, send, query_page, sleep, log))
     return entries
+
+
+def await_earlier(
+    query_page: QueryPage,
+    batches: Mapping[int, api.SubmitBatch],
+    dates: list[str],
+    wait: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    log: Any = None,
+) -> dict[int, Found]:
+    """The batches (by key) an earlier try submitted, looked up together until ``wait`` seconds have
+    passed: one deadline for all of them, each looked up at least once, every :data:`LOOKUP_STEP`
+    seconds while some are missing. What is still awaited is logged at the start and at least every
+    :data:`LOG_EVERY` seconds."""
+    started = clock()
+    slept = 0.0
+
+    def elapsed() -> float:
+        # The clock's time, or the time slept when a test's sleep does not move the clock.
+        return max(clock() - started, slept)
+
+    pending = dict(batches)
+    found: dict[int, Found] = {}
+    next_log = 0.0
+    first_round = True
+
+    def report(now: float) -> None:
+        nonlocal next_log
+        if log is None or now < next_log:
+            return
+        numbers = [str(batch.body.get("batchNo")) for batch in pending.values()]
+        shown = ", ".join(numbers[:10]) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+        log.info(
+            "Looking for %d of %d batches an earlier try may have submitted (%s): %.0f s left "
+            "before the missing ones are submitted",
+            len(numbers),
+            len(batches),
+            shown,
+            max(0.0, wait - now),
+        )
+        next_log = now + LOG_EVERY
+
+    while pending:
+        for key, batch in list(pending.items()):
+            now = elapsed()
+            if not first_round and now >= wait:
+                break
+            report(now)
+            hit = find_submit(query_page, str(batch.body.get("batchNo")), dates, batch.phones)
+            if hit is not None:
+                found[key] = hit
+                del pending[key]
+        first_round = False
+        now = elapsed()
+        if not pending or now >= wait:
+            break
+        report(now)
+        step = min(LOOKUP_STEP, wait - now)
+        sleep(step)
+        slept += step
+    if log is not None and batches:
+        log.info(
+            "Earlier try's batches: %d found and reused, %d not found after %.0f s of looking "
+            "(submitting those now)",
+            len(found),
+            len(pending),
+            elapsed(),
+        )
+    return found
 
 
 def _submit_once(

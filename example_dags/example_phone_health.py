@@ -14,7 +14,7 @@ each new report.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, AssetAlias, Param, dag, task
@@ -27,11 +27,19 @@ REPORT_DIR = os.environ.get("WA_PHONES_REPORT_DIR", "/tmp/wa-phones-reports")
 HEALTH_REPORT = AssetAlias("wa-phones-health-report")
 
 
+#: A task that fails for a passing reason is tried again. A deferrable sensor whose trigger fires
+#: within seconds of its deferring can be failed by the scheduler (an Airflow 3.3.2 race, see the
+#: README's "End-to-end" section); a retry looks again and resumes. Sensors fail without a retry
+#: when the awaited state cannot come (BANNED, timeout) or the service refuses the credentials.
+DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30)}
+
+
 @dag(
     dag_id="phone_health",
     schedule="@daily",
     start_date=datetime(2026, 1, 1),
     catchup=False,
+    default_args=DEFAULT_ARGS,
     tags=["whatsapp", "nxcloud", "alibaba_cams", "example"],
     params={"report_dir": Param(REPORT_DIR, type="string", description="Folder for the report")},
     doc_md=__doc__,

@@ -17,7 +17,7 @@ seconds between looks (default 60).
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, AssetWatcher, Param, dag, task
@@ -41,11 +41,19 @@ SENDER_INCIDENTS = Asset(
 )
 
 
+#: A task that fails for a passing reason is tried again. A deferrable sensor whose trigger fires
+#: within seconds of its deferring can be failed by the scheduler (an Airflow 3.3.2 race, see the
+#: README's "End-to-end" section); a retry looks again and resumes. Sensors fail without a retry
+#: when the awaited state cannot come (BANNED, timeout) or the service refuses the credentials.
+DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30)}
+
+
 @dag(
     dag_id="quality_alert",
     schedule=[SENDER_INCIDENTS],
     start_date=datetime(2026, 1, 1),
     catchup=False,
+    default_args=DEFAULT_ARGS,
     tags=["whatsapp", "nxcloud", "alibaba_cams", "example"],
     params={
         "changes": Param([], type="array", description="Changes to replay in a manual run"),

@@ -8,7 +8,11 @@ prints what the DAGs found, and stops the sandbox. Airflow's own output goes to 
 ``quality_alert`` is scheduled on its watchers' asset, which needs a scheduler and a triggerer
 (``make e2e`` runs it that way). Here the demo plays the triggerer's part: it runs the DAG's own
 watcher triggers against the sandbox until the sandbox's timeline turns numbers RED and BANNED,
-then runs the DAG once with those changes as its conf.
+then runs the DAG once with those changes as its conf. The sandbox's clock is held while the
+watchers take their first look, so the timeline starts once they have (however slow the machine).
+
+Each DAG's result is printed as soon as it finishes; a DAG that fails does not stop the others,
+and the demo then exits non-zero naming every DAG that failed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "build" / "demo"
@@ -30,8 +36,13 @@ DAGS = ["phone_health", "number_check", "onboarding"]
 WATCH_INTERVAL = "1"
 
 
+class DemoStepFailed(Exception):
+    """One step of the demo failed; what it printed says why."""
+
+
 def airflow(args: list[str], env: dict[str, str], log_name: str, shown: str | None = None) -> None:
-    """Run ``airflow *args``; ``shown`` stands for the arguments in what is printed (a long conf)."""
+    """Run ``airflow *args``; ``shown`` stands for the arguments in what is printed (a long conf).
+    Raises :class:`DemoStepFailed` when it fails."""
     log = WORK / f"{log_name}.log"
     shown = shown or " ".join(args)
     started = time.monotonic()
@@ -43,7 +54,7 @@ def airflow(args: list[str], env: dict[str, str], log_name: str, shown: str | No
     if result.returncode != 0:
         print(f"airflow {shown} failed after {took:.0f} s; last lines of {log}:")
         print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
-        raise SystemExit(result.returncode)
+        raise DemoStepFailed(f"airflow {shown} exited with {result.returncode}")
     print(f"  airflow {shown}: ok in {took:.0f} s (log: {log.relative_to(REPO)})")
 
 
@@ -85,13 +96,22 @@ def show_onboarding() -> None:
         )
 
 
-def watch_for_changes(env: dict[str, str], expected: int, timeout: float = 60.0) -> list[dict[str, object]]:
-    """Run quality_alert's watcher triggers (as the triggerer would) until ``expected`` changes."""
+def watch_for_changes(sandbox: Any, expected: int, timeout: float = 60.0) -> list[dict[str, object]]:
+    """Run quality_alert's watcher triggers (as the triggerer would) until ``expected`` changes.
+
+    The sandbox's clock is held from its reset until every watcher has finished its first look
+    (its baseline), then released: the timeline's changes come after the baselines, however long
+    importing Airflow and the DAG or the first look takes on a busy machine.
+    """
     import asyncio
 
-    os.environ.update(env)
+    from airflow_provider_wa_phones.operations import cams, nxcloud
+
     sys.path.insert(0, str(REPO / "example_dags"))
     from example_quality_alert import SENDER_INCIDENTS
+
+    # A watcher's first look is one request; a second request means its first look is done.
+    looks = {"nxcloud": {"path": nxcloud.GET_PHONE.path}, "cams": {"action": cams.QUERY_PHONE_NUMBERS}}
 
     async def collect() -> list[dict[str, object]]:
         changes: list[dict[str, object]] = []
@@ -102,18 +122,31 @@ def watch_for_changes(env: dict[str, str], expected: int, timeout: float = 60.0)
 
         tasks = [asyncio.create_task(run(watcher.trigger)) for watcher in SENDER_INCIDENTS.watchers]
         deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(
+            sandbox.request_count(**where) < 2 for where in looks.values()
+        ):
+            if any(task.done() for task in tasks):
+                break
+            await asyncio.sleep(0.1)
+        released_at = sandbox.release_clock()
+        print(f"  watchers: baselines taken; the sandbox's timeline runs from {released_at:.0f} s")
         while len(changes) < expected and time.monotonic() < deadline:
+            if all(task.done() for task in tasks):
+                break
             await asyncio.sleep(0.1)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception) and not isinstance(result, asyncio.CancelledError):
+                print(f"  a watcher failed: {type(result).__name__}: {result}")
         return changes
 
     started = time.monotonic()
     changes = asyncio.run(collect())
     print(f"  watchers: {len(changes)} changes in {time.monotonic() - started:.0f} s")
     if len(changes) < expected:
-        raise SystemExit(f"the watchers saw {len(changes)} changes, {expected} expected")
+        raise DemoStepFailed(f"the watchers saw {len(changes)} changes, {expected} expected")
     return changes
 
 
@@ -127,7 +160,15 @@ def show_quality_alert() -> None:
         print(format_table(rows, columns))
 
 
-def main() -> None:
+SHOW = {
+    "phone_health": show_phone_health,
+    "number_check": show_number_check,
+    "onboarding": show_onboarding,
+    "quality_alert": show_quality_alert,
+}
+
+
+def main() -> int:
     from airflow_provider_wa_phones.sandbox import SandboxServer
 
     shutil.rmtree(WORK, ignore_errors=True)
@@ -139,30 +180,57 @@ def main() -> None:
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
         "WA_PHONES_REPORT_DIR": str(REPORTS),
     }
+    failed: list[str] = []
+
+    def step(dag_id: str, run: Callable[[], None]) -> None:
+        """Run one DAG and print its result at once; a failure is noted, not raised."""
+        try:
+            run()
+            SHOW[dag_id]()
+        except DemoStepFailed as failure:
+            print(f"\n{dag_id}: FAILED ({failure})\n")
+            failed.append(dag_id)
+        sys.stdout.flush()
+
     with SandboxServer() as sandbox:
         print(f"Sandbox running at {sandbox.url}")
         env.update(sandbox.airflow_env())
-        airflow(["db", "migrate"], env, "db-migrate")
+        try:
+            airflow(["db", "migrate"], env, "db-migrate")
+        except DemoStepFailed as failure:
+            print(f"Airflow's database could not be set up: {failure}")
+            return 1
         for dag_id in DAGS:
             sandbox.reset()
-            airflow(["dags", "test", dag_id], env, dag_id)
-        sandbox.reset()
-        env["WA_PHONES_WATCH_INTERVAL"] = WATCH_INTERVAL
-        # Two numbers (one per service) go RED and BANNED within 10 s: 2 changes each.
-        changes = watch_for_changes(env, expected=4)
-        airflow(
-            ["dags", "test", "quality_alert", "--conf", json.dumps({"changes": changes})],
-            env,
-            "quality_alert",
-            shown=f"dags test quality_alert --conf '{{\"changes\": [<{len(changes)} changes>]}}'",
-        )
-        print(f"Sandbox answered {sandbox.request_count()} signed requests to the last DAG; stopping it.")
+            step(dag_id, lambda dag_id=dag_id: airflow(["dags", "test", dag_id], env, dag_id))
 
-    show_phone_health()
-    show_number_check()
-    show_onboarding()
-    show_quality_alert()
+        def quality_alert() -> None:
+            env["WA_PHONES_WATCH_INTERVAL"] = WATCH_INTERVAL
+            os.environ.update(env)
+            # Import Airflow and the DAG before the timeline starts; the clock is held from the
+            # reset until the watchers have their baselines (see watch_for_changes).
+            sys.path.insert(0, str(REPO / "example_dags"))
+            import example_quality_alert  # noqa: F401
+
+            sandbox.reset()
+            sandbox.hold_clock()
+            # Two numbers (one per service) go RED and leave CONNECTED: 2 changes each.
+            changes = watch_for_changes(sandbox, expected=4)
+            airflow(
+                ["dags", "test", "quality_alert", "--conf", json.dumps({"changes": changes})],
+                env,
+                "quality_alert",
+                shown=f"dags test quality_alert --conf '{{\"changes\": [<{len(changes)} changes>]}}'",
+            )
+
+        step("quality_alert", quality_alert)
+        print(f"Sandbox answered {sandbox.request_count()} signed requests to the last DAG; stopping it.")
+    if failed:
+        print(f"The demo failed: {', '.join(failed)} (logs in {WORK.relative_to(REPO)})")
+        return 1
+    print("Every example DAG ran.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

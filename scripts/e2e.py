@@ -24,6 +24,7 @@ import argparse
 import atexit
 import contextlib
 import functools
+import itertools
 import json
 import os
 import secrets
@@ -71,6 +72,16 @@ BANNED_BOUND = 60.0  # a BANNED number must fail its wait this soon after the cl
 POLL = 0.5
 # Virtual seconds: past the last change of every seeded timeline (9 s) and the longest result delay (3 s).
 CLOCK_STEP = 10.0
+# The sandbox runs in its long-running mode: every timeline starts over each hour of virtual time
+# (the first part stays well inside the first hour), so the race part can start them over.
+TIMELINE_CYCLE = 3600
+# The race part: onboarding runs triggered at once with the clock running, so their triggers fire
+# within seconds of the sensors deferring (the Airflow 3.3.2 race the examples' retries ride out).
+ONBOARDING_RUNS = 10
+RACE_TIMEOUT = 300.0  # from triggering them until every one has finished (a retry waits 30 s)
+# The worker-kill part (--kill-submit): the earlier try's submit is held this long by the sandbox.
+KILL_SLOW_SECONDS = 120.0
+KILL_TIMEOUT = 600.0  # the retry waits up to about five minutes for the unsent batches
 
 # Every task of the example DAGs must succeed; the e2e-only DAGs say here what they expect.
 EXPECTED_STATES = {
@@ -332,7 +343,7 @@ def start_sandbox(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     file of its own; its log (stderr) is logs/sandbox.log."""
     ready = WORK / "sandbox.url"
     argv = [sys.executable, "-m", "airflow_provider_wa_phones.sandbox", "--port", str(free_port())]
-    argv += ["--time-scale", "0", "--ready-file", str(ready)]
+    argv += ["--time-scale", "0", "--cycle", str(TIMELINE_CYCLE), "--ready-file", str(ready)]
     process = spawn("sandbox", argv, env, stdout=SANDBOX_STDOUT)
     wait_for("the sandbox", ready.exists, STARTUP_TIMEOUT, [process])
     export = next(line for line in SANDBOX_STDOUT.read_text().splitlines() if line.startswith("export "))
@@ -504,11 +515,17 @@ class Outcome:
     assets: list[dict[str, Any]] = field(default_factory=list)  # the assets they are scheduled on
     asset_events: list[dict[str, Any]] = field(default_factory=list)  # every event, at the end
     incidents: list[dict[str, Any]] = field(default_factory=list)  # every line of every incident file
+    incident_files: list[Path] = field(default_factory=list)  # before the race part's new changes
     incidents_after_clock: float | None = None  # when the last expected incident was written
     signatures: list[str] = field(default_factory=list)
     throttled: list[str] = field(default_factory=list)  # CAMS calls the sandbox throttled
     pool: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    race_runs: list[dict[str, Any]] = field(default_factory=list)  # the race part's onboarding runs
+    race_tis: list[dict[str, Any]] = field(default_factory=list)  # and their task instances
+    race_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    race_problem: str = ""
+    kill: dict[str, Any] = field(default_factory=dict)  # what the worker-kill part measured
 
 
 def ti_key(ti: dict[str, Any]) -> TiKey:
@@ -651,6 +668,7 @@ def collect(api: Api, outcome: Outcome, sensors: set[tuple[str, str]]) -> None:
     outcome.pool = api.ok("GET", f"/api/v2/pools/{CAMS_POOL}")
     if outcome.asset_dags:
         outcome.incidents = read_incidents()
+        outcome.incident_files = sorted((HOME / "reports").glob("incidents-*.jsonl"))
 
 
 def start_watchers(api: Api, deploy: Deployment, outcome: Outcome, watch: list[Process]) -> None:
@@ -728,6 +746,171 @@ def sandbox_signatures(deploy: Deployment) -> list[str]:
     return signatures_seen(
         SimpleNamespace(requests=lambda: [SimpleNamespace(headers=r["headers"]) for r in requests])
     )
+
+
+# --- the race part: onboarding, many runs at once, the clock running --------------------------------
+
+
+def onboarding_race(deploy: Deployment, outcome: Outcome, runs: int) -> None:
+    """Start the sandbox's timelines over (its numbers PENDING again) and trigger ``runs`` onboarding
+    runs at once with the clock keeping up with real time: each sensor defers while its numbers are
+    PENDING and its trigger fires about 5 s later, as on a production scheduler where the Airflow
+    3.3.2 race (README, "End-to-end") fails some resumed sensors. The examples' retries must carry
+    every run to success."""
+    api, watch = Api(deploy.api_url), deploy.components
+    api.login("e2e", deploy.own_secrets["API user password"])
+    elapsed = sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/clock")["elapsed"]
+    sandbox_call(deploy.sandbox_url, "POST", "/_sandbox/advance", {"seconds": TIMELINE_CYCLE - elapsed})
+    started = time.monotonic()
+    run_ids = {
+        api.ok("POST", "/api/v2/dags/onboarding/dagRuns", {"logical_date": None})["dag_run_id"]
+        for _ in range(runs)
+    }
+
+    def finished() -> bool:
+        sandbox_call(deploy.sandbox_url, "POST", "/_sandbox/advance", {"seconds": POLL})
+        every = api.all("/api/v2/dags/onboarding/dagRuns", "dag_runs")
+        outcome.race_runs = [run for run in every if run["dag_run_id"] in run_ids]
+        return len(outcome.race_runs) == runs and all(run["state"] in FINISHED for run in outcome.race_runs)
+
+    try:
+        wait_for(f"{runs} onboarding runs to finish", finished, RACE_TIMEOUT, watch)
+    except Failure as failure:
+        outcome.race_problem = str(failure)
+    outcome.timings[f"{runs} onboarding runs at once, the clock running"] = time.monotonic() - started
+    outcome.race_tis = [
+        ti
+        for ti in api.all("/api/v2/dags/onboarding/dagRuns/~/taskInstances", "task_instances")
+        if ti["dag_run_id"] in run_ids
+    ]
+    outcome.race_mismatches = [
+        event
+        for event in api.all("/api/v2/eventLogs?event=state%20mismatch", "event_logs")
+        if event.get("run_id") in run_ids
+    ]
+
+
+def check_race(outcome: Outcome, runs: int) -> Check:
+    succeeded = sum(run["state"] == "success" for run in outcome.race_runs)
+    retried = sorted(
+        f"{ti['task_id']} (try {ti['try_number']})" for ti in outcome.race_tis if ti["try_number"] > 1
+    )
+    detail = (
+        f"{succeeded} of {runs} runs succeeded; {len(outcome.race_mismatches)} task(s) failed by the "
+        f"scheduler's state mismatch; retried: {', '.join(retried) or 'none'}"
+    )
+    if outcome.race_problem:
+        detail = f"{outcome.race_problem}; {detail}"
+    wrong = [ti for ti in outcome.race_tis if ti["state"] != "success"]
+    return Check(
+        f"onboarding passes {runs} runs at once with its triggers firing within seconds",
+        succeeded == runs and not outcome.race_problem,
+        detail,
+        [task_log_file(ti) for ti in wrong],
+    )
+
+
+# --- the worker-kill part (--kill-submit) ---------------------------------------------------------
+
+SUBMIT_PATH = "/api/number/check"
+# The retry's log lines while it looks for the earlier try's batches (submits.py).
+WAIT_LINES = ("Looking for", "Earlier try's batches")
+
+
+def kill_during_submit(deploy: Deployment, outcome: Outcome) -> None:
+    """Kill (SIGKILL) the task process of number_check's submit (4 countries) while the sandbox holds
+    the answer to its first batch, and let the retry run: it must pay for no batch twice, wait for
+    the unsent ones under one deadline, and say so in its log. Measured: the retry's wait and its log
+    lines."""
+    api, watch = Api(deploy.api_url), deploy.components
+    api.login("e2e", deploy.own_secrets["API user password"])
+    url = deploy.sandbox_url
+    submits_before = sandbox_call(url, "GET", f"/_sandbox/requests/count?path={SUBMIT_PATH}")["count"]
+    fault = {"kind": "slow", "path": SUBMIT_PATH, "slow_seconds": KILL_SLOW_SECONDS}
+    sandbox_call(url, "POST", "/_sandbox/faults/next", fault)
+    run_id = api.ok("POST", "/api/v2/dags/number_check/dagRuns", {"logical_date": None})["dag_run_id"]
+    port = urllib.parse.urlsplit(url).port
+
+    def submitting() -> psutil.Process | None:
+        # The task process: connected to the sandbox, a descendant of the process that runs tasks
+        # (the triggerer's trigger runner is connected too, as are the watchers).
+        runners = [p for p in deploy.components if p.name in ("scheduler", "celery-worker")]
+        tasks = set()
+        for runner in runners:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                tasks |= {child.pid for child in psutil.Process(runner.popen.pid).children(recursive=True)}
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.raddr and conn.raddr.port == port and conn.pid in tasks:
+                return psutil.Process(conn.pid)
+        return None
+
+    def in_flight() -> psutil.Process | None:
+        count = sandbox_call(url, "GET", f"/_sandbox/requests/count?path={SUBMIT_PATH}")["count"]
+        process = submitting()
+        # The held submit is logged when answered; until then the sandbox counts none of this run's.
+        return process if count == submits_before and process is not None else None
+
+    victim = wait_for("the submit task to send its first batch", in_flight, STARTUP_TIMEOUT, watch)
+    outcome.kill["victim"] = f"{victim.pid} {' '.join(victim.cmdline())[:100]}"
+    victim.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+
+    def finished() -> Any:
+        sandbox_call(url, "POST", "/_sandbox/advance", {"seconds": POLL})
+        run_path = f"/api/v2/dags/number_check/dagRuns/{urllib.parse.quote(run_id, safe='')}"
+        run = api.ok("GET", run_path)
+        return run if run["state"] in FINISHED else None
+
+    try:
+        run = wait_for("number_check to finish after the kill", finished, KILL_TIMEOUT, watch)
+        outcome.kill["run"] = run["state"]
+    except Failure as failure:
+        outcome.kill["problem"] = str(failure)
+    outcome.kill["after kill"] = time.monotonic() - killed
+    outcome.timings["the worker-kill part"] = time.monotonic() - killed
+    ti = next(
+        ti
+        for ti in api.all("/api/v2/dags/number_check/dagRuns/~/taskInstances", "task_instances")
+        if ti["dag_run_id"] == run_id and ti["task_id"] == "submit"
+    )
+    outcome.kill["tries"] = ti["try_number"]
+    outcome.kill["submits"] = (
+        sandbox_call(url, "GET", f"/_sandbox/requests/count?path={SUBMIT_PATH}")["count"] - submits_before
+    )
+    lines = []
+    with contextlib.suppress(OSError):
+        for line in task_log_file(ti).read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                entry = json.loads(line)
+                if entry["event"].startswith((*WAIT_LINES, "Reused", "Submitted")):
+                    lines.append((entry["timestamp"], entry["event"]))
+    outcome.kill["lines"] = lines
+    stamps = [datetime.fromisoformat(stamp) for stamp, event in lines if event.startswith(WAIT_LINES)]
+    outcome.kill["wait stamps"] = stamps
+    outcome.kill["retry wait"] = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else None
+
+
+def check_kill(outcome: Outcome) -> Check:
+    kill = outcome.kill
+    waited = kill.get("retry wait")
+    lines = kill.get("lines", [])
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(kill.get("wait stamps", []))]
+    ok = (
+        kill.get("run") == "success"
+        and kill.get("tries", 0) >= 2
+        and kill.get("submits") == 4
+        and waited is not None
+        and waited <= 310
+        and all(gap <= 35 for gap in gaps)
+    )
+    shown = "\n".join(f"    {stamp[11:19]} {event}" for stamp, event in lines)
+    detail = (
+        f"killed {kill.get('victim')}; the run {kill.get('run', kill.get('problem'))} after "
+        f"{kill.get('after kill', 0):.0f} s, submit tries {kill.get('tries')}, batches submitted "
+        f"{kill.get('submits')} (4 countries: each paid once), the retry's lookups took "
+        f"{waited if waited is None else round(waited)} s; its log:\n{shown}"
+    )
+    return Check("a worker killed during a 4-country submit: the retry pays once, waits once", ok, detail)
 
 
 # --- checks ----------------------------------------------------------------------------------------
@@ -839,7 +1022,7 @@ def check_watchers(outcome: Outcome) -> Check:
         )
     if not runs or any(run["run_type"] != "asset_triggered" for run in runs):
         problems.append(f"runs {', '.join(run['run_id'] for run in runs) or 'none'}: not all asset-triggered")
-    files = sorted((HOME / "reports").glob("incidents-*.jsonl"))
+    files = outcome.incident_files
     if len(files) != len(runs):
         problems.append(f"{len(files)} incident files for {len(runs)} runs")
     written = sorted(json.dumps(line, sort_keys=True) for line in outcome.incidents)
@@ -991,6 +1174,19 @@ def tail(path: Path, lines: int = 25) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--executor", choices=("local", "celery"), default="local")
+    parser.add_argument(
+        "--onboarding-runs",
+        type=int,
+        default=ONBOARDING_RUNS,
+        help="onboarding runs triggered at once, the clock running, after the rest (0: none; "
+        "default %(default)s)",
+    )
+    parser.add_argument(
+        "--kill-submit",
+        action="store_true",
+        help="also kill the task process during number_check's 4-country submit and measure the retry "
+        "(about 6 minutes more)",
+    )
     args = parser.parse_args(argv)
     # SIGTERM/SIGHUP (a cancelled CI job) unwind like Ctrl-C, through the finally that stops everything.
     for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -1003,6 +1199,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             deploy.start()
             exercise(deploy, outcome)
+            if args.onboarding_runs:
+                onboarding_race(deploy, outcome, args.onboarding_runs)
+            if args.kill_submit:
+                kill_during_submit(deploy, outcome)
         except Failure as failure:
             logs = failure.logs or [
                 LOGS / f"{name}.log" for name in ("scheduler", "triggerer", "celery-worker")
@@ -1014,6 +1214,10 @@ def main(argv: list[str] | None = None) -> int:
             checks.append(check_outlets(outcome))
             if outcome.asset_dags:
                 checks.append(check_watchers(outcome))
+        if args.onboarding_runs and (outcome.race_runs or outcome.race_problem):
+            checks.append(check_race(outcome, args.onboarding_runs))
+        if args.kill_submit and outcome.kill:
+            checks.append(check_kill(outcome))
         if deploy.components:
             stopped = [f"{p.name} ({p.popen.returncode})" for p in deploy.components if not p.running]
             running = ", ".join(p.name for p in deploy.components)

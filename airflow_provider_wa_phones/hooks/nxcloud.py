@@ -153,8 +153,9 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
         not take it, and an answer lost on the way back is recovered by looking the batch up for up
         to ``lost_response_wait`` seconds instead of sending it again. With ``reuse_existing`` (a
         task retry), a batch an earlier try submitted since ``reuse_since`` (default: a day ago) is
-        reused without submitting, looking for up to ``reuse_wait`` seconds for its results to show.
-        Both need a ``batch_no``.
+        reused without submitting: the batches are looked up together for up to ``reuse_wait``
+        seconds in all (one deadline, however many batches) for their results to show, with a log
+        line at least every 30 s; those not found are then submitted. Both need a ``batch_no``.
         """
         batches = ops.submit_batches(self._appkey(appkey), phones, batch_no, check_level, dr_url)
         options = submits.Options.checked(reuse_existing, reuse_since, reuse_wait, lost_response_wait)

@@ -11,16 +11,59 @@ import sys
 import threading
 from pathlib import Path
 
+from airflow_provider_wa_phones.sandbox.data import timeline_span
 from airflow_provider_wa_phones.sandbox.faults import DEFAULT_SLOW_SECONDS, FAULT_KINDS, FaultPlan
 from airflow_provider_wa_phones.sandbox.server import DEFAULT_HOST, SandboxServer
 
 DEFAULT_PORT = 8765
+#: Seconds between two starts of the timelines with ``--live``.
+LIVE_CYCLE = 60.0
+
+CONTROL_ENDPOINTS = """\
+control endpoints (unsigned, JSON, under http://HOST:PORT/_sandbox):
+  GET    /health                 -> {"status": "ok"}
+  POST   /reset                  back to the seed data: numbers, results, clock (timelines restart
+                                 at 0), faults as started, empty request log -> {"status": "ok"}
+  POST   /advance                {"seconds": S} moves the virtual clock S >= 0 s forward (timelines,
+                                 result delays) -> {"elapsed": virtual seconds since start/reset}
+  GET    /clock                  -> {"elapsed", "held", "timeline_cycle", "timeline_time",
+                                 "offset_seconds", "server_time"}
+  POST   /clock                  {"offset_seconds": S} skews the server's wall clock (signature
+                                 window, Date header, result dates) -> {"offset_seconds", "server_time"}
+  POST   /clock/hold             stops the virtual clock (only /advance moves it) -> as GET /clock
+  POST   /clock/release          lets it run again from where it stands -> as GET /clock
+  GET    /faults                 -> {"plan": {...} or null, "next": [queued one-shot faults],
+                                 "counts": {kind: faults injected}}
+  POST   /faults                 {"rate": 0..1, "kinds": [KIND...], "seed": N, "paths": [PATH...],
+                                 "actions": [CAMS ACTION...], "slow_seconds": S} sets a random fault
+                                 plan (only rate is required) -> as GET /faults; 400 if invalid
+  POST   /faults/next            {"kind": KIND, "count": N, "path": PATH, "action": ACTION,
+                                 "slow_seconds": S} the next N matching requests meet KIND
+                                 -> as GET /faults
+  DELETE /faults                 no more faults -> as GET /faults
+  GET    /requests?path=&action= -> [{"method", "path", "query", "headers", "body", "status",
+                                 "code", "server_time", "fault"}...], oldest first
+  GET    /requests/count?path=&action= -> {"path", "action", "count"}
+  DELETE /requests               empties the request log -> {"status": "ok"}
+  POST   /nxcloud/batches        {"batch_no", "count", "date", "appkey", "check_level"} files a
+                                 number-check batch of COUNT results at once (big-read tests)
+  GET|PUT /cams/throttle         {"rate_limit": N or null} -> {"rate_limit", "window_seconds"}
+fault kinds: {kinds}
+
+Numbers change along timelines over the first {span:g} s after start or reset (e.g. a PENDING number
+becomes CONNECTED, a CONNECTED one goes RED and FLAGGED); with --live or --cycle they start over
+every cycle, so a deployment that comes up later still sees changes.
+"""
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_wa_phones.sandbox",
         description="Serve local emulators of the NxCloud and Alibaba Cloud CAMS APIs with demo credentials.",
+        epilog=CONTROL_ENDPOINTS.replace("{kinds}", ", ".join(FAULT_KINDS)).replace(
+            "{span:g}", f"{timeline_span():g}"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s)")
     parser.add_argument(
@@ -90,6 +133,21 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_SLOW_SECONDS,
         help="how late a 'slow' fault answers (default: %(default)s)",
     )
+    cycle = parser.add_mutually_exclusive_group()
+    cycle.add_argument(
+        "--cycle",
+        type=_cycle,
+        metavar="SECONDS",
+        help="long-running mode: every number's timeline starts over every SECONDS virtual seconds "
+        f"(more than {timeline_span():g}), so numbers keep changing",
+    )
+    cycle.add_argument(
+        "--live",
+        action="store_const",
+        dest="cycle",
+        const=LIVE_CYCLE,
+        help=f"long-running mode with a {LIVE_CYCLE:g} s cycle (the same as --cycle {LIVE_CYCLE:g})",
+    )
     parser.add_argument("--ready-file", type=Path, help="write the base URL to this file once listening")
     return parser.parse_args(argv)
 
@@ -101,6 +159,19 @@ def _probability(text: str) -> float:
         value = -1.0
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _cycle(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    span = timeline_span()
+    if not span < value < 10**9:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above {span:g} (the timelines' length), got {text!r}"
+        )
     return value
 
 
@@ -141,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         lean=args.lean,
         result_calendar=args.result_calendar,
         idle_timeout=args.idle_timeout,
+        timeline_cycle=args.cycle,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -156,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         assignments = (f"{name}={shlex.quote(value)}" for name, value in server.airflow_env().items())
         print("export " + " ".join(assignments))
         print(f"Sandbox listening on {server.url} (Ctrl-C to stop)", flush=True)
+        if args.cycle:
+            cycle = f"Timelines start over every {args.cycle:g} s (long-running mode)"
+            print(cycle, file=sys.stderr, flush=True)
         if server.state.faults.initial is not None:
             plan = server.state.faults.initial
             print(

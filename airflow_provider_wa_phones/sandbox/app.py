@@ -269,9 +269,38 @@ def _admin_router(state: SandboxState) -> APIRouter:
         state.clock.set_offset(body.offset_seconds)
         return {"offset_seconds": state.clock.offset_seconds, "server_time": state.clock.wall_time()}
 
+    @router.get("/clock")
+    async def get_clock() -> dict[str, Any]:
+        return _clock_json(state)
+
+    @router.post("/clock/hold")
+    async def hold_clock() -> dict[str, Any]:
+        state.clock.hold()
+        return _clock_json(state)
+
+    @router.post("/clock/release")
+    async def release_clock() -> dict[str, Any]:
+        state.clock.release()
+        return _clock_json(state)
+
     @router.post("/reset")
     async def reset() -> dict[str, str]:
         state.reset()
         return {"status": "ok"}
 
     return router
+
+
+def _clock_json(state: SandboxState) -> dict[str, Any]:
+    """``GET /_sandbox/clock``: the virtual clock, where the timelines stand, and the server time."""
+    from airflow_provider_wa_phones.sandbox import data
+
+    elapsed = state.clock.elapsed()
+    return {
+        "elapsed": elapsed,
+        "held": state.clock.held,
+        "timeline_cycle": state.timeline_cycle,
+        "timeline_time": data.timeline_time(elapsed, state.timeline_cycle),
+        "offset_seconds": state.clock.offset_seconds,
+        "server_time": state.clock.wall_time(),
+    }

@@ -451,3 +451,18 @@ CAMS_PHONES: tuple[dict[str, Any], ...] = (
         ),
     },
 )
+
+
+# --- timelines ------------------------------------------------------------------------------------
+
+
+def timeline_span() -> float:
+    """The virtual second of the last change in any seed number's timeline (both services)."""
+    return float(max(start for phone in (*NXCLOUD_PHONES, *CAMS_PHONES) for start, _ in phone["timeline"]))
+
+
+def timeline_time(elapsed: float, cycle: float | None) -> float:
+    """Where the timelines stand after ``elapsed`` virtual seconds: with a ``cycle`` (seconds, the
+    sandbox's long-running mode) they start over every ``cycle`` seconds, so numbers go back to
+    their first state and change again, for as long as the sandbox runs."""
+    return elapsed % cycle if cycle else elapsed

@@ -41,6 +41,11 @@ class SandboxServer:
     the last answer is closed, and so is one whose body takes longer; bodies over
     ``max_body_bytes`` (default 8 MiB) get HTTP 413; the request log keeps at most 100,000
     requests and 64 MiB, the oldest going first.
+
+    Numbers follow timelines on a virtual clock that starts at the sandbox's start (or reset) and
+    ends 9 s later; ``timeline_cycle`` (seconds, longer than that) makes them start over that
+    often, so numbers keep changing for as long as the sandbox runs (for use beside a deployment).
+    :meth:`hold_clock` stops the clock until :meth:`release_clock`; :meth:`advance` moves it.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class SandboxServer:
         result_calendar: str = "UTC",
         idle_timeout: float | None = None,
         max_body_bytes: int | None = None,
+        timeline_cycle: float | None = None,
     ) -> None:
         from airflow_provider_wa_phones.sandbox.faults import make_plan
         from airflow_provider_wa_phones.sandbox.state import (
@@ -78,6 +84,7 @@ class SandboxServer:
             result_calendar=result_calendar,
             idle_timeout=DEFAULT_IDLE_TIMEOUT if idle_timeout is None else idle_timeout,
             max_body_bytes=DEFAULT_MAX_BODY_BYTES if max_body_bytes is None else max_body_bytes,
+            timeline_cycle=timeline_cycle,
         )
         self.host = host
         self._requested_port = port
@@ -194,6 +201,15 @@ class SandboxServer:
     def advance(self, seconds: float) -> float:
         """Move the virtual clock forward; returns the new virtual elapsed time."""
         return self.state.clock.advance(seconds)
+
+    def hold_clock(self) -> float:
+        """Stop the virtual clock (timelines, result delays) until :meth:`release_clock`;
+        :meth:`advance` still moves it. Returns the virtual elapsed time."""
+        return self.state.clock.hold()
+
+    def release_clock(self) -> float:
+        """Let the virtual clock run again from where it stands; returns the virtual elapsed time."""
+        return self.state.clock.release()
 
     def set_clock_offset(self, seconds: float) -> None:
         """Skew the server's wall clock (signature window, Date header, record dates)."""

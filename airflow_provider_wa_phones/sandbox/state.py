@@ -30,7 +30,8 @@ class SandboxClock:
 
     The wall clock drives the signature time window, the Date header and record dates. The virtual
     clock drives number timelines and result delays: it runs at ``time_scale`` times real time and
-    jumps forward with :meth:`advance`, so tests never sleep.
+    jumps forward with :meth:`advance`, so tests never sleep. :meth:`hold` stops it (only
+    :meth:`advance` moves it then) until :meth:`release`, e.g. while clients take their baseline.
     """
 
     def __init__(self, time_scale: float = 1.0, offset_seconds: float = 0.0) -> None:
@@ -46,6 +47,7 @@ class SandboxClock:
         with self._lock:
             self._start = time.monotonic()
             self._advanced = 0.0
+            self._held = False
             self.offset_seconds = self._initial_offset
 
     def wall_time(self) -> float:
@@ -54,7 +56,30 @@ class SandboxClock:
 
     def elapsed(self) -> float:
         """Virtual seconds since the sandbox started or was reset."""
+        if self._held:
+            return self._advanced
         return (time.monotonic() - self._start) * self.time_scale + self._advanced
+
+    @property
+    def held(self) -> bool:
+        """Whether virtual time is stopped (see :meth:`hold`)."""
+        return self._held
+
+    def hold(self) -> float:
+        """Stop virtual time where it is (``advance`` still moves it); returns the elapsed time."""
+        with self._lock:
+            if not self._held:
+                self._advanced = self.elapsed()
+                self._held = True
+            return self._advanced
+
+    def release(self) -> float:
+        """Let virtual time run again from where it stands; returns the elapsed time."""
+        with self._lock:
+            if self._held:
+                self._start = time.monotonic()
+                self._held = False
+        return self.elapsed()
 
     def advance(self, seconds: float) -> float:
         """Move virtual time forward; returns the new elapsed time."""
@@ -179,7 +204,18 @@ class SandboxState:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         request_log_bytes: int = DEFAULT_REQUEST_LOG_BYTES,
+        timeline_cycle: float | None = None,
     ) -> None:
+        from airflow_provider_wa_phones.sandbox import data
+
+        # timeline_cycle: seconds after which every number's timeline starts over (long-running
+        # mode); longer than the timelines, or no number would reach its last state.
+        if timeline_cycle is not None and not timeline_cycle > data.timeline_span():
+            raise ValueError(
+                f"timeline_cycle must be longer than the timelines ({data.timeline_span():g} s), "
+                f"got {timeline_cycle!r}"
+            )
+        self.timeline_cycle = timeline_cycle
         # lean: no request log and no faults, for throughput runs (signatures are still checked).
         self.lean = lean
         self.clock = SandboxClock(time_scale=time_scale, offset_seconds=clock_offset)
@@ -194,6 +230,7 @@ class SandboxState:
         )
         # cams_rate_limit: accepted requests per AccessKey and action per second; None or 0 lifts it.
         self.cams = CamsBackend(self.clock, rate_limit=cams_rate_limit)
+        self.nxcloud.timeline_cycle = self.cams.timeline_cycle = timeline_cycle
         self.faults = FaultInjector(faults)
 
     def reset(self) -> None:

@@ -109,3 +109,50 @@ def test_onboarding_dag_waits_for_both_services_then_reads_the_profile(
         action="QueryChatappPhoneNumbers"
     )
     assert polls >= 3
+
+
+def test_every_example_task_is_retried_after_a_passing_failure(airflow_db):
+    """The examples ride out a failure that a new try cures (the Airflow 3.3.2 race that fails a
+    just-resumed deferrable sensor, a worker lost mid-task) without waiting long."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+    examples = [bag.get_dag(dag_id) for dag_id in bag.dag_ids]
+    examples = [dag for dag in examples if Path(dag.fileloc).name.startswith("example_")]
+    assert {dag.dag_id for dag in examples} == {"phone_health", "number_check", "onboarding", "quality_alert"}
+    tasks = {(dag.dag_id, task.task_id): task for dag in examples for task in dag.tasks}
+    for key, task in tasks.items():
+        assert task.retries >= 1, key
+        assert timedelta(0) < task.retry_delay <= timedelta(minutes=5), key
+
+
+@pytest.mark.parametrize("task_id", ["wait_nxcloud_connected", "wait_cams_connected"])
+def test_a_retried_deferrable_sensor_defers_again_and_resumes(sandbox_env, task_id):
+    """A try the scheduler failed after its trigger fired is retried: the new try looks, defers to the
+    same trigger (nothing of the earlier try carried over) and finishes on its event."""
+    import asyncio
+
+    from airflow.sdk.exceptions import TaskDeferred
+
+    sensor = get_dag("example_onboarding.py", "onboarding").get_task(task_id)
+    deferrals = []
+    for try_number in (1, 2):  # the numbers are still PENDING: each try defers
+        with pytest.raises(TaskDeferred) as deferred:
+            sensor.execute({"ti": None, "try_number": try_number})
+        deferrals.append(deferred.value)
+    first, retry = deferrals
+    assert retry.trigger.serialize() == first.trigger.serialize()
+    assert retry.method_name == "execute_complete"
+    sandbox_env.advance(6)  # past the PENDING numbers' change to CONNECTED
+
+    async def first_event(trigger):
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("the trigger ended without an event")
+
+    event = asyncio.run(asyncio.wait_for(first_event(retry.trigger), 30))
+    records = sensor.resume_execution(retry.method_name, {"event": event}, {"ti": None})
+    assert records and {record["status"] for record in records} == {"CONNECTED"}

@@ -257,6 +257,8 @@ class CamsBackend:
         self._configured_rate_limit = rate_limit
         self._throttle = SlidingWindowThrottle(rate_limit)
         self._nonces = NonceStore(capacity=nonce_capacity)
+        #: With a number of seconds, every number's timeline starts over that often (long-running mode).
+        self.timeline_cycle: float | None = None
         self._lock = threading.RLock()
         self.reset()
 
@@ -427,7 +429,7 @@ class CamsBackend:
         return space
 
     def _phone_item(self, phone: CamsPhone, now: float) -> dict[str, Any]:
-        fields = phone.fields_at(now)
+        fields = phone.fields_at(data.timeline_time(now, self.timeline_cycle))
         item = {name: copy.deepcopy(fields.get(name, "")) for name in PHONE_FIELDS}
         item["PhoneNumber"] = phone.phone_number
         if not isinstance(item["CallingConfigure"], dict):

@@ -226,6 +226,8 @@ class NxCloudBackend:
         self._clock = clock
         self._seed = seed
         self._result_delay = (float(low), float(high))
+        #: With a number of seconds, every number's timeline starts over that often (long-running mode).
+        self.timeline_cycle: float | None = None
         self._lock = threading.RLock()
         self.reset()
 
@@ -326,7 +328,7 @@ class NxCloudBackend:
             records = []
             for number in app.phone_numbers:
                 phone = self._phones[number]
-                fields = phone.fields_at(now)
+                fields = phone.fields_at(data.timeline_time(now, self.timeline_cycle))
                 records.append(
                     {
                         **self._phone_record(number, now),
@@ -338,7 +340,7 @@ class NxCloudBackend:
             return records
 
     def _phone_record(self, number: str, now: float) -> dict[str, Any]:
-        fields = self._phones[number].fields_at(now)
+        fields = self._phones[number].fields_at(data.timeline_time(now, self.timeline_cycle))
         return {name: fields.get(name, "") for name in GET_PHONE_FIELDS}
 
     # --- number check ----------------------------------------------------------------------------
