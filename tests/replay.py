@@ -108,26 +108,33 @@ class ReplayServer:
         return route
 
 
+def received(handler: BaseHTTPRequestHandler) -> Received:
+    """The request ``handler`` is serving, its body read."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    body = handler.rfile.read(length) if length else b""
+    url = urlsplit(handler.path)
+    headers = {k.lower(): v for k, v in handler.headers.items()}
+    return Received(handler.command, url.path, url.query, headers, body)
+
+
+def write_answer(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+    """Send ``answer`` as it stands, with its length."""
+    handler.send_response(answer.status)
+    if answer.content_type:
+        handler.send_header("Content-Type", answer.content_type)
+    for name, value in answer.headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(answer.body)))
+    handler.end_headers()
+    handler.wfile.write(answer.body)
+
+
 def _handler(replay: ReplayServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            url = urlsplit(self.path)
-            request = Received(
-                self.command, url.path, url.query, {k.lower(): v for k, v in self.headers.items()}, body
-            )
-            answer = replay.answer(request)
-            self.send_response(answer.status)
-            if answer.content_type:
-                self.send_header("Content-Type", answer.content_type)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
+            write_answer(self, replay.answer(received(self)))
 
         do_GET = do_POST = _serve
 

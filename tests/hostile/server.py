@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
-from tests.replay import Answer, Received, ReplayServer
+from tests.replay import Answer, Received, ReplayServer, received, write_answer
 
 
 @dataclass(frozen=True)
@@ -61,26 +60,14 @@ def _handler(hostile: HostileServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # a trickled byte leaves at once
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            url = urlsplit(self.path)
-            request = Received(
-                self.command, url.path, url.query, {k.lower(): v for k, v in self.headers.items()}, body
-            )
+            request = received(self)
             answer = hostile.answer(request)  # counts it, picks the route
             if isinstance(answer, Misbehaviour):
                 self.close_connection = True
                 with contextlib.suppress(OSError):  # the client gave up: the misbehaviour is over
                     answer.write(self, request)
                 return
-            self.send_response(answer.status)
-            if answer.content_type:
-                self.send_header("Content-Type", answer.content_type)
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
+            write_answer(self, answer)
 
         do_GET = do_POST = _serve
 

@@ -16,6 +16,7 @@ from airflow_provider_wa_phones.hooks.cams import CamsHook
 from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 from airflow_provider_wa_phones.sandbox import SandboxServer, data
 from airflow_provider_wa_phones.sandbox.state import SandboxClock, SandboxState
+from tests.unit.sandbox.processes import start_sandbox
 
 BRAZIL = "5511987654321"  # NxCloud: CONNECTED and GREEN, then FLAGGED and RED at 4 s, BANNED at 8 s
 SG_SENDER = "6591110000"  # CAMS: PENDING, then CONNECTED
@@ -111,34 +112,8 @@ def test_the_clock_endpoints_hold_and_release(live_sandbox: SandboxServer) -> No
     assert requests.post(f"{url}/release", timeout=10).json()["held"] is False
 
 
-def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    ready_file = tmp_path / "ready"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_wa_phones.sandbox",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready_file),
-            *args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while not ready_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"the sandbox did not start: {process.communicate()}")
-        time.sleep(0.05)
-    return process, ready_file.read_text().strip()
-
-
 def test_the_live_option_starts_the_timelines_over_every_minute(tmp_path: Path) -> None:
-    process, url = _start(tmp_path, "--live")
+    process, url = start_sandbox(tmp_path, "--live")
     try:
         clock = requests.post(f"{url}/_sandbox/clock/hold", timeout=10).json()
         assert clock["timeline_cycle"] == 60

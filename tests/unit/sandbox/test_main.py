@@ -9,12 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.unit.sandbox.processes import start_sandbox
 
 
 @contextlib.contextmanager
@@ -27,28 +28,8 @@ def socket_in_use() -> Iterator[int]:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_serves_until_signalled_and_prints_the_connection(tmp_path: Path, signum: signal.Signals) -> None:
-    ready_file = tmp_path / "ready"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_wa_phones.sandbox",
-            "--port",
-            "0",
-            "--ready-file",
-            str(ready_file),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, url = start_sandbox(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while not ready_file.exists():
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "the sandbox did not write its ready file within 30 s"
-            time.sleep(0.05)
-        url = ready_file.read_text().strip()
         assert url.startswith("http://127.0.0.1:")
         assert requests.get(url + "/_sandbox/health", timeout=10).json() == {"status": "ok"}
         process.send_signal(signum)
