@@ -725,11 +725,25 @@ def incident_key(change: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def deferral_taken_in(scheduler_log: str, ti: dict[str, Any]) -> bool:
-    """The scheduler logged the executor's event for the task's exit on defer()."""
-    name = (
+    """The scheduler took in the executor's event for the task's exit on defer().
+
+    It usually says so as "TaskInstance Finished: ... state=deferred". A scheduler loop that finds the
+    task instance's row locked (the worker writing the deferral) skips it, and a later loop may then
+    take the event without that line (seen once with Celery); the "Received executor event" line for
+    this try, logged as the scheduler reads its executor's events, is then the only trace.
+    """
+    finished = (
         f"TaskInstance Finished: dag_id={ti['dag_id']}, task_id={ti['task_id']}, run_id={ti['dag_run_id']},"
     )
-    return any("state=deferred," in line for line in scheduler_log.splitlines() if name in line)
+    key = f"dag_id='{ti['dag_id']}', task_id='{ti['task_id']}', run_id='{ti['dag_run_id']}'"
+    received = (
+        "Received executor event with state success for task instance "
+        f"TaskInstanceKey({key}, try_number={ti['try_number']},"
+    )
+    return any(
+        (finished in line and "state=deferred," in line) or received in line
+        for line in scheduler_log.splitlines()
+    )
 
 
 def task_log(api: Api, ti: dict[str, Any]) -> str:
