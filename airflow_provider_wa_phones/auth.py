@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from requests.auth import AuthBase
 
 from airflow_provider_wa_phones import redact, signing
-from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 if TYPE_CHECKING:

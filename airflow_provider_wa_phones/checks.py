@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.exceptions import ParameterError
 
 QUOTE_LIMIT = 80
 #: The longest wait for one answer an operator, sensor or hook accepts (seconds).

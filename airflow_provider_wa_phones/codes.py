@@ -1,14 +1,14 @@
 """What each documented service code means to a caller: the error class, a remedy, retry or not.
 
 The tables are data; :func:`nxcloud_error` and :func:`cams_error` turn one answer's code into the
-typed error of :mod:`airflow_provider_wa_phones.errors`.
+typed error of :mod:`airflow_provider_wa_phones.exceptions`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from airflow_provider_wa_phones.errors import (
+from airflow_provider_wa_phones.exceptions import (
     AuthenticationError,
     BillingError,
     ClockSkewError,

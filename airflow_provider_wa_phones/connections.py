@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_wa_phones import checks, signing
-from airflow_provider_wa_phones.errors import ConnectionConfigError, ParameterError
+from airflow_provider_wa_phones.exceptions import ConnectionConfigError, ParameterError
 from airflow_provider_wa_phones.operations import cams as cams_ops
 from airflow_provider_wa_phones.operations import nxcloud as nxcloud_ops
 

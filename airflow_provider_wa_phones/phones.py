@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_wa_phones.checks import quoted
-from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 #: The fields every phone record has, whichever service it came from.

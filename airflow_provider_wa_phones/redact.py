@@ -149,7 +149,7 @@ def connection_secrets(read: Callable[[str], Any], conn_id: Any) -> tuple[str, .
 def failure_message(exc: BaseException, secrets: Iterable[str | None]) -> str:
     """What a Test button shows for ``exc``: the package's own message, or the type and text of
     anything else, scrubbed either way."""
-    from airflow_provider_wa_phones.errors import WaPhonesError
+    from airflow_provider_wa_phones.exceptions import WaPhonesError
 
     text = str(exc) if isinstance(exc, WaPhonesError) else f"{type(exc).__name__}: {exc}"
     return scrub(text, secrets)

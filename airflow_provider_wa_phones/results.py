@@ -20,7 +20,7 @@ from typing import Any
 
 from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones.checks import quoted
-from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.operations import nxcloud as api
 
 #: A page boundary that moved while paging (results arriving, a service sorting differently) can

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_wa_phones.errors import ServiceError, WaPhonesError
+from airflow_provider_wa_phones.exceptions import ServiceError, WaPhonesError
 
 T = TypeVar("T")
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_wa_phones import checks
-from airflow_provider_wa_phones.errors import BatchConflictError, ParameterError, WaPhonesError
+from airflow_provider_wa_phones.exceptions import BatchConflictError, ParameterError, WaPhonesError
 from airflow_provider_wa_phones.operations import nxcloud as api
 from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.results import ResultWalk, submits_in

@@ -1,6 +1,6 @@
 """Sending one request and getting its answer, sync (requests) and async (aiohttp), for both services.
 
-Failures are turned into :class:`~airflow_provider_wa_phones.errors.TransportError` here and only
+Failures are turned into :class:`~airflow_provider_wa_phones.exceptions.TransportError` here and only
 here, and whether the request surely never left this machine (so a charged submit may be sent
 again) is read from the exception's type, in :func:`never_sent`. Everything the hooks read of an
 answer is in :class:`Answer`: status, headers and body.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from airflow_provider_wa_phones import redact
-from airflow_provider_wa_phones.errors import (
+from airflow_provider_wa_phones.exceptions import (
     AnswerTooLargeError,
     RedirectError,
     TransportError,

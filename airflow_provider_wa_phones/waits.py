@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.results import Batch
 
 #: Statuses from which a number does not come back to CONNECTED by waiting.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_wa_phones import checks
-from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.exceptions import ParameterError
 
 #: The fields a watch can follow, in the common phone record's names.
 WATCHABLE = ("status", "quality_rating", "messaging_limit_tier", "name_status")

@@ -72,7 +72,7 @@ def one(kind: str, client: str) -> dict[str, Any]:
     """Run one scenario in this process; its figures."""
     import asyncio
 
-    from airflow_provider_wa_phones.errors import WaPhonesError
+    from airflow_provider_wa_phones.exceptions import WaPhonesError
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook, NxCloudHook
     from airflow_provider_wa_phones.retry import NO_RETRY, RetryPolicy
     from tests.hostile.server import (

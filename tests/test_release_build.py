@@ -133,7 +133,7 @@ def test_wheel_carries_the_license_and_the_project_urls(wheel):
 
 
 def test_published_description_has_a_troubleshooting_row_for_every_service_code(wheel):
-    from airflow_provider_wa_phones.exceptions import CAMS_CODES, NXCLOUD_CODES
+    from airflow_provider_wa_phones.codes import CAMS_CODES, NXCLOUD_CODES
 
     with zipfile.ZipFile(wheel) as archive:
         description = archive.read(f"{PACKAGE}-{VERSION}.dist-info/METADATA").decode()

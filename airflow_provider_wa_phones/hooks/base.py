@@ -30,7 +30,7 @@ import requests
 
 from airflow_provider_wa_phones import checks, connections, redact, transport
 from airflow_provider_wa_phones._compat import BaseHook
-from airflow_provider_wa_phones.errors import WaPhonesError
+from airflow_provider_wa_phones.exceptions import WaPhonesError
 from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
 from airflow_provider_wa_phones.services import Service
 
@@ -98,7 +98,7 @@ class HookOptions(TypedDict, total=False):
     :class:`RetryPolicy()`). ``max_answer_bytes``: the largest answer body read, once decoded
     (when not given: the connection's ``max_answer_bytes`` extra, else 16 MiB,
     :data:`~airflow_provider_wa_phones.transport.DEFAULT_MAX_ANSWER_BYTES`); a larger one ends the
-    call in :class:`~airflow_provider_wa_phones.errors.AnswerTooLargeError`.
+    call in :class:`~airflow_provider_wa_phones.exceptions.AnswerTooLargeError`.
     """
 
     timeout: float
@@ -115,7 +115,7 @@ def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
     """For an operation that must not be done twice (a charged submit): retry only a sure refusal.
 
     What counts as "may have taken it" is each error's ``may_have_taken_effect``. For the answers
-    issue 19 named: a redirect (:class:`~airflow_provider_wa_phones.errors.RedirectError`) is never
+    issue 19 named: a redirect (:class:`~airflow_provider_wa_phones.exceptions.RedirectError`) is never
     retried at all, and is "taken" only for 303 and unknown 3xx codes (301/302/307/308 answer
     instead of processing: a gateway or an old host that never forwarded the request); an answer
     over ``max_answer_bytes`` is never retried either, and counts as taken unless its status is a

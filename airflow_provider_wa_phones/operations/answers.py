@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from airflow_provider_wa_phones import redact
-from airflow_provider_wa_phones.errors import (
+from airflow_provider_wa_phones.exceptions import (
     MalformedResponseError,
     ServiceUnavailableError,
     ThrottledError,

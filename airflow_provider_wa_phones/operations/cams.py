@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks, redact, signing
-from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
+from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import (
     MAX_RETRY_HINT,
     capped_hint,

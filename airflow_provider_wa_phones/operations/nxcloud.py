@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks, redact
-from airflow_provider_wa_phones.errors import MalformedResponseError, ParameterError
+from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error, shorten
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
 from airflow_provider_wa_phones.services import NXCLOUD

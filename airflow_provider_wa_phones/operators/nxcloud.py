@@ -274,7 +274,7 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         """
         from itertools import chain
 
-        from airflow_provider_wa_phones.errors import ParameterError
+        from airflow_provider_wa_phones.exceptions import ParameterError
 
         settings: dict[str, Any] = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
         if self.batches is None:
@@ -317,7 +317,7 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         )
 
     def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.errors import ParameterError
+        from airflow_provider_wa_phones.exceptions import ParameterError
 
         result: list[dict[str, Any]] = []
         for record in records:
@@ -399,7 +399,7 @@ def _absent(value: Any) -> bool:
 
 
 def _xcom_limit(value: Any) -> int:
-    from airflow_provider_wa_phones.errors import ParameterError
+    from airflow_provider_wa_phones.exceptions import ParameterError
 
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {checks.quoted(value)}")
@@ -422,7 +422,7 @@ def _output_target(output_path: Any) -> Any:
     """
     from airflow.sdk import ObjectStoragePath
 
-    from airflow_provider_wa_phones.errors import ParameterError
+    from airflow_provider_wa_phones.exceptions import ParameterError
 
     text = str(output_path) if isinstance(output_path, ObjectStoragePath) else output_path
     if not isinstance(text, str) or not text.strip():
@@ -488,7 +488,7 @@ def _check_local_target(path: str, text: str) -> None:
     import os
     import stat
 
-    from airflow_provider_wa_phones.errors import ParameterError
+    from airflow_provider_wa_phones.exceptions import ParameterError
 
     folder = os.path.realpath(os.path.dirname(path))
     if any(folder == root or folder.startswith(root + "/") for root in _SYSTEM_FOLDERS):
@@ -540,7 +540,7 @@ _STORAGE_PACKAGES = {
 def _check_filesystem(target: Any, text: str) -> None:
     """A storage scheme this installation cannot open (a missing filesystem package or provider):
     ParameterError saying what to install, not a bare ImportError when the file is opened."""
-    from airflow_provider_wa_phones.errors import ParameterError
+    from airflow_provider_wa_phones.exceptions import ParameterError
 
     protocol = target.protocol
     name = str(protocol[0] if isinstance(protocol, (tuple, list)) else protocol)

@@ -67,7 +67,7 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
         raise NotImplementedError
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_wa_phones.errors import WaPhonesError
+        from airflow_provider_wa_phones.exceptions import WaPhonesError
 
         try:
             decision = self.check(context)
@@ -97,7 +97,7 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         from airflow_provider_wa_phones._compat import AirflowSensorTimeout
-        from airflow_provider_wa_phones.errors import WaPhonesError
+        from airflow_provider_wa_phones.exceptions import WaPhonesError
 
         try:
             if self.deferrable:
@@ -109,7 +109,7 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
             self._timed_out(str(exc), exc)
 
     def _look_then_defer(self, context: Context) -> Any:
-        from airflow_provider_wa_phones.errors import WaPhonesError
+        from airflow_provider_wa_phones.exceptions import WaPhonesError
 
         try:
             first = self.poke(context)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
-from airflow_provider_wa_phones.errors import WaPhonesError
+from airflow_provider_wa_phones.exceptions import WaPhonesError
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.waits import Decision
@@ -520,7 +520,7 @@ def _load_io_modules() -> None:
 def _retry_fields(retry: Any) -> dict[str, Any] | None:
     """``RetryPolicy`` fields as plain data (None for the default policy), checked."""
     from airflow_provider_wa_phones.checks import quoted
-    from airflow_provider_wa_phones.errors import ParameterError
+    from airflow_provider_wa_phones.exceptions import ParameterError
     from airflow_provider_wa_phones.retry import RetryPolicy
 
     if retry is None:

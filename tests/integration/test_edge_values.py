@@ -24,7 +24,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from airflow_provider_wa_phones.errors import ConnectionConfigError, ParameterError, WaPhonesError
+from airflow_provider_wa_phones.exceptions import ConnectionConfigError, ParameterError, WaPhonesError
 from airflow_provider_wa_phones.hooks.cams import CamsAsyncHook, CamsHook
 from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 from airflow_provider_wa_phones.operators import nxcloud as nx_operators

@@ -145,7 +145,7 @@ def test_http_sensor_poke_signs_a_cams_call_whatever_the_query_order(sandbox: An
 def test_from_connection_names_a_missing_connection(sandbox: Any) -> None:
     import requests
 
-    from airflow_provider_wa_phones.errors import ConnectionConfigError
+    from airflow_provider_wa_phones.exceptions import ConnectionConfigError
 
     prepared = requests.Request(
         "POST", sandbox.url + GET_PHONE, headers=NXCLOUD_HEADERS, data=b"{}"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_wa_phones.errors import ParameterError
+from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.sandbox import data
 from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger, CamsPhoneWatchTrigger
 from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger, NxCloudPhoneWatchTrigger

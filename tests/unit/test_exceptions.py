@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from airflow_provider_wa_phones import exceptions
+from airflow_provider_wa_phones.codes import cams_error, nxcloud_error
 from airflow_provider_wa_phones.exceptions import (
     AnswerTooLargeError,
     ConnectionConfigError,
@@ -16,8 +17,6 @@ from airflow_provider_wa_phones.exceptions import (
     ServiceError,
     TransportError,
     WaPhonesError,
-    cams_error,
-    nxcloud_error,
 )
 from airflow_provider_wa_phones.submits import BatchConflictError
 
@@ -92,3 +91,12 @@ def test_the_error_hierarchy_is_every_class_the_module_defines():
         if isinstance(value, type) and issubclass(value, WaPhonesError)
     }
     assert defined <= every_error_class()
+
+
+def test_code_tables_imported_from_their_old_path_still_work_with_a_warning():
+    from airflow_provider_wa_phones import codes
+
+    with pytest.warns(DeprecationWarning, match="airflow_provider_wa_phones.codes"):
+        assert exceptions.CAMS_CODES is codes.CAMS_CODES
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        exceptions.NoSuchName  # noqa: B018

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from airflow_provider_wa_phones import redact
-from airflow_provider_wa_phones.errors import ThrottledError
+from airflow_provider_wa_phones.exceptions import ThrottledError
 from airflow_provider_wa_phones.operations.answers import MAX_RETRY_HINT, retry_after_seconds
 from airflow_provider_wa_phones.operations.cams import retry_after_ms
 from airflow_provider_wa_phones.retry import RetryPolicy

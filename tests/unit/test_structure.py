@@ -34,7 +34,7 @@ def test_the_check_can_fail():
 
 def test_the_readme_states_the_request_timeout_limit_the_code_enforces():
     from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
-    from airflow_provider_wa_phones.errors import ParameterError
+    from airflow_provider_wa_phones.exceptions import ParameterError
     from airflow_provider_wa_phones.operators.base import ServiceOperator
     from tests.conftest import REPO
 
