@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 
 import pytest
 
 from airflow_provider_wa_phones.exceptions import ParameterError, ThrottledError, TransportError
-from airflow_provider_wa_phones.ratelimit import SlidingWindowLimiter, shared_limiter
 from airflow_provider_wa_phones.retry import RetryPolicy
 
 LOG = logging.getLogger("test")
@@ -112,17 +110,3 @@ def test_may_retry_can_veto():
     with pytest.raises(TransportError):
         RetryPolicy().run(attempt, name="x", log=LOG, may_retry=lambda e: False, sleep=lambda s: None)
     assert calls["n"] == 1
-
-
-def test_limiter_spaces_the_eleventh_call_a_period_after_the_first():
-    limiter = SlidingWindowLimiter(10, 1.0)
-    start = time.monotonic()
-    waits = [limiter.reserve() for _ in range(21)]
-    assert waits[:10] == [0.0] * 10 or max(waits[:10]) < 0.01
-    assert 0.95 <= waits[10] <= 1.0 + (time.monotonic() - start)
-    assert 1.95 <= waits[20] <= 2.0 + (time.monotonic() - start)
-
-
-def test_shared_limiter_is_one_per_key():
-    assert shared_limiter(("a", "b"), 10) is shared_limiter(("a", "b"), 10)
-    assert shared_limiter(("a", "b"), 10) is not shared_limiter(("a", "c"), 10)
