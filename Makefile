@@ -13,7 +13,7 @@ LINT_PATHS := airflow_provider_wa_phones tests example_dags scripts benchmarks
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv install demo test fuzz lint ui ui-test e2e e2e-debs bench dist clean constraints compat compat-constraints
+.PHONY: venv install demo test fuzz lint vulture ui ui-test e2e e2e-debs bench dist clean constraints compat compat-constraints
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ lint: $(VENV)/.installed-lint
 	$(PY) -m ruff check $(LINT_PATHS)
 	$(PY) -m ruff format --check $(LINT_PATHS)
 	$(PY) -m mypy
+	$(MAKE) --no-print-directory vulture
+
+# Dead code: what nothing uses, read from every folder ([tool.vulture] in pyproject.toml: paths
+# given here would replace its list; the names only a protocol or pytest uses are in
+# tests/vulture_whitelist.py, read with the tests).
+vulture: $(VENV)/.installed-lint
+	$(PY) -m vulture
 
 # Debian's Chromium for the browser check (Playwright's own browser download cannot work here).
 $(CHROMIUM):

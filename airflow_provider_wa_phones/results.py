@@ -155,10 +155,6 @@ class ResultWalk:
         self.passes += 1
         self._start_pass()
 
-    @property
-    def done(self) -> bool:
-        return self._done or (not self._queue and not self._outstanding)
-
 
 @dataclass(frozen=True)
 class Batch:
@@ -229,9 +225,6 @@ class Batch:
         if counted and isinstance(value, Mapping):
             expected = expected_count(value.get("phone_count"), param)
         return cls.from_entry(value, param, expected)
-
-    def label(self) -> str:
-        return f"batch {self.batch_no}" if self.batch_no else f"message {self.message_id}"
 
     def as_kwargs(self) -> dict[str, Any]:
         """Plain data for a trigger's kwargs; ``Batch(**as_kwargs())`` gives it back."""

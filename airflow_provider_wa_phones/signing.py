@@ -70,7 +70,6 @@ def nxcloud_headers(
 
 
 ACS3_ALGORITHM = "ACS3-HMAC-SHA256"
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def acs3_percent_encode(text: str) -> str:

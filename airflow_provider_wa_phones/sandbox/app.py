@@ -10,10 +10,11 @@ from fastapi import APIRouter, FastAPI, HTTPException
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from airflow_provider_wa_phones.sandbox import data
 from airflow_provider_wa_phones.sandbox.cams import routes as cams_routes
-from airflow_provider_wa_phones.sandbox.faults import FaultPlan, serve_with_fault
+from airflow_provider_wa_phones.sandbox.faults import ENVELOPE_CODE_SCOPE_KEY, FaultPlan, serve_with_fault
 from airflow_provider_wa_phones.sandbox.nxcloud import routes as nxcloud_routes
-from airflow_provider_wa_phones.sandbox.state import ENVELOPE_CODE_SCOPE_KEY, RecordedRequest, SandboxState
+from airflow_provider_wa_phones.sandbox.state import RecordedRequest, SandboxState
 
 ADMIN_PREFIX = "/_sandbox"
 
@@ -293,8 +294,6 @@ def _admin_router(state: SandboxState) -> APIRouter:
 
 def _clock_json(state: SandboxState) -> dict[str, Any]:
     """``GET /_sandbox/clock``: the virtual clock, where the timelines stand, and the server time."""
-    from airflow_provider_wa_phones.sandbox import data
-
     elapsed = state.clock.elapsed()
     return {
         "elapsed": elapsed,

@@ -44,6 +44,7 @@ class _Guard:
 
 def guarded_protocol() -> type[asyncio.Protocol]:
     """uvicorn's fastest available HTTP protocol with the guard above."""
+    # light import: uvicorn loads when a server starts (server.py imports this module at the top).
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 

@@ -29,6 +29,9 @@ from airflow_provider_wa_phones.sandbox.cams.models import HOST_ID, RECOMMEND_UR
 FAULT_KINDS = ("http_500", "http_502", "http_503", "reset", "slow", "throttle", "truncated", "lost")
 #: Kinds that strike before the service processes the request, so its state does not change.
 BEFORE_PROCESSING = frozenset({"http_500", "http_502", "http_503", "reset", "throttle"})
+# ASGI scope key under which a route (or a throttle fault) leaves the envelope's code for the
+# request log (an int for NxCloud, a string such as "OK" or "Throttling.User" for CAMS).
+ENVELOPE_CODE_SCOPE_KEY = "wa_phones_sandbox.envelope_code"
 #: Longer than any client timeout a test sets, short enough not to hold up a server shutdown for long.
 DEFAULT_SLOW_SECONDS = 10.0
 
@@ -321,8 +324,6 @@ async def _send_cams_throttle(scope: MutableMapping[str, Any], send: Send) -> No
         "Recommend": f"{RECOMMEND_URL}?q=Throttling.User&product=cams&requestId={request_id}",
     }
     # The recorder logs this code like the one a route leaves in the scope.
-    from airflow_provider_wa_phones.sandbox.state import ENVELOPE_CODE_SCOPE_KEY
-
     scope[ENVELOPE_CODE_SCOPE_KEY] = "Throttling.User"
     await _send_whole(
         send,

@@ -11,11 +11,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones.sandbox import data
+from airflow_provider_wa_phones.sandbox.connections import guarded_protocol
+from airflow_provider_wa_phones.sandbox.faults import FaultPlan, make_plan
 
 if TYPE_CHECKING:
     import uvicorn
 
-    from airflow_provider_wa_phones.sandbox.faults import FaultPlan
     from airflow_provider_wa_phones.sandbox.state import RecordedRequest, SandboxState
 
 DEFAULT_HOST = "127.0.0.1"
@@ -66,7 +67,8 @@ class SandboxServer:
         max_body_bytes: int | None = None,
         timeline_cycle: float | None = None,
     ) -> None:
-        from airflow_provider_wa_phones.sandbox.faults import make_plan
+        # light import: the state holds the emulated services, whose NxCloud model needs phonenumbers;
+        # `import airflow_provider_wa_phones.sandbox` (a DAG file's SandboxServer) stays without it.
         from airflow_provider_wa_phones.sandbox.state import (
             DEFAULT_IDLE_TIMEOUT,
             DEFAULT_MAX_BODY_BYTES,
@@ -97,10 +99,11 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         """Bind the port and serve in a daemon thread; returns once the server accepts requests."""
+        # light import: uvicorn and the app (FastAPI, the emulated services) load when a server
+        # starts, not when the sandbox package is imported.
         import uvicorn
 
         from airflow_provider_wa_phones.sandbox.app import create_app
-        from airflow_provider_wa_phones.sandbox.connections import guarded_protocol
 
         if self._server is not None:
             raise RuntimeError("the sandbox is already running")
@@ -242,8 +245,6 @@ class SandboxServer:
         answer comes ``slow_seconds`` late (default ``faults.DEFAULT_SLOW_SECONDS``). Replaces the
         previous plan; queued :meth:`fail_next` faults stay and still come first.
         """
-        from airflow_provider_wa_phones.sandbox.faults import FaultPlan
-
         fields: dict[str, Any] = {"rate": rate, "seed": seed, "paths": paths, "actions": actions}
         if kinds is not None:
             fields["kinds"] = kinds

@@ -8,6 +8,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_wa_phones.sandbox import data
 from airflow_provider_wa_phones.sandbox.cams.models import DEFAULT_RATE_LIMIT as DEFAULT_CAMS_RATE_LIMIT
 from airflow_provider_wa_phones.sandbox.cams.models import CamsBackend
 from airflow_provider_wa_phones.sandbox.faults import FaultInjector, FaultPlan
@@ -20,9 +21,6 @@ DEFAULT_REQUEST_LOG_BYTES = 64 * 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 10.0
 #: The largest request body accepted (a submit of 100,000 numbers is about 1.5 MB).
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
-# ASGI scope key under which a route leaves the envelope's code for the request log
-# (an int for NxCloud, a string such as "OK" or "Throttling.User" for CAMS).
-ENVELOPE_CODE_SCOPE_KEY = "wa_phones_sandbox.envelope_code"
 
 
 class SandboxClock:
@@ -206,8 +204,6 @@ class SandboxState:
         request_log_bytes: int = DEFAULT_REQUEST_LOG_BYTES,
         timeline_cycle: float | None = None,
     ) -> None:
-        from airflow_provider_wa_phones.sandbox import data
-
         # timeline_cycle: seconds after which every number's timeline starts over (long-running
         # mode); longer than the timelines, or no number would reach its last state.
         if timeline_cycle is not None and not timeline_cycle > data.timeline_span():

@@ -4,7 +4,8 @@ Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (default) is derandomised, so every ru
 same cases (about 5,800 when nothing fails, about 90 s on two cores), and reports the first failure
 of each property, shrunk; ``fuzz`` (``make fuzz``) generates 5,000 cases per property from a fresh
 seed each run, reports every distinct failure, and keeps failures in ``.hypothesis/`` to replay.
-``PROPERTY_SURVEY=<file>`` (see harness.check) records failures instead of raising them.
+``PROPERTY_SURVEY=<file>`` (see harness.check) records failures instead of raising them; the session
+then fails at its end if any was recorded, and CI (``CI=true``) refuses survey mode altogether.
 """
 
 from __future__ import annotations
@@ -160,7 +161,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.timeout(3600))
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.exitstatus = harness.survey_exit_status(harness.SURVEYED, exitstatus)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    survey = harness.survey_summary(harness.SURVEYED, harness.SURVEY)
+    if survey:
+        terminalreporter.write_sep("=", "property survey", red=bool(harness.SURVEYED), bold=True)
+        for line in survey:
+            terminalreporter.write_line(line)
     if not harness.CASES:
         return
     total = sum(harness.CASES.values())

@@ -15,13 +15,14 @@ import os
 import tempfile
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from airflow.sdk import Connection
 from airflow.sdk._shared.secrets_masker.secrets_masker import reset_secrets_masker
 from airflow.sdk.exceptions import AirflowFailException
@@ -36,8 +37,34 @@ from tests.property.values import fuzzed, short
 MAX_MESSAGE = 400
 #: A scratch folder: the working directory of the property tests and where output files go.
 SCRATCH = Path(tempfile.mkdtemp(prefix="wa-phones-property-"))
+
+
+class SurveyRefused(pytest.UsageError):
+    """Survey mode asked for where it must not run (CI)."""
+
+
+def survey_file(environ: Mapping[str, str]) -> str | None:
+    """Where survey mode records failures (``PROPERTY_SURVEY``), or None for a normal run.
+
+    Survey mode turns failures into lines of a file, so a leaked variable would silence the whole
+    property suite: under CI (``CI`` set to anything but empty, ``0``, ``false`` or ``no``) it is
+    refused, and the session stops before any test runs.
+    """
+    path = environ.get("PROPERTY_SURVEY")
+    if not path:
+        return None
+    if environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        raise SurveyRefused(
+            f"PROPERTY_SURVEY={path} is set under CI={environ['CI']}: survey mode records failures "
+            "instead of failing, so CI must not run in it. Unset PROPERTY_SURVEY."
+        )
+    return path
+
+
 #: Where failures are recorded instead of raised (see ``check``), if anywhere.
-SURVEY = os.environ.get("PROPERTY_SURVEY")
+SURVEY = survey_file(os.environ)
+#: Failures recorded in survey mode this session, per kind (the session fails if any).
+SURVEYED: Counter[str] = Counter()
 #: Cases run in this session, per test (printed at the end of the session by conftest.py).
 CASES: Counter[str] = Counter()
 
@@ -137,8 +164,31 @@ def _survey(test: str, args: Args, exc: Exception) -> None:
         else "",
         "args": repr(args),
     }
-    with open(SURVEY, "a", encoding="utf-8") as out:
+    SURVEYED[record["failure"]] += 1
+    with open(str(SURVEY), "a", encoding="utf-8") as out:
         out.write(json.dumps(record, ensure_ascii=True) + "\n")
+
+
+def survey_summary(surveyed: Counter[str], path: str | None) -> list[str]:
+    """The lines that end a survey run: how many failures of which kind went to ``path``."""
+    if path is None:
+        return []
+    if not surveyed:
+        return [f"property survey: no failures recorded ({path})"]
+    lines = [
+        f"property survey: {sum(surveyed.values())} failures recorded in {path}, not raised: "
+        "the session fails"
+    ]
+    lines.extend(f"{count:7d}  {kind}" for kind, count in surveyed.most_common())
+    return lines
+
+
+def survey_exit_status(surveyed: Counter[str], status: int) -> int:
+    """The session's exit status: failed when survey mode recorded any failure (each test passed,
+    because its failures went to the file instead)."""
+    if surveyed and status == pytest.ExitCode.OK:
+        return pytest.ExitCode.TESTS_FAILED
+    return status
 
 
 def _short_text(text: str) -> str:

@@ -6,6 +6,9 @@ import pytest
 
 from airflow_provider_wa_phones import signing
 
+#: SHA-256 of an empty body: the content hash of a request without one (a published test vector).
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 VECTOR = {
     "access_key": "fme2na3kdi3ki",
     "access_secret": "abciiiko2k3",
@@ -95,7 +98,7 @@ def test_published_acs3_vector_reproduces():
         date="2023-10-26T10:22:32Z",
         nonce="3156853299f313e23d1673dc12e1703d",
     )
-    assert headers["x-acs-content-sha256"] == signing.EMPTY_SHA256
+    assert headers["x-acs-content-sha256"] == EMPTY_SHA256
     assert headers["Authorization"] == (
         "ACS3-HMAC-SHA256 Credential=YourAccessKeyId,"
         "SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,"

@@ -26,7 +26,8 @@ from airflow_provider_wa_phones.sandbox.cams.models import (
     CamsError,
     check_api,
 )
-from airflow_provider_wa_phones.sandbox.state import ENVELOPE_CODE_SCOPE_KEY, SandboxState
+from airflow_provider_wa_phones.sandbox.faults import ENVELOPE_CODE_SCOPE_KEY
+from airflow_provider_wa_phones.sandbox.state import SandboxState
 
 Handler = Callable[[CamsBackend, AccessKey, Mapping[str, str]], dict[str, Any]]
 OPERATIONS: dict[str, Handler] = {

@@ -11,9 +11,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from airflow_provider_wa_phones.sandbox.faults import ENVELOPE_CODE_SCOPE_KEY
 from airflow_provider_wa_phones.sandbox.nxcloud.auth import verify_request
 from airflow_provider_wa_phones.sandbox.nxcloud.models import Account, NxCloudBackend, NxCloudError
-from airflow_provider_wa_phones.sandbox.state import ENVELOPE_CODE_SCOPE_KEY, SandboxState
+from airflow_provider_wa_phones.sandbox.state import SandboxState
 
 
 @dataclass(frozen=True)
