@@ -958,16 +958,15 @@ def listening() -> list[dict[str, Any]]:
 def judge() -> tuple[int, list[verdicts.TestResult]]:
     """Run the checks (tests/e2e/test_deployment.py) on the record; pytest's exit status and results.
 
-    pytest's own report (one line per check, by name) goes to build/e2e/logs/checks.log and, when a
-    check fails, to the output too."""
+    pytest's report goes to build/e2e/checks.log, and its line per check (by name) to the output."""
     VERDICTS.unlink(missing_ok=True)
     env = {**os.environ, "WA_PHONES_E2E_OUTCOME": str(OUTCOME), verdicts.VERDICTS_ENV: str(VERDICTS)}
     cmd = [sys.executable, "-m", "pytest", str(CHECKS), "-v", "-p", "no:cacheprovider", "--no-header"]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
-    (LOGS / "checks.log").write_text(done.stdout + done.stderr)
+    (WORK / "checks.log").write_text(done.stdout + done.stderr)
     report = [line for line in done.stdout.splitlines() if "::" in line or line.startswith("=")]
     print(
-        f"\npytest {CHECKS.relative_to(REPO)} (its whole report: {(LOGS / 'checks.log').relative_to(REPO)}):"
+        f"\npytest {CHECKS.relative_to(REPO)} (its whole report: {(WORK / 'checks.log').relative_to(REPO)}):"
     )
     print("\n".join(report[-40:]))
     results = verdicts.read(VERDICTS) if VERDICTS.exists() else []
