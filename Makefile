@@ -68,7 +68,8 @@ ui-test: $(VENV)/.installed-ui $(CHROMIUM)
 	$(PY) scripts/ui_test.py
 
 # A real deployment: PostgreSQL, api-server, scheduler, dag-processor, triggerer (and with
-# EXECUTOR=celery Redis and a Celery worker) as separate processes, every DAG run and checked.
+# EXECUTOR=celery Redis and a Celery worker) as separate processes, every DAG run; what the run
+# showed is judged by pytest (tests/e2e/test_deployment.py).
 e2e: $(VENV)/.installed-e2e e2e-debs
 	$(PY) scripts/e2e.py --executor $(EXECUTOR)
 
@@ -112,8 +113,9 @@ constraints:
 # Every supported Airflow minor (3.0 to 3.3, latest patch each): its own virtualenv in
 # build/compat/<minor>/ pinned by compat/constraints-<minor>.txt, the wheel installed, every module
 # imported, provider and connection forms checked, the example DAGs run against the sandbox
-# (deferrable waits included). MINORS="3.0 3.2" checks only those. Needs only Python 3.11.
-compat:
+# (deferrable waits included). MINORS="3.0 3.2" checks only those. Needs only Python 3.11. What each
+# minor showed is judged by pytest (tests/compat/test_airflow_minor.py) in this project's .venv.
+compat: $(STAMP)
 	$(PYTHON) scripts/compat.py run $(MINORS)
 
 # Re-resolve compat/constraints-<minor>.txt as each minor's users got it (pip --uploaded-prior-to

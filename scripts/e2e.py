@@ -24,7 +24,6 @@ import argparse
 import atexit
 import contextlib
 import functools
-import itertools
 import json
 import os
 import secrets
@@ -54,13 +53,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ui import AIRFLOW, LOOPBACK, SIMPLE_AUTH_MANAGER, free_port
 
 from airflow_provider_wa_phones.reports import format_table
-from tests.secrets import SECRETS, find_secrets, signatures_seen
+from tests import verdicts
+from tests.e2e.outcome import (
+    CAMS_POOL,
+    CAMS_POOL_DAG,
+    CAMS_POOL_SLOTS,
+    EXPECTED_INCIDENTS,
+    FINISHED,
+    WATCH_INTERVAL,
+    Outcome,
+    expected_state,
+    incident_key,
+    ti_key,
+)
+from tests.secrets import signatures_seen
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "build" / "e2e"
 LOGS = WORK / "logs"  # one log per process started here; task and trigger logs are under HOME/logs
 HOME = WORK / "airflow-home"
 SANDBOX_STDOUT = WORK / "sandbox.stdout"
+# What the run observed, judged by tests/e2e/test_deployment.py (run with pytest at the end), whose
+# verdicts come back in VERDICTS for the summary.
+OUTCOME, VERDICTS = WORK / "outcome.json", WORK / "verdicts.json"
+CHECKS = REPO / "tests" / "e2e" / "test_deployment.py"
 BUNDLES = {"examples": REPO / "example_dags", "e2e": REPO / "tests" / "e2e" / "dags"}
 # Every process started here carries this variable, and so do their children: the leftover check's key.
 MARKER = "WA_PHONES_E2E_RUN"
@@ -68,7 +84,6 @@ MARKER = "WA_PHONES_E2E_RUN"
 STARTUP_TIMEOUT = 180.0  # PostgreSQL, Redis, sandbox, api-server, heartbeats, DAG parsing: each
 DEFER_TIMEOUT = 180.0  # from triggering until every sensor is deferred
 RUN_TIMEOUT = 240.0  # from moving the sandbox's clock on until every run has finished
-BANNED_BOUND = 60.0  # a BANNED number must fail its wait this soon after the clock passed the ban
 POLL = 0.5
 # Virtual seconds: past the last change of every seeded timeline (9 s) and the longest result delay (3 s).
 CLOCK_STEP = 10.0
@@ -82,38 +97,6 @@ RACE_TIMEOUT = 300.0  # from triggering them until every one has finished (a ret
 # The worker-kill part (--kill-submit): the earlier try's submit is held this long by the sandbox.
 KILL_SLOW_SECONDS = 120.0
 KILL_TIMEOUT = 600.0  # the retry waits up to about five minutes for the unsent batches
-
-# Every task of the example DAGs must succeed; the e2e-only DAGs say here what they expect.
-EXPECTED_STATES = {
-    "e2e_banned": {"wait_nxcloud_banned": "failed", "wait_cams_banned": "failed", "report": "upstream_failed"}
-}
-# (dag_id, task_id) -> the number whose BANNED status must fail that wait, named in the task's log.
-BANNED = {
-    ("e2e_banned", "wait_nxcloud_banned"): "5511987654321",
-    ("e2e_banned", "wait_cams_banned"): "6281299990000",
-}
-FINISHED = {"success", "failed"}
-# Seconds between the quality_alert watchers' looks (its default is 60).
-WATCH_INTERVAL = 2
-# What the watchers must report once the sandbox's clock has moved past every change: the seeded
-# timelines (NxCloud 5511987654321 FLAGGED/RED at 4 s, BANNED at 8 s; CAMS 6281299990000
-# FLAGGED/YELLOW at 3 s, BANNED/RED at 9 s), seen from a baseline taken at 0 s and the next look
-# after the clock jumped past 9 s, filtered by quality becoming RED or status leaving CONNECTED.
-EXPECTED_INCIDENTS = {
-    ("nxcloud", "5511987654321", "quality_rating", "GREEN", "RED"),
-    ("nxcloud", "5511987654321", "status", "CONNECTED", "BANNED"),
-    ("alibaba_cams", "6281299990000", "quality_rating", "GREEN", "RED"),
-    ("alibaba_cams", "6281299990000", "status", "CONNECTED", "BANNED"),
-}
-# Every incident line must be written this soon after the sandbox's clock passed the changes.
-INCIDENTS_BOUND = 60.0
-# The README's CAMS pool ("The CAMS limit across processes"), as a user creates it, and the e2e-only
-# DAG whose tasks share it (tests/e2e/dags/e2e_cams_pool.py).
-CAMS_POOL, CAMS_POOL_SLOTS, CAMS_POOL_DAG = "alibaba_cams", 2, "e2e_cams_pool"
-# Tasks that publish what they wrote as an asset (through an AssetAlias): one event per successful
-# run, its URI the file written.
-OUTLET_TASKS = {("phone_health", "write_report"), ("number_check", "results")}
-TiKey = tuple[str, str, str]  # dag_id, run_id, task_id
 
 
 class Failure(Exception):
@@ -495,47 +478,6 @@ class Api:
 # --- the run ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    """What the run observed; the checks and the table are computed from it."""
-
-    started: float = field(default_factory=time.monotonic)
-    dags: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # dag_id -> its tasks
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    tis: list[dict[str, Any]] = field(default_factory=list)
-    states: dict[TiKey, list[str]] = field(default_factory=dict)  # every state seen, in order
-    triggers: dict[TiKey, str] = field(default_factory=dict)  # the trigger seen while deferred
-    triggerer_jobs: dict[TiKey, int | None] = field(default_factory=dict)  # and the job running it
-    defer_problem: str = ""
-    clock_moved: float = 0.0
-    failed_after_clock: dict[TiKey, float] = field(default_factory=dict)
-    task_logs: dict[TiKey, str] = field(default_factory=dict)  # of every sensor, from the REST API
-    mismatches: list[dict[str, Any]] = field(default_factory=list)
-    asset_dags: dict[str, dict[str, Any]] = field(default_factory=dict)  # dag_id -> its details
-    assets: list[dict[str, Any]] = field(default_factory=list)  # the assets they are scheduled on
-    asset_events: list[dict[str, Any]] = field(default_factory=list)  # every event, at the end
-    incidents: list[dict[str, Any]] = field(default_factory=list)  # every line of every incident file
-    incident_files: list[Path] = field(default_factory=list)  # before the race part's new changes
-    incidents_after_clock: float | None = None  # when the last expected incident was written
-    signatures: list[str] = field(default_factory=list)
-    throttled: list[str] = field(default_factory=list)  # CAMS calls the sandbox throttled
-    pool: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    race_runs: list[dict[str, Any]] = field(default_factory=list)  # the race part's onboarding runs
-    race_tis: list[dict[str, Any]] = field(default_factory=list)  # and their task instances
-    race_mismatches: list[dict[str, Any]] = field(default_factory=list)
-    race_problem: str = ""
-    kill: dict[str, Any] = field(default_factory=dict)  # what the worker-kill part measured
-
-
-def ti_key(ti: dict[str, Any]) -> TiKey:
-    return ti["dag_id"], ti["dag_run_id"], ti["task_id"]
-
-
-def expected_state(ti: dict[str, Any]) -> str:
-    return EXPECTED_STATES.get(ti["dag_id"], {}).get(ti["task_id"], "success")
-
-
 def exercise(deploy: Deployment, outcome: Outcome) -> None:
     api, watch = Api(deploy.api_url), deploy.components
     wait_for("the api-server", api.healthy, STARTUP_TIMEOUT, watch)
@@ -668,7 +610,7 @@ def collect(api: Api, outcome: Outcome, sensors: set[tuple[str, str]]) -> None:
     outcome.pool = api.ok("GET", f"/api/v2/pools/{CAMS_POOL}")
     if outcome.asset_dags:
         outcome.incidents = read_incidents()
-        outcome.incident_files = sorted((HOME / "reports").glob("incidents-*.jsonl"))
+        outcome.incident_files = [str(path) for path in sorted((HOME / "reports").glob("incidents-*.jsonl"))]
 
 
 def start_watchers(api: Api, deploy: Deployment, outcome: Outcome, watch: list[Process]) -> None:
@@ -718,10 +660,6 @@ def read_incidents() -> list[dict[str, Any]]:
             with contextlib.suppress(ValueError):
                 lines.append(json.loads(line))
     return lines
-
-
-def incident_key(change: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(change.get(name) for name in ("service", "phone_number", "field", "old", "new"))
 
 
 def deferral_taken_in(scheduler_log: str, ti: dict[str, Any]) -> bool:
@@ -804,26 +742,6 @@ def onboarding_race(deploy: Deployment, outcome: Outcome, runs: int) -> None:
     ]
 
 
-def check_race(outcome: Outcome, runs: int) -> Check:
-    succeeded = sum(run["state"] == "success" for run in outcome.race_runs)
-    retried = sorted(
-        f"{ti['task_id']} (try {ti['try_number']})" for ti in outcome.race_tis if ti["try_number"] > 1
-    )
-    detail = (
-        f"{succeeded} of {runs} runs succeeded; {len(outcome.race_mismatches)} task(s) failed by the "
-        f"scheduler's state mismatch; retried: {', '.join(retried) or 'none'}"
-    )
-    if outcome.race_problem:
-        detail = f"{outcome.race_problem}; {detail}"
-    wrong = [ti for ti in outcome.race_tis if ti["state"] != "success"]
-    return Check(
-        f"onboarding passes {runs} runs at once with its triggers firing within seconds",
-        succeeded == runs and not outcome.race_problem,
-        detail,
-        [task_log_file(ti) for ti in wrong],
-    )
-
-
 # --- the worker-kill part (--kill-submit) ---------------------------------------------------------
 
 SUBMIT_PATH = "/api/number/check"
@@ -893,262 +811,18 @@ def kill_during_submit(deploy: Deployment, outcome: Outcome) -> None:
     )
     lines = []
     with contextlib.suppress(OSError):
-        for line in task_log_file(ti).read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in outcome.task_log_file(ti).read_text(encoding="utf-8", errors="replace").splitlines():
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 entry = json.loads(line)
                 if entry["event"].startswith((*WAIT_LINES, "Reused", "Submitted")):
                     lines.append((entry["timestamp"], entry["event"]))
     outcome.kill["lines"] = lines
-    stamps = [datetime.fromisoformat(stamp) for stamp, event in lines if event.startswith(WAIT_LINES)]
-    outcome.kill["wait stamps"] = stamps
-    outcome.kill["retry wait"] = (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else None
-
-
-def check_kill(outcome: Outcome) -> Check:
-    kill = outcome.kill
-    waited = kill.get("retry wait")
-    lines = kill.get("lines", [])
-    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(kill.get("wait stamps", []))]
-    ok = (
-        kill.get("run") == "success"
-        and kill.get("tries", 0) >= 2
-        and kill.get("submits") == 4
-        and waited is not None
-        and waited <= 310
-        and all(gap <= 35 for gap in gaps)
+    stamps = [stamp for stamp, event in lines if event.startswith(WAIT_LINES)]
+    outcome.kill["wait stamps"] = stamps  # ISO 8601, as the log has them
+    waited = (
+        datetime.fromisoformat(stamps[-1]) - datetime.fromisoformat(stamps[0]) if len(stamps) > 1 else None
     )
-    shown = "\n".join(f"    {stamp[11:19]} {event}" for stamp, event in lines)
-    detail = (
-        f"killed {kill.get('victim')}; the run {kill.get('run', kill.get('problem'))} after "
-        f"{kill.get('after kill', 0):.0f} s, submit tries {kill.get('tries')}, batches submitted "
-        f"{kill.get('submits')} (4 countries: each paid once), the retry's lookups took "
-        f"{waited if waited is None else round(waited)} s; its log:\n{shown}"
-    )
-    return Check("a worker killed during a 4-country submit: the retry pays once, waits once", ok, detail)
-
-
-# --- checks ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    logs: list[Path] = field(default_factory=list)
-
-
-def task_log_file(ti: dict[str, Any]) -> Path:
-    """Where the worker wrote the task's log (Airflow's default log_filename_template)."""
-    dag_id, run_id, task_id = ti_key(ti)
-    return HOME / f"logs/dag_id={dag_id}/run_id={run_id}/task_id={task_id}/attempt={ti['try_number']}.log"
-
-
-def check_states(outcome: Outcome) -> Check:
-    wrong = [ti for ti in outcome.tis if ti["state"] != expected_state(ti)]
-    detail = [
-        f"{ti['dag_id']}.{ti['task_id']} ({ti['dag_run_id']}): {ti['state']}, expected {expected_state(ti)}"
-        for ti in wrong
-    ]
-    detail += [
-        f"no run of {dag_id}"
-        for dag_id in sorted(set(outcome.dags) - {run["dag_id"] for run in outcome.runs})
-    ]
-    summary = f"{len(outcome.tis)} task instances in {len(outcome.runs)} runs of {len(outcome.dags)} DAGs"
-    ok = not detail and bool(outcome.tis)
-    return Check(
-        "every task reached its expected state",
-        ok,
-        "; ".join(detail) or summary,
-        [task_log_file(ti) for ti in wrong],
-    )
-
-
-def check_mismatches(outcome: Outcome) -> Check:
-    found = [f"{event['dag_id']}.{event['task_id']}: {event['extra']}" for event in outcome.mismatches]
-    return Check(
-        "the scheduler failed no task for a state mismatch",
-        not found,
-        "; ".join(found) or "none in the audit log",
-    )
-
-
-def check_deferrals(outcome: Outcome) -> Check:
-    """Seen deferred (its trigger in a triggerer job), finished afterwards, and its log as the api-server
-    serves it holds the event from that triggerer job (its part comes from <log>.trigger.<job id>.log)."""
-    problems = [outcome.defer_problem] if outcome.defer_problem else []
-    for key, text in outcome.task_logs.items():
-        states, name = outcome.states.get(key, []), f"{key[0]}.{key[2]}"
-        if "deferred" not in states or states[-1] not in FINISHED:
-            problems.append(f"{name}: states {' > '.join(states)}")
-        elif (
-            f".trigger.{outcome.triggerer_jobs.get(key)}.log" not in text or "Trigger fired event" not in text
-        ):
-            problems.append(
-                f"{name}: its log shows no event from triggerer job {outcome.triggerer_jobs.get(key)}"
-            )
-    detail = "; ".join(problems) or (
-        f"{len(outcome.task_logs)} sensor runs, each seen deferred with its trigger in the triggerer, then "
-        "finished; each log (REST API) holds that triggerer's 'Trigger fired event'"
-    )
-    return Check(
-        "deferrable sensors deferred and resumed by the triggerer",
-        bool(outcome.task_logs) and not problems,
-        detail,
-    )
-
-
-def check_banned(outcome: Outcome) -> Check:
-    problems, times = [], []
-    for (dag_id, task_id), number in BANNED.items():
-        keys = [key for key in outcome.task_logs if (key[0], key[2]) == (dag_id, task_id)]
-        problems += [] if keys else [f"{dag_id}.{task_id}: no run"]
-        for key in keys:
-            took = outcome.failed_after_clock.get(key)
-            if took is None:
-                problems.append(f"{task_id}: did not fail (states {' > '.join(outcome.states[key])})")
-            elif took > BANNED_BOUND:
-                problems.append(f"{task_id}: failed {took:.0f} s after the ban (bound {BANNED_BOUND:.0f} s)")
-            elif number not in outcome.task_logs[key] or "BANNED" not in outcome.task_logs[key]:
-                problems.append(f"{task_id}: its log does not name {number} as BANNED")
-            else:
-                times.append(f"{task_id} {took:.1f} s")
-    detail = "; ".join(problems) or (
-        f"failed, the log naming the number as BANNED, this long after the sandbox's clock passed the ban: "
-        f"{', '.join(times)} (bound {BANNED_BOUND:.0f} s; the sensors' timeout is 1 h)"
-    )
-    return Check("a BANNED number fails a deferrable wait quickly", not problems, detail)
-
-
-def check_watchers(outcome: Outcome) -> Check:
-    """The asset-scheduled DAGs ran only from their watchers' events: each expected change one asset
-    event, each event one incident line in the run it triggered, soon enough."""
-    asset_ids = {asset["id"] for asset in outcome.assets}
-    events = [event for event in outcome.asset_events if event["asset_id"] in asset_ids]
-    payloads = [(event.get("extra") or {}).get("payload") or {} for event in events]
-    runs = [run for run in outcome.runs if run["dag_id"] in outcome.asset_dags]
-    problems = []
-    if not all((event.get("extra") or {}).get("from_trigger") for event in events):
-        problems.append("not every asset event came from a trigger")
-    if sorted(map(incident_key, payloads)) != sorted(EXPECTED_INCIDENTS):
-        problems.append(
-            f"asset events {sorted(map(incident_key, payloads))}, expected {sorted(EXPECTED_INCIDENTS)}"
-        )
-    if not runs or any(run["run_type"] != "asset_triggered" for run in runs):
-        problems.append(f"runs {', '.join(run['run_id'] for run in runs) or 'none'}: not all asset-triggered")
-    files = outcome.incident_files
-    if len(files) != len(runs):
-        problems.append(f"{len(files)} incident files for {len(runs)} runs")
-    written = sorted(json.dumps(line, sort_keys=True) for line in outcome.incidents)
-    if written != sorted(json.dumps(payload, sort_keys=True) for payload in payloads):
-        problems.append(f"incident lines {sorted(map(incident_key, outcome.incidents))} are not the events")
-    took = outcome.incidents_after_clock
-    if took is None or took > INCIDENTS_BOUND:
-        problems.append(
-            f"incidents written {'never' if took is None else f'{took:.0f} s'} after the clock moved"
-        )
-    watchers = ", ".join(w["name"] for asset in outcome.assets for w in asset["watchers"])
-    consumed = sum(bool(event.get("created_dagruns")) for event in events)
-    detail = "; ".join(problems) or (
-        f"{len(events)} asset events from the watchers ({watchers}, every {WATCH_INTERVAL} s) started "
-        f"{len(runs)} asset-triggered run(s), which consumed {consumed} of them and wrote all "
-        f"{len(outcome.incidents)} as incident lines, the last {took:.1f} s after the sandbox's clock "
-        f"passed the changes (bound {INCIDENTS_BOUND:.0f} s)"
-    )
-    return Check("watchers in the triggerer start asset-triggered runs", not problems, detail)
-
-
-def check_outlets(outcome: Outcome) -> Check:
-    """Each successful run of a publishing task made one asset event, naming the file it wrote."""
-    problems, seen = [], 0
-    for ti in outcome.tis:
-        if (ti["dag_id"], ti["task_id"]) not in OUTLET_TASKS or ti["state"] != "success":
-            continue
-        source = (ti["dag_id"], ti["task_id"], ti["dag_run_id"])
-        events = [
-            event
-            for event in outcome.asset_events
-            if (event["source_dag_id"], event["source_task_id"], event["source_run_id"]) == source
-        ]
-        uris = [event["uri"] for event in events]
-        paths = [Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path)) for uri in uris]
-        if len(events) != 1 or not uris[0].startswith("file://") or not paths[0].is_file():
-            problems.append(f"{ti['dag_id']}.{ti['task_id']} ({ti['dag_run_id']}): asset events {uris}")
-        seen += 1
-    detail = "; ".join(problems) or (
-        f"{seen} task runs of {', '.join(sorted(f'{d}.{t}' for d, t in OUTLET_TASKS))}, one asset event "
-        "each, naming the file it wrote"
-    )
-    return Check("tasks publish what they wrote as asset events", bool(seen) and not problems, detail)
-
-
-def check_pool(outcome: Outcome) -> Check:
-    """The pool the README recommends held: its tasks ran in it, never more than its slots at once,
-    and succeeded (a failed one shows in the states check). Calls CAMS throttled (the sandbox keeps
-    its 10 per second per account and operation) are counted, not failed: the pool bounds the tasks
-    running at once, not the calls in a second, so a task taking a slot just freed may call while
-    its predecessor's last calls are still in CAMS's one-second window (and two tasks at 5 per
-    second sit right at the limit); the hook retries such a call after x-acs-retry-after."""
-    tis = [ti for ti in outcome.tis if ti["dag_id"] == CAMS_POOL_DAG]
-    spans = [
-        (datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"]))
-        for ti in tis
-        if ti["start_date"] and ti["end_date"]
-    ]
-    # The most tasks running at one moment: at each start, those started and not yet ended.
-    most = max((sum(s <= start < e for s, e in spans) for start, _ in spans), default=0)
-    problems = []
-    if outcome.pool.get("slots") != CAMS_POOL_SLOTS:
-        problems.append(f"pool {CAMS_POOL}: {outcome.pool}")
-    if not tis or any(ti["pool"] != CAMS_POOL for ti in tis) or len(spans) != len(tis):
-        problems.append(f"tasks: {[(ti['task_id'], ti['pool'], ti['state']) for ti in tis]}")
-    if most > CAMS_POOL_SLOTS:
-        problems.append(f"{most} tasks ran at once")
-    throttled = f"{len(outcome.throttled)} calls of the whole run throttled by the sandbox"
-    throttled += f" (e.g. {outcome.throttled[0]}) and retried" if outcome.throttled else ""
-    detail = "; ".join(problems) or (
-        f"{len(tis)} tasks in pool {CAMS_POOL} ({CAMS_POOL_SLOTS} slots, set with airflow pools set), "
-        f"at most {most} at once, each at 10 // {CAMS_POOL_SLOTS} calls/s; {throttled}"
-    )
-    return Check("the CAMS pool keeps CAMS tasks to its slots", not problems, detail)
-
-
-def check_listening() -> Check:
-    pids = set()
-    for process in PROCESSES:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            leader = psutil.Process(process.popen.pid)
-            pids |= {leader.pid, *(child.pid for child in leader.children(recursive=True))}
-    sockets = [c for c in psutil.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
-    wide = [f"pid {c.pid} on {c.laddr.ip}:{c.laddr.port}" for c in sockets if c.laddr.ip != LOOPBACK]
-    ports = ", ".join(str(port) for port in sorted({c.laddr.port for c in sockets}))
-    return Check("every listening socket is on 127.0.0.1", not wide, "; ".join(wide) or f"ports {ports}")
-
-
-def check_secrets(deploy: Deployment, outcome: Outcome) -> Check:
-    """Every log file of the run (components, tasks, triggers, the sandbox's output) against the sandbox's
-    credentials (tests/secrets.py), every signature the sandbox received and the deployment's secrets."""
-    names = {secret: "a sandbox credential" for secret in SECRETS}
-    names |= {value: name for name, value in deploy.own_secrets.items()}
-    names |= {signature: "a request signature" for signature in outcome.signatures}
-    files = [*sorted(LOGS.glob("*.log")), *sorted(p for p in (HOME / "logs").rglob("*") if p.is_file())]
-    findings = []
-    for path in [*files, SANDBOX_STDOUT]:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if path == SANDBOX_STDOUT:  # its export line hands the credentials over on purpose
-            text = "\n".join(line for line in text.splitlines() if not line.startswith("export "))
-        for secret in find_secrets(text, names):
-            line = text.lower()[: text.lower().index(secret.lower())].count("\n") + 1
-            findings.append(f"{path.relative_to(REPO)}:{line}: {names[secret]} ({secret[:3]}...)")
-    # The positive control: the detector finds the credentials where they are meant to be.
-    control = find_secrets(SANDBOX_STDOUT.read_text(encoding="utf-8")) if SANDBOX_STDOUT.exists() else []
-    detail = "; ".join(findings) or (
-        f"{len(files) + 1} files hold none of {len(SECRETS)} sandbox credentials, {len(outcome.signatures)} "
-        f"request signatures and {len(deploy.own_secrets)} deployment secrets (the detector does find "
-        f"{len(control)} credentials in the sandbox's export line)"
-    )
-    ok = not findings and bool(control) and (bool(outcome.signatures) or not outcome.tis)
-    return Check("no secret or signature in any log", ok, detail)
+    outcome.kill["retry wait"] = None if waited is None else waited.total_seconds()
 
 
 # --- report ----------------------------------------------------------------------------------------
@@ -1207,7 +881,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, signal.default_int_handler)
     atexit.register(stop_all)  # the last resort, should the interpreter exit some other way
     print(f"e2e, {args.executor} executor: logs in {LOGS.relative_to(REPO)}/", flush=True)
-    deploy, outcome, checks = Deployment(args.executor), Outcome(), []
+    deploy = Deployment(args.executor)
+    outcome = Outcome(
+        started=time.monotonic(), work=str(WORK), executor=args.executor,
+        onboarding_runs=args.onboarding_runs, kill_submit=args.kill_submit,
+    )  # fmt: skip
     interrupted = False
     try:
         try:
@@ -1221,22 +899,14 @@ def main(argv: list[str] | None = None) -> int:
             logs = failure.logs or [
                 LOGS / f"{name}.log" for name in ("scheduler", "triggerer", "celery-worker")
             ]
-            checks.append(Check("the deployment ran", False, str(failure), logs))
-        if outcome.tis:  # what was observed is checked, after a failure too
-            checks += [check_states(outcome), check_mismatches(outcome), check_deferrals(outcome)]
-            checks.append(check_banned(outcome))
-            checks.append(check_outlets(outcome))
-            if outcome.asset_dags:
-                checks.append(check_watchers(outcome))
-        if args.onboarding_runs and (outcome.race_runs or outcome.race_problem):
-            checks.append(check_race(outcome, args.onboarding_runs))
-        if args.kill_submit and outcome.kill:
-            checks.append(check_kill(outcome))
+            outcome.failure = {"message": str(failure), "logs": [str(log) for log in logs]}
+        # What only the running deployment shows: which components still run, where they listen.
+        outcome.components = [p.name for p in deploy.components]
+        outcome.components_stopped = [
+            f"{p.name} ({p.popen.returncode})" for p in deploy.components if not p.running
+        ]
         if deploy.components:
-            stopped = [f"{p.name} ({p.popen.returncode})" for p in deploy.components if not p.running]
-            running = ", ".join(p.name for p in deploy.components)
-            checks.append(Check("every component ran to the end", not stopped, ", ".join(stopped) or running))
-            checks.append(check_listening())
+            outcome.listening = listening()
     except KeyboardInterrupt:
         print("\nInterrupted: stopping everything.", flush=True)
         interrupted = True
@@ -1253,17 +923,14 @@ def main(argv: list[str] | None = None) -> int:
         slowest = max(STOP_SECONDS, key=STOP_SECONDS.__getitem__, default="-")
         killed = f"; killed after 30 s: {', '.join(KILLED)}" if KILLED else ""
         outcome.timings[f"stopping everything (slowest: {slowest}{killed})"] = time.monotonic() - stopping
-    left = leftovers()
+    outcome.leftovers = leftovers()
     if interrupted:
-        print("\n".join(["Left behind:", *left]) if left else "Everything stopped.")
+        print("\n".join(["Left behind:", *outcome.leftovers]) if outcome.leftovers else "Everything stopped.")
         return 130
-    # Only now are the logs complete: stopping writes to them too.
-    if outcome.tis and CAMS_POOL_DAG in outcome.dags:
-        checks.append(check_pool(outcome))  # with the sandbox's throttled calls, read at the end
-    checks.append(check_secrets(deploy, outcome))
-    checks.append(
-        Check("no process left behind", not left, "; ".join(left) or "none of this run's processes runs")
-    )
+    # Only now are the logs complete (stopping writes to them too): the checks judge the record.
+    outcome.own_secrets = deploy.own_secrets
+    outcome.write(OUTCOME)
+    checked = judge()
 
     if outcome.tis:
         print("\n" + table(outcome))
@@ -1271,11 +938,62 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in outcome.timings.items():
         print(f"{name}: {seconds:.0f} s")
     print(f"total: {time.monotonic() - outcome.started:.0f} s ({args.executor} executor)\n")
-    for check in checks:
-        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
-    failed = [check for check in checks if not check.ok]
-    for log in (log for log in dict.fromkeys(log for check in failed for log in check.logs) if log.exists()):
-        print(f"\n==> last lines of {log.relative_to(REPO)} <==\n{tail(log)}")
+    return summary(checked)
+
+
+def listening() -> list[dict[str, Any]]:
+    """Every listening socket of the processes started here and their descendants."""
+    pids = set()
+    for process in PROCESSES:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leader = psutil.Process(process.popen.pid)
+            pids |= {leader.pid, *(child.pid for child in leader.children(recursive=True))}
+    return [
+        {"pid": c.pid, "ip": c.laddr.ip, "port": c.laddr.port}
+        for c in psutil.net_connections("inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in pids
+    ]
+
+
+def judge() -> tuple[int, list[verdicts.TestResult]]:
+    """Run the checks (tests/e2e/test_deployment.py) on the record; pytest's exit status and results.
+
+    pytest's report goes to build/e2e/checks.log, and its line per check (by name) to the output."""
+    VERDICTS.unlink(missing_ok=True)
+    env = {**os.environ, "WA_PHONES_E2E_OUTCOME": str(OUTCOME), verdicts.VERDICTS_ENV: str(VERDICTS)}
+    cmd = [sys.executable, "-m", "pytest", str(CHECKS), "-v", "-p", "no:cacheprovider", "--no-header"]
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    (WORK / "checks.log").write_text(done.stdout + done.stderr)
+    report = [line for line in done.stdout.splitlines() if "::" in line or line.startswith("=")]
+    print(
+        f"\npytest {CHECKS.relative_to(REPO)} (its whole report: {(WORK / 'checks.log').relative_to(REPO)}):"
+    )
+    print("\n".join(report[-40:]))
+    results = verdicts.read(VERDICTS) if VERDICTS.exists() else []
+    if done.returncode and not results:
+        print(done.stdout[-3000:] + done.stderr[-3000:])
+    return done.returncode, results
+
+
+def summary(checked: tuple[int, list[verdicts.TestResult]]) -> int:
+    """PASS or FAIL, name and detail per check (skipped: did not apply), then the logs of failures."""
+    status, results = checked
+    failed_logs: list[Path] = []
+    for result in results:
+        if result.outcome == "skipped":
+            continue
+        name, ok, detail = verdicts.summary_line(result)
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+        if not ok and result.verdict:
+            failed_logs += [Path(log) for log in result.verdict.logs]
+    for log in (log for log in dict.fromkeys(failed_logs) if log.exists()):
+        shown = log.relative_to(REPO) if log.is_relative_to(REPO) else log
+        print(f"\n==> last lines of {shown} <==\n{tail(log)}")
+    failed = (
+        status != 0
+        or not results
+        or any(not verdicts.summary_line(r)[1] for r in results if r.outcome != "skipped")
+    )
     return 1 if failed else 0
 
 
