@@ -7,14 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from airflow_provider_wa_phones.exceptions import ParameterError, WaPhonesError
+from airflow_provider_wa_phones.results import BATCHES_RULE, batch_entries
 from airflow_provider_wa_phones.triggers.base import described, error_event, retry_fields
+from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger
 from airflow_provider_wa_phones.triggers.polling import Poll, stream_key
 from airflow_provider_wa_phones.triggers.watch import load_state, save_state, store_key
+from airflow_provider_wa_phones.waits import batch_targets
 
 LOG = logging.getLogger("test_triggers_pure")
 
@@ -152,3 +157,34 @@ def test_no_store_or_a_failing_one_means_a_new_baseline(caplog: pytest.LogCaptur
         "No stored watch state",
         "Could not store the watch state",
     ]
+
+
+# -- one home for "batches must be a list" ------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["batch-1", [], ["not a dict"], 3])
+def test_the_trigger_and_the_sensor_refuse_batches_through_the_one_check(bad: Any) -> None:
+    with pytest.raises(ParameterError) as rule:
+        batch_entries(bad)
+    assert BATCHES_RULE in str(rule.value)
+    with pytest.raises(ParameterError) as by_trigger:
+        NxCloudNumberCheckTrigger(batches=bad).check_arguments()
+    with pytest.raises(ParameterError) as by_sensor:
+        batch_targets(batches=bad)
+    assert str(by_trigger.value) == str(by_sensor.value) == str(rule.value)
+
+
+# -- light imports ------------------------------------------------------------------------------
+
+HEAVY = ["requests", "aiohttp", "phonenumbers", "fastapi", "uvicorn", "urllib3", "yarl"]
+
+
+@pytest.mark.parametrize("module", ["triggers.nxcloud", "triggers.cams"])
+def test_watcher_dag_files_import_the_triggers_without_http_or_phone_libraries(module: str) -> None:
+    """A DAG file that declares an AssetWatcher imports the trigger module at parse time."""
+    code = (
+        f"import json, sys; import airflow_provider_wa_phones.{module}; "
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
