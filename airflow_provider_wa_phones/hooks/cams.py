@@ -16,6 +16,7 @@ from airflow_provider_wa_phones.connections import CamsSettings
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import cams as ops
 from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.phones import cams_phone_record
 from airflow_provider_wa_phones.ratelimit import SlidingWindowLimiter, shared_limiter
 from airflow_provider_wa_phones.services import CAMS
 
@@ -58,6 +59,16 @@ class _Cams(base.ServiceHookBase, service=CAMS, operations=ops):
         params = ops.phone_numbers_params(cust_space_id, isv_code, status)
         result: list[dict[str, Any]] = yield base.Call(ops.PHONE_NUMBERS, params)
         return result
+
+    @base.hook_method
+    def query_phone_records(
+        self, cust_space_id: str | None = None, isv_code: str | None = None, status: str | None = None
+    ) -> base.Steps[list[dict[str, Any]]]:
+        """:meth:`query_phone_numbers`'s records in the provider's common phone-record shape (CAMS's
+        other fields in snake_case): where every operator, sensor and trigger gets them mapped
+        (:func:`~airflow_provider_wa_phones.phones.cams_phone_record`)."""
+        raw = yield from _Cams.query_phone_numbers.steps(self, cust_space_id, isv_code, status)
+        return [cams_phone_record(record) for record in raw]
 
     @base.hook_method
     def query_phone_business_profile(

@@ -17,6 +17,7 @@ from airflow_provider_wa_phones.connections import NxCloudSettings
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import nxcloud as ops
 from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.phones import nxcloud_phone_record
 from airflow_provider_wa_phones.results import Batch, ReadProgress, ResultWalk
 from airflow_provider_wa_phones.services import NXCLOUD
 
@@ -25,6 +26,13 @@ __all__ = ["NxCloudAsyncHook", "NxCloudHook", "NxCloudSettings"]
 #: Result pages read at once after the first: answers are bound by the round trip, not by CPU.
 DEFAULT_PAGE_CONCURRENCY = 6
 MAX_PAGE_CONCURRENCY = 32
+
+
+def common_records(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """NxCloud phone records (``getPhone``, ``phoneList``) in the provider's common shape
+    (:func:`~airflow_provider_wa_phones.phones.nxcloud_phone_record`): where every operator, sensor
+    and trigger gets them mapped."""
+    return [nxcloud_phone_record(record) for record in raw]
 
 
 class _NxCloud(base.ServiceHookBase, service=NXCLOUD, operations=ops):
@@ -72,6 +80,20 @@ class _NxCloud(base.ServiceHookBase, service=NXCLOUD, operations=ops):
             ops.PHONE_LIST, ops.phone_list_body(ops.check_appkey(appkey))
         )
         return result
+
+    @base.hook_method
+    def get_phone_records(
+        self, phones: str | Iterable[str] | None = None, appkey: str | None = None
+    ) -> base.Steps[list[dict[str, Any]]]:
+        """:meth:`get_phone_info`'s records in the provider's common phone-record shape."""
+        raw = yield from _NxCloud.get_phone_info.steps(self, phones, appkey)
+        return common_records(raw)
+
+    @base.hook_method
+    def list_phone_records(self, appkey: str | None = None) -> base.Steps[list[dict[str, Any]]]:
+        """:meth:`list_phones`'s records in the provider's common phone-record shape."""
+        raw = yield from _NxCloud.list_phones.steps(self, appkey)
+        return common_records(raw)
 
     @base.hook_method
     def query_number_check(

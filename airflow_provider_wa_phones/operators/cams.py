@@ -46,12 +46,9 @@ class CamsPhoneNumbersOperator(CamsTask):
         self.status = status
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.phones import cams_phone_record
-
-        raw = self.hook.query_phone_numbers(
+        records = self.hook.query_phone_records(
             cust_space_id=self.cust_space_id, isv_code=self.isv_code, status=self.status
         )
-        records = [cams_phone_record(item) for item in raw]
         self.log.info("CAMS listed %d numbers", len(records))
         return records
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks
@@ -16,12 +16,6 @@ from airflow_provider_wa_phones.operators.base import NxCloudTask
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-
-def _phone_records(raw: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    from airflow_provider_wa_phones.phones import nxcloud_phone_record
-
-    return [nxcloud_phone_record(record) for record in raw]
 
 
 class NxCloudPhoneInfoOperator(NxCloudTask):
@@ -48,7 +42,7 @@ class NxCloudPhoneInfoOperator(NxCloudTask):
         self.appkey = appkey
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        records = _phone_records(self.hook.get_phone_info(phones=self.phones, appkey=self.appkey))
+        records = self.hook.get_phone_records(phones=self.phones, appkey=self.appkey)
         self.log.info("NxCloud returned %d phone records", len(records))
         return records
 
@@ -70,7 +64,7 @@ class NxCloudPhoneListOperator(NxCloudTask):
         self.appkey = appkey
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        records = _phone_records(self.hook.list_phones(appkey=self.appkey))
+        records = self.hook.list_phone_records(appkey=self.appkey)
         self.log.info("NxCloud listed %d numbers", len(records))
         return records
 

@@ -9,24 +9,29 @@ in every mode.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk import BaseOperator, BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones._compat import (
     AirflowException,
     AirflowFailException,
+    AirflowSensorTimeout,
     AirflowSkipException,
+    TaskDeferralError,
+    TaskDeferralTimeout,
     conf,
 )
+from airflow_provider_wa_phones.exceptions import WaPhonesError
 from airflow_provider_wa_phones.operators.base import ServiceOperator
+from airflow_provider_wa_phones.waits import Decision, check_status_arguments, phone_status
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
-
-    from airflow_provider_wa_phones.waits import Decision
 
 
 class WaitSensor(ServiceOperator, BaseSensorOperator):
@@ -40,8 +45,6 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
     """
 
     def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
-        from airflow_provider_wa_phones import checks
-
         super().__init__(**kwargs)
         if deferrable is None:
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
@@ -50,8 +53,6 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
 
     def trigger_settings(self) -> dict[str, Any]:
         """The same settings as plain data for a trigger, plus the poll interval."""
-        from dataclasses import asdict
-
         retry = asdict(self.request_retry) if self.request_retry is not None else None
         return {"poke_interval": self.poke_interval, "request_timeout": self.request_timeout, "retry": retry}
 
@@ -67,8 +68,6 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
         raise NotImplementedError
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_wa_phones.exceptions import WaPhonesError
-
         try:
             decision = self.check(context)
         except WaPhonesError as exc:
@@ -96,9 +95,6 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
     #   anything unexpected (a bug)        failed, retried    failed, retried    skipped
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_wa_phones._compat import AirflowSensorTimeout
-        from airflow_provider_wa_phones.exceptions import WaPhonesError
-
         try:
             if self.deferrable:
                 return self._look_then_defer(context)
@@ -109,8 +105,6 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
             self._timed_out(str(exc), exc)
 
     def _look_then_defer(self, context: Context) -> Any:
-        from airflow_provider_wa_phones.exceptions import WaPhonesError
-
         try:
             first = self.poke(context)
         except AirflowFailException as exc:
@@ -130,10 +124,6 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         """Back from the triggerer: the trigger's event, or its timeout or crash, decided by the same
         table as a poke (``BaseSensorOperator`` would skip any error under ``soft_fail``)."""
-        from airflow.sdk import BaseOperator
-
-        from airflow_provider_wa_phones._compat import TaskDeferralError, TaskDeferralTimeout
-
         try:
             return BaseOperator.resume_execution(self, next_method, next_kwargs, context)
         except TaskDeferralTimeout as exc:
@@ -166,8 +156,6 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
         raise AirflowFailException(message)
 
     def _timed_out(self, message: str, cause: BaseException) -> NoReturn:
-        from airflow_provider_wa_phones._compat import AirflowSensorTimeout
-
         if self.soft_fail or self.never_fail:
             raise AirflowSkipException(message) from cause
         raise AirflowSensorTimeout(message) from cause
@@ -188,49 +176,29 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
 class PhoneStatusWait(WaitSensor):
     """Waits until every listed number has ``target_status``; a failure status ends the wait.
 
-    Subclasses say how to fetch the numbers' common-shape records in one call, and which trigger
-    does the same in the triggerer.
+    Subclasses hold the numbers under their service's parameter name (:meth:`awaited_phones`), say
+    how to fetch the numbers' common-shape records in one call, and build the trigger that does the
+    same in the triggerer.
     """
-
-    phones_param = "phones"
 
     def __init__(self, *, target_status: str, failure_statuses: Sequence[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.target_status = target_status
         self.failure_statuses = failure_statuses
 
+    def awaited_phones(self) -> list[str]:
+        """The awaited numbers, normalised; ParameterError names the service's parameter."""
+        raise NotImplementedError
+
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
         """The common-shape records of ``phones`` (others may be included), with one call."""
         raise NotImplementedError
 
-    def trigger_class(self) -> type[BaseTrigger]:
-        """The trigger that waits in the triggerer; it takes the numbers as ``phones_param``."""
-        raise NotImplementedError
-
-    def trigger_scope(self) -> dict[str, Any]:
-        """The trigger's account and connection arguments."""
-        raise NotImplementedError
-
     def arguments(self) -> tuple[list[str], str, list[str]]:
         """The awaited numbers (normalised), the target status and the failure statuses."""
-        from airflow_provider_wa_phones.phones import normalize_phones
-        from airflow_provider_wa_phones.waits import check_status_arguments
-
-        phones = normalize_phones(getattr(self, self.phones_param), self.phones_param)
+        phones = self.awaited_phones()
         return phones, *check_status_arguments(self.target_status, self.failure_statuses)
 
     def check(self, context: Context) -> Decision:
-        from airflow_provider_wa_phones.waits import phone_status
-
         phones, target, failures = self.arguments()
         return phone_status(self.fetch_records(phones), phones, target, failures)
-
-    def make_trigger(self) -> BaseTrigger:
-        phones, target, failures = self.arguments()
-        return self.trigger_class()(
-            **{self.phones_param: phones},
-            target_status=target,
-            failure_statuses=failures,
-            **self.trigger_scope(),
-            **self.trigger_settings(),
-        )

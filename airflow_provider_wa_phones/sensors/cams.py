@@ -1,7 +1,8 @@
 """Sensor for Alibaba Cloud CAMS: sender numbers to reach a status.
 
-DAG files import this module at parse time, so it imports only ``airflow.sdk``; hooks, HTTP and
-phone-number libraries load when a task runs.
+DAG files import this module at parse time, so it imports only ``airflow.sdk``, the trigger it
+defers to and the provider's light modules; hooks, HTTP and phone-number libraries load when a
+task runs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones.operators.base import CamsTask
+from airflow_provider_wa_phones.phones import normalize_phones
 from airflow_provider_wa_phones.sensors.base import PhoneStatusWait
+from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
 from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
 
 if TYPE_CHECKING:
@@ -42,7 +45,6 @@ class CamsPhoneStatusSensor(CamsTask, PhoneStatusWait):
     """
 
     template_fields: Sequence[str] = ("phone_numbers", "cust_space_id", "target_status", "cams_conn_id")
-    phones_param = "phone_numbers"
 
     def __init__(
         self,
@@ -57,15 +59,19 @@ class CamsPhoneStatusSensor(CamsTask, PhoneStatusWait):
         self.phone_numbers = phone_numbers
         self.cust_space_id = cust_space_id
 
+    def awaited_phones(self) -> list[str]:
+        return normalize_phones(self.phone_numbers, "phone_numbers")
+
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.phones import cams_phone_record
+        return self.hook.query_phone_records(cust_space_id=self.cust_space_id)
 
-        return [cams_phone_record(r) for r in self.hook.query_phone_numbers(cust_space_id=self.cust_space_id)]
-
-    def trigger_class(self) -> type[BaseTrigger]:
-        from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
-
-        return CamsPhoneStatusTrigger
-
-    def trigger_scope(self) -> dict[str, Any]:
-        return {"cust_space_id": self.cust_space_id, "cams_conn_id": self.cams_conn_id}
+    def make_trigger(self) -> BaseTrigger:
+        phones, target, failures = self.arguments()
+        return CamsPhoneStatusTrigger(
+            phone_numbers=phones,
+            target_status=target,
+            failure_statuses=failures,
+            cust_space_id=self.cust_space_id,
+            cams_conn_id=self.cams_conn_id,
+            **self.trigger_settings(),
+        )

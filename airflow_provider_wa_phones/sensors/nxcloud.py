@@ -1,7 +1,8 @@
 """Sensors for NxCloud: a number-check batch to finish, sender numbers to reach a status.
 
-DAG files import this module at parse time, so it imports only ``airflow.sdk``; hooks, HTTP and
-phone-number libraries load when a task runs.
+DAG files import this module at parse time, so it imports only ``airflow.sdk``, the trigger it
+defers to and the provider's light modules; hooks, HTTP and phone-number libraries load when a
+task runs.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones.operators.base import NxCloudTask
+from airflow_provider_wa_phones.phones import normalize_phones
+from airflow_provider_wa_phones.results import Batch
 from airflow_provider_wa_phones.sensors.base import PhoneStatusWait, WaitSensor
-from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
+from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger, NxCloudPhoneStatusTrigger
+from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES, Decision, batch_targets, number_check
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.triggers.base import BaseTrigger
-
-    from airflow_provider_wa_phones.waits import Decision
 
 
 class NxCloudNumberCheckSensor(NxCloudTask, WaitSensor):
@@ -74,20 +76,14 @@ class NxCloudNumberCheckSensor(NxCloudTask, WaitSensor):
         self.date = date
         self.appkey = appkey
 
-    def _targets(self) -> list[Any]:
-        from airflow_provider_wa_phones.waits import batch_targets
-
+    def _targets(self) -> list[Batch]:
         return batch_targets(self.batches, self.batch_no, self.expected_count, self.message_id, self.date)
 
     def check(self, context: Context) -> Decision:
-        from airflow_provider_wa_phones.waits import number_check
-
         targets = self._targets()
         return number_check(targets, [self.hook.count_batch_results(t, appkey=self.appkey) for t in targets])
 
     def make_trigger(self) -> BaseTrigger:
-        from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger
-
         return NxCloudNumberCheckTrigger(
             batches=[target.as_kwargs() for target in self._targets()],
             appkey=self.appkey,
@@ -129,15 +125,19 @@ class NxCloudPhoneStatusSensor(NxCloudTask, PhoneStatusWait):
         self.phones = phones
         self.appkey = appkey
 
+    def awaited_phones(self) -> list[str]:
+        return normalize_phones(self.phones, "phones")
+
     def fetch_records(self, phones: list[str]) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.phones import nxcloud_phone_record
+        return self.hook.get_phone_records(phones=phones, appkey=self.appkey)
 
-        return [nxcloud_phone_record(r) for r in self.hook.get_phone_info(phones=phones, appkey=self.appkey)]
-
-    def trigger_class(self) -> type[BaseTrigger]:
-        from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger
-
-        return NxCloudPhoneStatusTrigger
-
-    def trigger_scope(self) -> dict[str, Any]:
-        return {"appkey": self.appkey, "nxcloud_conn_id": self.nxcloud_conn_id}
+    def make_trigger(self) -> BaseTrigger:
+        phones, target, failures = self.arguments()
+        return NxCloudPhoneStatusTrigger(
+            phones=phones,
+            target_status=target,
+            failure_statuses=failures,
+            appkey=self.appkey,
+            nxcloud_conn_id=self.nxcloud_conn_id,
+            **self.trigger_settings(),
+        )

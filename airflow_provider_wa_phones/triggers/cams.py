@@ -5,35 +5,40 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
+from airflow_provider_wa_phones import connections
+from airflow_provider_wa_phones.operations.cams import check_cust_space_id
+from airflow_provider_wa_phones.phones import normalize_phones
 from airflow_provider_wa_phones.services import CAMS
-from airflow_provider_wa_phones.triggers.base import PhoneStatusPolling, PhoneWatch, PollOptions
+from airflow_provider_wa_phones.triggers.base import PollOptions
+from airflow_provider_wa_phones.triggers.polling import PhoneStatusPolling
+from airflow_provider_wa_phones.triggers.watch import PhoneWatch
 
 
 class _CamsSpace:
     """The account a CAMS phone trigger looks at: a ChatApp space (``cust_space_id``)."""
 
     service = CAMS.conn_type
-    scope_param, conn_param = "cust_space_id", CAMS.conn_id_param
     cust_space_id: str | None
     cams_conn_id: str
     hook_settings: Any
 
-    def check_scope(self, value: Any) -> str | None:
-        from airflow_provider_wa_phones.operations.cams import check_cust_space_id
+    def account(self) -> tuple[Any, Any]:
+        return self.cams_conn_id, self.cust_space_id
 
-        return check_cust_space_id(value, required=False)
+    def check_account(self) -> None:
+        self.cust_space_id = check_cust_space_id(self.cust_space_id, required=False)
+        self.cams_conn_id = connections.conn_id("cams_conn_id", self.cams_conn_id)
 
     def make_hook(self) -> Any:
+        # light DAG parsing: DAG files that build an AssetWatcher import this module; the hook brings
+        # aiohttp and requests (run() imports it in a thread first, off the triggerer's event loop).
         from airflow_provider_wa_phones.hooks.cams import CamsAsyncHook
 
         return CamsAsyncHook(self.cams_conn_id, **self.hook_settings())
 
     async def fetch_account(self, hook: Any) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.phones import cams_phone_record
-
-        return [
-            cams_phone_record(r) for r in await hook.query_phone_numbers(cust_space_id=self.cust_space_id)
-        ]
+        records: list[dict[str, Any]] = await hook.query_phone_records(cust_space_id=self.cust_space_id)
+        return records
 
 
 class CamsPhoneStatusTrigger(_CamsSpace, PhoneStatusPolling):
@@ -49,9 +54,6 @@ class CamsPhoneStatusTrigger(_CamsSpace, PhoneStatusPolling):
     :param options: ``poke_interval``, ``request_timeout``, ``retry`` (see :class:`PollOptions`).
     """
 
-    phones_param = "phone_numbers"
-    phone_numbers: list[str]
-
     def __init__(
         self,
         phone_numbers: list[str],
@@ -61,9 +63,25 @@ class CamsPhoneStatusTrigger(_CamsSpace, PhoneStatusPolling):
         cams_conn_id: str = CAMS.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
-        super().__init__(
-            phone_numbers, target_status, failure_statuses, cust_space_id, cams_conn_id, **options
-        )
+        super().__init__(target_status, failure_statuses, **options)
+        self.phone_numbers = phone_numbers
+        self.cust_space_id = cust_space_id
+        self.cams_conn_id = cams_conn_id
+
+    def check_phones(self) -> None:
+        self.phone_numbers = normalize_phones(self.phone_numbers, "phone_numbers")
+
+    def awaited_phones(self) -> list[str]:
+        return self.phone_numbers
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "phone_numbers": self.phone_numbers,
+            "target_status": self.target_status,
+            "failure_statuses": self.failure_statuses,
+            "cust_space_id": self.cust_space_id,
+            "cams_conn_id": self.cams_conn_id,
+        }
 
     async def fetch_records(self, hook: Any) -> list[dict[str, Any]]:
         return await self.fetch_account(hook)  # one call covers the whole space
@@ -79,10 +97,8 @@ class CamsPhoneWatchTrigger(_CamsSpace, PhoneWatch):
     :param cams_conn_id: the connection id.
 
     ``fields``, ``becomes``, ``leaves``, ``fire_on_first`` and the poll options: see
-    :class:`~airflow_provider_wa_phones.triggers.base.PhoneWatch`.
+    :class:`~airflow_provider_wa_phones.triggers.watch.PhoneWatch`.
     """
-
-    phones_param = "phone_numbers"
 
     def __init__(
         self,
@@ -95,6 +111,25 @@ class CamsPhoneWatchTrigger(_CamsSpace, PhoneWatch):
         cams_conn_id: str = CAMS.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
-        super().__init__(
-            cust_space_id, cams_conn_id, phone_numbers, fields, becomes, leaves, fire_on_first, **options
-        )
+        super().__init__(fields, becomes, leaves, fire_on_first, **options)
+        self.cust_space_id = cust_space_id
+        self.cams_conn_id = cams_conn_id
+        self.phone_numbers = phone_numbers
+
+    def check_phones(self) -> None:
+        phones = self.phone_numbers
+        self.phone_numbers = None if phones is None else normalize_phones(phones, "phone_numbers")
+
+    def watched_phones(self) -> list[str] | None:
+        return self.phone_numbers
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "cust_space_id": self.cust_space_id,
+            "cams_conn_id": self.cams_conn_id,
+            "phone_numbers": self.phone_numbers,
+            "fields": self.fields,
+            "becomes": self.becomes,
+            "leaves": self.leaves,
+            "fire_on_first": self.fire_on_first,
+        }

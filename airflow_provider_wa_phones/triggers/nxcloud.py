@@ -3,43 +3,49 @@ sensors), and numbers that change (``AssetWatcher``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import Any, Unpack
 
+from airflow_provider_wa_phones import connections
+from airflow_provider_wa_phones.operations.nxcloud import check_appkey
+from airflow_provider_wa_phones.phones import normalize_phones
+from airflow_provider_wa_phones.results import Batch, batch_entries
 from airflow_provider_wa_phones.services import NXCLOUD
-from airflow_provider_wa_phones.triggers.base import (
-    PhoneStatusPolling,
-    PhoneWatch,
-    PollingTrigger,
-    PollOptions,
-)
+from airflow_provider_wa_phones.triggers.base import PollingTrigger, PollOptions
+from airflow_provider_wa_phones.triggers.polling import PhoneStatusPolling
+from airflow_provider_wa_phones.triggers.watch import PhoneWatch
+from airflow_provider_wa_phones.waits import Decision, number_check
 
-if TYPE_CHECKING:
-    from airflow_provider_wa_phones.waits import Decision
+
+def _hook(nxcloud_conn_id: str, settings: dict[str, Any]) -> Any:
+    """The async hook an NxCloud trigger polls with."""
+    # light DAG parsing: DAG files that build an AssetWatcher import this module; the hook brings
+    # aiohttp and requests (run() imports it in a thread first, off the triggerer's event loop).
+    from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
+
+    return NxCloudAsyncHook(nxcloud_conn_id, **settings)
 
 
 class _NxCloudApplication:
     """The account an NxCloud phone trigger looks at: an application (``appkey``)."""
 
     service = NXCLOUD.conn_type
-    scope_param, conn_param = "appkey", NXCLOUD.conn_id_param
     appkey: str | None
     nxcloud_conn_id: str
     hook_settings: Any
 
-    def check_scope(self, value: Any) -> str | None:
-        from airflow_provider_wa_phones.operations.nxcloud import check_appkey
+    def account(self) -> tuple[Any, Any]:
+        return self.nxcloud_conn_id, self.appkey
 
-        return None if value is None else check_appkey(value)
+    def check_account(self) -> None:
+        self.appkey = None if self.appkey is None else check_appkey(self.appkey)
+        self.nxcloud_conn_id = connections.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
 
     def make_hook(self) -> Any:
-        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
-
-        return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
+        return _hook(self.nxcloud_conn_id, self.hook_settings())
 
     async def fetch_account(self, hook: Any) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.phones import nxcloud_phone_record
-
-        return [nxcloud_phone_record(r) for r in await hook.get_phone_info(appkey=self.appkey)]
+        records: list[dict[str, Any]] = await hook.get_phone_records(appkey=self.appkey)
+        return records
 
 
 class NxCloudPhoneStatusTrigger(_NxCloudApplication, PhoneStatusPolling):
@@ -55,9 +61,6 @@ class NxCloudPhoneStatusTrigger(_NxCloudApplication, PhoneStatusPolling):
     :param options: ``poke_interval``, ``request_timeout``, ``retry`` (see :class:`PollOptions`).
     """
 
-    phones_param = "phones"
-    phones: list[str]
-
     def __init__(
         self,
         phones: list[str],
@@ -67,12 +70,29 @@ class NxCloudPhoneStatusTrigger(_NxCloudApplication, PhoneStatusPolling):
         nxcloud_conn_id: str = NXCLOUD.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
-        super().__init__(phones, target_status, failure_statuses, appkey, nxcloud_conn_id, **options)
+        super().__init__(target_status, failure_statuses, **options)
+        self.phones = phones
+        self.appkey = appkey
+        self.nxcloud_conn_id = nxcloud_conn_id
+
+    def check_phones(self) -> None:
+        self.phones = normalize_phones(self.phones, "phones")
+
+    def awaited_phones(self) -> list[str]:
+        return self.phones
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "phones": self.phones,
+            "target_status": self.target_status,
+            "failure_statuses": self.failure_statuses,
+            "appkey": self.appkey,
+            "nxcloud_conn_id": self.nxcloud_conn_id,
+        }
 
     async def fetch_records(self, hook: Any) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.phones import nxcloud_phone_record
-
-        return [nxcloud_phone_record(r) for r in await hook.get_phone_info(self.phones, self.appkey)]
+        records: list[dict[str, Any]] = await hook.get_phone_records(self.phones, self.appkey)
+        return records
 
 
 class NxCloudPhoneWatchTrigger(_NxCloudApplication, PhoneWatch):
@@ -85,10 +105,8 @@ class NxCloudPhoneWatchTrigger(_NxCloudApplication, PhoneWatch):
     :param nxcloud_conn_id: the connection id.
 
     ``fields``, ``becomes``, ``leaves``, ``fire_on_first`` and the poll options: see
-    :class:`~airflow_provider_wa_phones.triggers.base.PhoneWatch`.
+    :class:`~airflow_provider_wa_phones.triggers.watch.PhoneWatch`.
     """
-
-    phones_param = "phones"
 
     def __init__(
         self,
@@ -101,7 +119,27 @@ class NxCloudPhoneWatchTrigger(_NxCloudApplication, PhoneWatch):
         nxcloud_conn_id: str = NXCLOUD.default_conn_id,
         **options: Unpack[PollOptions],
     ) -> None:
-        super().__init__(appkey, nxcloud_conn_id, phones, fields, becomes, leaves, fire_on_first, **options)
+        super().__init__(fields, becomes, leaves, fire_on_first, **options)
+        self.appkey = appkey
+        self.nxcloud_conn_id = nxcloud_conn_id
+        self.phones = phones
+
+    def check_phones(self) -> None:
+        self.phones = None if self.phones is None else normalize_phones(self.phones, "phones")
+
+    def watched_phones(self) -> list[str] | None:
+        return self.phones
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "appkey": self.appkey,
+            "nxcloud_conn_id": self.nxcloud_conn_id,
+            "phones": self.phones,
+            "fields": self.fields,
+            "becomes": self.becomes,
+            "leaves": self.leaves,
+            "fire_on_first": self.fire_on_first,
+        }
 
 
 class NxCloudNumberCheckTrigger(PollingTrigger):
@@ -129,10 +167,6 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         self.nxcloud_conn_id = nxcloud_conn_id
 
     def check_arguments(self) -> None:
-        from airflow_provider_wa_phones import connections
-        from airflow_provider_wa_phones.operations.nxcloud import check_appkey
-        from airflow_provider_wa_phones.results import Batch, batch_entries
-
         super().check_arguments()
         self.batches = [
             Batch.from_kwargs(batch).as_kwargs() for batch in batch_entries(self.batches, one=False)
@@ -144,13 +178,8 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         return {"batches": self.batches, "appkey": self.appkey, "nxcloud_conn_id": self.nxcloud_conn_id}
 
     def make_hook(self) -> Any:
-        from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook
-
-        return NxCloudAsyncHook(self.nxcloud_conn_id, **self.hook_settings())
+        return _hook(self.nxcloud_conn_id, self.hook_settings())
 
     async def decide(self, hook: Any) -> Decision:
-        from airflow_provider_wa_phones.results import Batch
-        from airflow_provider_wa_phones.waits import number_check
-
         targets = [Batch.from_kwargs(batch) for batch in self.batches]
         return number_check(targets, [await hook.count_batch_results(t, appkey=self.appkey) for t in targets])
