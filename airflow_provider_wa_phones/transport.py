@@ -26,6 +26,8 @@ from airflow_provider_wa_phones.exceptions import (
     WaPhonesError,
 )
 from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.operations.base import Answer, Request
+
 
 if TYPE_CHECKING:
     import aiohttp
@@ -34,27 +36,8 @@ if TYPE_CHECKING:
 USER_AGENT = "airflow-provider-wa-phones"
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One request as an operation builds it: the body is the exact bytes to sign and send."""
-
-    method: str
-    url: str  # the query, if any, already encoded as it must be sent (CAMS signs it as it stands)
-    headers: Mapping[str, str]
-    body: bytes
-
-
 #: Computes the headers that sign a request (``NxCloudAuth.sign``, ``CamsAuth.sign``).
 Sign = Callable[[Request], Mapping[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the hooks read of an HTTP answer."""
-
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ DEFAULT_PAGE_CONCURRENCY = 6
 MAX_PAGE_CONCURRENCY = 32
 
 
-class _NxCloud(base.ServiceHookBase, service=NXCLOUD, operations=ops):
+class _NxCloud(base.ServiceHookBase, service=NXCLOUD):
     """What both NxCloud hooks share: the connection and its settings, and each method that the
     async hook has too, written once (see :class:`~airflow_provider_wa_phones.hooks.base.hook_method`).
     """
