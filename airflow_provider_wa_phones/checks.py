@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Any
 
 from airflow_provider_wa_phones.exceptions import ParameterError
@@ -54,7 +55,6 @@ def is_clean_text(value: str) -> bool:
         return False
     if value.isprintable():  # the common case, checked in C
         return True
-    import unicodedata
 
     return not any(unicodedata.category(char) in _HIDDEN for char in value)
 
@@ -131,15 +131,4 @@ def flag(param: str, value: Any) -> bool:
     """True or False, nothing that merely looks like one."""
     if not isinstance(value, bool):
         raise ParameterError(param, f"must be True or False, got {quoted(value)}")
-    return value
-
-
-def retry_policy(param: str, value: Any) -> Any:
-    """None or a ``RetryPolicy``."""
-    from airflow_provider_wa_phones.retry import RetryPolicy
-
-    if value is not None and not isinstance(value, RetryPolicy):
-        raise ParameterError(
-            param, f"must be a RetryPolicy (airflow_provider_wa_phones.retry) or None, got {quoted(value)}"
-        )
     return value

@@ -13,6 +13,7 @@ NxCloud leaves three things open, and each is handled every possible way:
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -343,7 +344,6 @@ class ReadProgress:
     :data:`PROGRESS_EVERY` seconds."""
 
     def __init__(self, log: Any, walk: ResultWalk) -> None:
-        import time
 
         self._clock = time.monotonic
         self.log, self.walk = log, walk

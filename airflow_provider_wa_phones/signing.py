@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 NXCLOUD_ALGORITHMS = ("md5", "sha256")
 
@@ -75,7 +76,6 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 def acs3_percent_encode(text: str) -> str:
     """Percent-encode per RFC 3986 as Alibaba Cloud signs it: only ``A-Z a-z 0-9 - _ . ~`` stay."""
-    from urllib.parse import quote
 
     return quote(text, safe="-_.~")
 

@@ -13,8 +13,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones.exceptions import ParameterError
-from airflow_provider_wa_phones.results import Batch
+from airflow_provider_wa_phones.operations.nxcloud import check_date
+from airflow_provider_wa_phones.results import Batch, batches_of, expected_count
 
 #: Statuses from which a number does not come back to CONNECTED by waiting.
 DEFAULT_FAILURE_STATUSES = ("BANNED", "DELETED", "MIGRATED", "DISCONNECTED")
@@ -122,7 +124,6 @@ _STATUS = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 def check_status_arguments(target_status: Any, failure_statuses: Any) -> tuple[str, list[str]]:
     """Return the awaited status and the failure statuses, upper-cased, or raise."""
-    from airflow_provider_wa_phones import checks
 
     target = checks.text(
         "target_status", target_status, max_length=40, pattern=_STATUS, rule="a status such as CONNECTED"
@@ -160,7 +161,6 @@ def batch_targets(
     if batches is not None:
         if not all(_absent(value) for value in (batch_no, message_id, expected_count, date)):
             raise ParameterError("batches", "give either batches or batch_no/message_id/date, not both")
-        from airflow_provider_wa_phones.results import batches_of
 
         return batches_of(batches, "batches", counted=True)
     if _absent(batch_no) and _absent(message_id):
@@ -168,8 +168,6 @@ def batch_targets(
     if not _absent(batch_no) and _absent(expected_count):
         raise ParameterError("expected_count", "required with batch_no: how many numbers the batch holds")
     expected = _expected(1 if _absent(expected_count) else expected_count, "expected_count")
-    from airflow_provider_wa_phones import checks
-    from airflow_provider_wa_phones.operations.nxcloud import check_date
 
     day = check_date(date)
     given_batch = None if _absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)
@@ -184,7 +182,6 @@ def _absent(value: Any) -> bool:
 
 def _expected(value: Any, param: str) -> int:
     """How many records finish a batch: at least one (an empty batch would be "finished" at once)."""
-    from airflow_provider_wa_phones.results import expected_count
 
     return expected_count(value, param)
 

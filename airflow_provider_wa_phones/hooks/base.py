@@ -33,7 +33,7 @@ from airflow_provider_wa_phones import _compat, auth, checks, connections, redac
 from airflow_provider_wa_phones._compat import BaseHook
 from airflow_provider_wa_phones.exceptions import WaPhonesError
 from airflow_provider_wa_phones.operations.base import Answer, Operation
-from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
+from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy, checked_policy
 from airflow_provider_wa_phones.services import Service
 
 A = ParamSpec("A")
@@ -169,7 +169,7 @@ class ServiceHookBase(BaseHook):
         super().__init__()
         setattr(self, self.conn_name_attr, conn_id)
         self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
-        self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
+        self.retry_policy = checked_policy("retry_policy", retry_policy) or RetryPolicy()
         # None: the connection's extra of that name, else the default (see answer_cap).
         self.max_answer_bytes = (
             None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from airflow_provider_wa_phones import redact
@@ -43,7 +45,6 @@ def retry_after_seconds(value: str | None) -> float | None:
     text = value.strip()
     if text.isascii() and text.isdigit():
         return capped_hint(int(text)) if _DELTA_SECONDS.fullmatch(text) else MAX_RETRY_HINT
-    from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(text).timestamp()
@@ -55,7 +56,6 @@ def retry_after_seconds(value: str | None) -> float | None:
 def capped_hint(seconds: float) -> float | None:
     """A retry hint in seconds as the retry policy may use it: None unless positive and finite,
     at most :data:`MAX_RETRY_HINT`."""
-    import math
 
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         return None

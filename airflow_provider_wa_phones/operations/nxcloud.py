@@ -1,7 +1,8 @@
 """Each NxCloud operation, described once: where it is sent, how its body is built and checked, how
-its answer is read and whether it is charged, as :class:`~airflow_provider_wa_phones.operations.base.Operation`
-values. No I/O: the sync and the async hook send what an operation's ``request`` builds and hand
-the answer to its ``read``. The service's calendar and retention rules live here too.
+its answer is read and whether it is charged, as values of
+:class:`~airflow_provider_wa_phones.operations.base.Operation`. No I/O: the sync and the async
+hook send what an operation's ``request`` builds and hand the answer to its ``read``. The
+service's calendar and retention rules live here too.
 
 Each ``*_body`` function checks its arguments and returns the JSON body of one request, so a bad
 argument fails before anything is signed or sent.
@@ -20,8 +21,8 @@ from typing import Any, TypeVar
 from airflow_provider_wa_phones import checks, redact
 from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
 from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
-from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
 from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error, shorten
+from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
 from airflow_provider_wa_phones.services import NXCLOUD
 
@@ -342,7 +343,9 @@ GET_PHONE = NxCloudOperation("getPhone", "/api/wa/getPhone", "2", "getPhone", fl
 PHONE_LIST = NxCloudOperation(
     "phoneList", "/api/wa/integrator/embedded/register/phoneList", "2", "phoneList", parse_phone_list
 )
-NUMBER_CHECK = NxCloudOperation("numberCheck", "/api/number/check", "1", "numbercheck", parse_submit, charged=True)
+NUMBER_CHECK = NxCloudOperation(
+    "numberCheck", "/api/number/check", "1", "numbercheck", parse_submit, charged=True
+)
 NUMBER_CHECK_QUERY = NxCloudOperation(
     "numberCheckQuery", "/api/number/query", "1", "numbercheck", parse_query_page
 )
