@@ -24,6 +24,14 @@ MAX_RATE_LIMIT = 1000
 MAX_EXPECTED_COUNT = 1_000_000
 
 
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` (a URL, a name: nothing secret) cut to ``limit`` characters, saying how long it was
+    when cut. The two text cutters live here: this one for text shown as it is, :func:`quoted` for
+    a value shown as Python writes it; a text read from an answer goes through
+    :func:`airflow_provider_wa_phones.redact.quote` instead, which also hides credentials."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     """``repr(value)`` cut to ``limit`` characters, saying how long it was when cut."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 100:

@@ -25,13 +25,13 @@ from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, Rea
 
 from airflow_provider_wa_phones import deadline, redact
 from airflow_provider_wa_phones import deadline as deadlines
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.exceptions import (
     AnswerTooLargeError,
     RedirectError,
     TransportError,
     WaPhonesError,
 )
-from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.operations.base import Answer, Request
 
 if TYPE_CHECKING:

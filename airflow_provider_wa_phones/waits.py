@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import absent
 from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.operations.nxcloud import check_date
 from airflow_provider_wa_phones.results import Batch, batches_of, expected_count
@@ -159,25 +160,21 @@ def batch_targets(
     """
 
     if batches is not None:
-        if not all(_absent(value) for value in (batch_no, message_id, expected_count, date)):
+        if not all(absent(value) for value in (batch_no, message_id, expected_count, date)):
             raise ParameterError("batches", "give either batches or batch_no/message_id/date, not both")
 
         return batches_of(batches, "batches", counted=True)
-    if _absent(batch_no) and _absent(message_id):
+    if absent(batch_no) and absent(message_id):
         raise ParameterError("batch_no", "give batches, batch_no with expected_count, or message_id")
-    if not _absent(batch_no) and _absent(expected_count):
+    if not absent(batch_no) and absent(expected_count):
         raise ParameterError("expected_count", "required with batch_no: how many numbers the batch holds")
-    expected = _expected(1 if _absent(expected_count) else expected_count, "expected_count")
+    expected = _expected(1 if absent(expected_count) else expected_count, "expected_count")
 
     day = check_date(date)
-    given_batch = None if _absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)
-    given_message = None if _absent(message_id) else checks.text("message_id", message_id, max_length=64)
+    given_batch = None if absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)
+    given_message = None if absent(message_id) else checks.text("message_id", message_id, max_length=64)
     # Given by hand, a batch number's every record counts: there is no submit to tell them apart.
     return [Batch(dates=(day,), batch_no=given_batch, message_id=given_message, expected=expected)]
-
-
-def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value == "")
 
 
 def _expected(value: Any, param: str) -> int:

@@ -12,10 +12,10 @@ from typing import Any, Unpack
 
 from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import CamsSettings
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import cams as ops
-from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.operations.base import Operation
 from airflow_provider_wa_phones.ratelimit import SlidingWindowLimiter, shared_limiter
 from airflow_provider_wa_phones.services import CAMS

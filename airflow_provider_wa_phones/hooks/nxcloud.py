@@ -13,10 +13,10 @@ from typing import Any, Unpack
 
 from airflow_provider_wa_phones import checks, submits
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import NxCloudSettings
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import nxcloud as ops
-from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.results import Batch, ReadProgress, ResultWalk
 from airflow_provider_wa_phones.services import NXCLOUD
 

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from airflow_provider_wa_phones import redact
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.exceptions import (
     MalformedResponseError,
     ServiceUnavailableError,
@@ -120,8 +121,3 @@ def no_envelope_error(
         retryable=False,
         may_have_taken_effect=False,
     )
-
-
-def shorten(text: str, limit: int = 80) -> str:
-    """``text`` cut to ``limit`` characters, saying how long it was when cut."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

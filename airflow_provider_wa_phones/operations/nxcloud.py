@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from airflow_provider_wa_phones import checks, redact
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
 from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
-from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error, shorten
+from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error
 from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
 from airflow_provider_wa_phones.services import NXCLOUD
@@ -32,6 +33,41 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 2**31 - 1
 MAX_BATCH_NO = 64
 RETENTION_DAYS = 14
+
+
+# --- the service's calendar ---------------------------------------------------------------------------
+
+#: NxCloud pushes results 10 s to 5 minutes after a submit; a lookup may conclude "never taken" only
+#: once the latest possible submit is older than this.
+RESULT_DEADLINE = 300.0
+#: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
+SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
+CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
+#: Clocks differ: a submit this close to midnight may be filed under the day before or after.
+MIDNIGHT_SLACK = dt.timedelta(minutes=5)
+
+
+def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[str]:
+    """Every day (``yyyy-MM-dd``, oldest first) a submit made between ``since`` and ``until`` (default:
+    the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
+    until = until or since
+    low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
+    now = dt.datetime.now(dt.UTC)
+    earliest = (now - dt.timedelta(days=RETENTION_DAYS)).date()
+    days: set[dt.date] = set()
+    for zone in CALENDARS:
+        day, last = low.astimezone(zone).date(), high.astimezone(zone).date()
+        while day <= last:
+            if day >= earliest:
+                days.add(day)
+            day += dt.timedelta(days=1)
+    return [day.isoformat() for day in sorted(days)]
+
+
+def submit_dates(submitted_at: dt.datetime) -> list[str]:
+    """The days a submit made at ``submitted_at`` may be filed under: either calendar, allowing for
+    clocks near midnight and for results filed when they arrive (up to 5 minutes later)."""
+    return filing_dates(submitted_at, submitted_at + dt.timedelta(seconds=RESULT_DEADLINE))
 
 
 R = TypeVar("R")

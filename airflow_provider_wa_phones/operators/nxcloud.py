@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, AssetAlias, ObjectStoragePath
 
 from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import absent
 from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.operators.base import NxCloudTask
 from airflow_provider_wa_phones.phones import nxcloud_phone_record
@@ -141,7 +142,7 @@ class NxCloudNumberCheckOperator(NxCloudTask):
         batches = self.hook.submit_number_check(
             phones=self.phones,
             appkey=self.appkey,
-            batch_no=self.batch_no if not _absent(self.batch_no) else (task_batch_no(ti) if ti else None),
+            batch_no=self.batch_no if not absent(self.batch_no) else (task_batch_no(ti) if ti else None),
             check_level=self.check_level,
             dr_url=self.dr_url,
             reuse_existing=retry,
@@ -288,7 +289,7 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
             return self.hook.iter_number_check_results(date, self.batch_no, self.message_id, **settings)
 
         batch_entries(self.batches, "batches")
-        if not all(_absent(value) for value in (self.date, self.batch_no, self.message_id)):
+        if not all(absent(value) for value in (self.date, self.batch_no, self.message_id)):
             raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
         chosen = batches_of(self.batches, "batches")
         return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
@@ -297,7 +298,7 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         return {**super().hook_settings(), "page_concurrency": self.page_concurrency}
 
     def execute(self, context: Context) -> Any:
-        target = None if _absent(self.output_path) else _output_target(self.output_path)
+        target = None if absent(self.output_path) else _output_target(self.output_path)
         records = self._records()
         if target is None:
             return self._collect(records)
@@ -392,11 +393,6 @@ def _quietly(cleanup: Any) -> None:
 
     with contextlib.suppress(Exception):  # the first error is the one to report
         cleanup()
-
-
-def _absent(value: Any) -> bool:
-    """None or "" (a template that rendered empty): the argument was not given."""
-    return value is None or (isinstance(value, str) and value == "")
 
 
 def _xcom_limit(value: Any) -> int:
