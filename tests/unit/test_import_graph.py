@@ -283,9 +283,7 @@ def test_the_import_reader_sees_local_typing_and_unexplained_imports(tmp_path: P
     (package / "__init__.py").write_text("")
     (package / "sub" / "__init__.py").write_text("")
     (package / "low.py").write_text(
-        "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n"
-        f"    from {PACKAGE}.sub import high\n"
+        f"from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from {PACKAGE}.sub import high\n"
     )
     (package / "sub" / "high.py").write_text(
         "def f():\n"
