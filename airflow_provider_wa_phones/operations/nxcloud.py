@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from airflow_provider_wa_phones import checks, redact
 from airflow_provider_wa_phones.checks import shorten
-from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
 from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error
 from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
@@ -277,6 +276,9 @@ def parse_envelope(
     (the answer's ``Date`` header) lets a clock-skew error say how far off this machine's clock is;
     ``retry_after`` is the answer's ``Retry-After`` header.
     """
+    # light DAG parsing: sensors read this module at parse time; the code table loads with an error
+    from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
+
     envelope = load_json(content)
     if not isinstance(envelope, dict) or "code" not in envelope:
         raise no_envelope_error(

@@ -25,7 +25,6 @@ from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.operators.base import NxCloudTask
 from airflow_provider_wa_phones.phones import nxcloud_phone_record
 from airflow_provider_wa_phones.results import batch_entries, batches_of
-from airflow_provider_wa_phones.submits import reuse_wait
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -162,8 +161,10 @@ class NxCloudNumberCheckOperator(NxCloudTask):
 
     def _reuse_wait(self, ti: Any) -> float:
         """How long this retry looks for an earlier try's batch before paying for a new one."""
-
         delay = self.retry_delay.total_seconds() if self.retry_delay is not None else 0.0
+        # light DAG parsing: the submit policy loads when a task retry needs it
+        from airflow_provider_wa_phones.submits import reuse_wait
+
         return reuse_wait(delay, getattr(ti, "start_date", None))
 
 
