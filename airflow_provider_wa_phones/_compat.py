@@ -39,6 +39,8 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_wa_phones.get_provider_info import get_provider_info
+
 if TYPE_CHECKING:
     # Type checkers see Airflow 3.3's names; at run time __getattr__ below resolves each one.
     from airflow.sdk import BaseHook, conf
@@ -79,6 +81,7 @@ __all__ = [
 
 def _base_hook() -> type[Any]:
     try:
+        # Airflow version: resolved when first used, from the modules the running Airflow has
         from airflow.sdk import BaseHook
     except ImportError:  # Airflow 3.0
         return _legacy_base_hook()
@@ -97,6 +100,7 @@ def _legacy_base_hook() -> type[Any]:
             """Get a connection without blocking the event loop: read in asgiref's worker thread,
             from which 3.0's triggerer answers sync calls (as for 3.0's own async hooks).
             """
+            # light DAG parsing: asgiref is needed only by Airflow 3.0's triggerer
             from asgiref.sync import sync_to_async
 
             def read() -> _ConnectionReadInThread:
@@ -128,8 +132,10 @@ class _ConnectionReadInThread:
 
 def _conf() -> Any:
     try:
+        # Airflow version: resolved when first used, from the modules the running Airflow has
         from airflow.sdk import conf as sdk_conf
     except ImportError:  # Airflow 3.0, 3.1
+        # Airflow version: resolved when first used, from the modules the running Airflow has
         from airflow.configuration import conf as core_conf
 
         return core_conf
@@ -138,10 +144,12 @@ def _conf() -> Any:
 
 def _exception(name: str) -> Callable[[], type[Exception]]:
     def load() -> type[Exception]:
+        # Airflow version: resolved when first used, from the modules the running Airflow has
         import airflow.sdk.exceptions
 
         found = getattr(airflow.sdk.exceptions, name, None)
         if found is None:  # Airflow 3.0, 3.1: the task runner and the base classes use these
+            # Airflow version: resolved when first used, from the modules the running Airflow has
             import airflow.exceptions
 
             found = getattr(airflow.exceptions, name)
@@ -179,6 +187,7 @@ def __getattr__(name: str) -> Any:
 
 def mask_secret(secret: Any, name: str | None = None) -> None:
     """Keep ``secret`` out of task logs (Airflow's ``airflow.sdk.log.mask_secret``)."""
+    # Airflow version: resolved when first used, from the modules the running Airflow has
     from airflow.sdk.log import mask_secret as airflow_mask_secret
 
     airflow_mask_secret(secret, name)
@@ -193,6 +202,7 @@ async def amask_secret(secret: Any, name: str | None = None) -> None:
     supervisor through its async channel, which every 3.x triggerer has and answers.
     """
     try:
+        # Airflow version: resolved when first used, from the modules the running Airflow has
         from airflow.sdk.log import amask_secret as airflow_amask_secret
     except ImportError:  # Airflow < 3.3
         pass
@@ -201,6 +211,7 @@ async def amask_secret(secret: Any, name: str | None = None) -> None:
         return
     if not secret:
         return
+    # Airflow version: resolved when first used, from the modules the running Airflow has
     from airflow.sdk.execution_time import task_runner
 
     comms = getattr(task_runner, "SUPERVISOR_COMMS", None)
@@ -210,6 +221,7 @@ async def amask_secret(secret: Any, name: str | None = None) -> None:
         return
     _local_secrets_masker().add_mask(secret, name)
     try:
+        # Airflow version: resolved when first used, from the modules the running Airflow has
         from airflow.sdk.execution_time.comms import MaskSecret
 
         await comms.asend(MaskSecret(value=secret, name=name))
@@ -229,7 +241,6 @@ def _local_secrets_masker() -> Any:
 
 
 def _connection_type(conn_type: str) -> dict[str, Any]:
-    from airflow_provider_wa_phones.get_provider_info import get_provider_info
 
     for entry in get_provider_info()["connection-types"]:
         if entry["connection-type"] == conn_type:
@@ -301,6 +312,7 @@ def legacy_connection_form_widgets(conn_type: str) -> dict[str, Any]:
 
 def airflow_version() -> tuple[int, int, int]:
     """The running Airflow's (major, minor, patch)."""
+    # Airflow version: resolved when first used, from the modules the running Airflow has
     from airflow import __version__
 
     parts = []
@@ -321,6 +333,7 @@ def needs_newer_airflow(feature: str, minimum: str, instead: str) -> str:
 
 def shared_trigger_streams_supported() -> bool:
     """Whether event triggers can share one poll loop (``shared_stream_key``, Airflow 3.3)."""
+    # Airflow version: resolved when first used, from the modules the running Airflow has
     from airflow.triggers.base import BaseEventTrigger
 
     return hasattr(BaseEventTrigger, "shared_stream_key")

@@ -12,19 +12,19 @@ afresh. The async hooks use :meth:`sign` directly (aiohttp has no per-request au
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from requests.auth import AuthBase
 
-from airflow_provider_wa_phones import redact, signing
+from airflow_provider_wa_phones import _compat, connections, redact, signing
+from airflow_provider_wa_phones.connections import CamsSettings, NxCloudSettings
 from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.operations.base import Request
 from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 if TYPE_CHECKING:
     import requests
-
-    from airflow_provider_wa_phones.transport import Request
 
 
 def _body(request: requests.PreparedRequest) -> bytes:
@@ -56,19 +56,14 @@ class _FromConnection(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if self._auth is None:
-            from airflow_provider_wa_phones import connections
-            from airflow_provider_wa_phones._compat import BaseHook, mask_secret
-
             with connections.defined("conn_id", self.conn_id):
-                conn = BaseHook.get_connection(connections.conn_id("conn_id", self.conn_id))
-            settings_class = (
-                connections.CamsSettings if self._auth_class is CamsAuth else connections.NxCloudSettings
-            )
+                conn = _compat.BaseHook.get_connection(connections.conn_id("conn_id", self.conn_id))
+            settings_class = CamsSettings if self._auth_class is CamsAuth else NxCloudSettings
             settings = settings_class.from_connection(conn)
             for secret in settings.secrets:
                 if secret:
-                    mask_secret(secret)
-            self._auth = settings.auth()
+                    _compat.mask_secret(secret)
+            self._auth = for_settings(settings)
         return self._auth(request)
 
     def __repr__(self) -> str:
@@ -180,3 +175,15 @@ class CamsAuth(AuthBase):
 
     def __repr__(self) -> str:
         return f"CamsAuth(access_key_id={self.access_key_id!r})"
+
+
+@overload
+def for_settings(settings: NxCloudSettings) -> NxCloudAuth: ...
+@overload
+def for_settings(settings: CamsSettings) -> CamsAuth: ...
+def for_settings(settings: NxCloudSettings | CamsSettings) -> NxCloudAuth | CamsAuth:
+    """The signing of a connection's settings, for requests (as ``session.auth``) and for the async
+    hook (its :meth:`~NxCloudAuth.sign`)."""
+    if isinstance(settings, CamsSettings):
+        return CamsAuth(settings.key, settings.secret, settings.security_token)
+    return NxCloudAuth(settings.key, settings.secret, settings.algorithm)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Any
 
 from airflow_provider_wa_phones.exceptions import ParameterError
@@ -21,6 +22,14 @@ MAX_REQUEST_TIMEOUT = 3600.0
 MAX_RATE_LIMIT = 1000
 #: The most records one number-check batch can be waited for (a submit holds at most 100,000).
 MAX_EXPECTED_COUNT = 1_000_000
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` (a URL, a name: nothing secret) cut to ``limit`` characters, saying how long it was
+    when cut. The two text cutters live here: this one for text shown as it is, :func:`quoted` for
+    a value shown as Python writes it; a text read from an answer goes through
+    :func:`airflow_provider_wa_phones.redact.quote` instead, which also hides credentials."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
@@ -54,7 +63,6 @@ def is_clean_text(value: str) -> bool:
         return False
     if value.isprintable():  # the common case, checked in C
         return True
-    import unicodedata
 
     return not any(unicodedata.category(char) in _HIDDEN for char in value)
 
@@ -131,15 +139,4 @@ def flag(param: str, value: Any) -> bool:
     """True or False, nothing that merely looks like one."""
     if not isinstance(value, bool):
         raise ParameterError(param, f"must be True or False, got {quoted(value)}")
-    return value
-
-
-def retry_policy(param: str, value: Any) -> Any:
-    """None or a ``RetryPolicy``."""
-    from airflow_provider_wa_phones.retry import RetryPolicy
-
-    if value is not None and not isinstance(value, RetryPolicy):
-        raise ParameterError(
-            param, f"must be a RetryPolicy (airflow_provider_wa_phones.retry) or None, got {quoted(value)}"
-        )
     return value

@@ -7,6 +7,7 @@ typed error of :mod:`airflow_provider_wa_phones.exceptions`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from airflow_provider_wa_phones.exceptions import (
     AuthenticationError,
@@ -237,7 +238,6 @@ def cams_error(
 
 def clock_skew_note(server_date: str | None, local_now: float) -> str | None:
     """Say how far this machine's clock is from the server's ``Date`` header, if it tells."""
-    from email.utils import parsedate_to_datetime
 
     if not server_date:
         return None

@@ -12,17 +12,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airflow_provider_wa_phones import checks, signing
+from airflow_provider_wa_phones import checks, signing, transport
 from airflow_provider_wa_phones.exceptions import ConnectionConfigError, ParameterError
 from airflow_provider_wa_phones.operations import cams as cams_ops
 from airflow_provider_wa_phones.operations import nxcloud as nxcloud_ops
-
-if TYPE_CHECKING:
-    from airflow_provider_wa_phones.auth import CamsAuth, NxCloudAuth
-
 
 _CONN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 _CREDENTIAL = re.compile(r"[!-~]+")  # visible ASCII: keys, secrets and STS tokens never hold spaces
@@ -194,8 +190,6 @@ def defined(param: str, conn: str) -> Iterator[None]:
 def answer_cap(conn: str, value: Any) -> int | None:
     """The ``max_answer_bytes`` extra: None when unset, else a whole number of bytes within the
     bounds the hooks' option has (JSON numbers or their decimal text)."""
-    from airflow_provider_wa_phones import transport
-
     if value is None or value == "":
         return None
     try:
@@ -231,12 +225,6 @@ class NxCloudSettings(ConnectionSettings):
 
     appkey: str | None = None
     algorithm: str = "md5"
-
-    def auth(self) -> NxCloudAuth:
-        """The connection's signing, for requests and for the async hook."""
-        from airflow_provider_wa_phones.auth import NxCloudAuth
-
-        return NxCloudAuth(self.key, self.secret, self.algorithm)
 
     @classmethod
     def from_connection(cls, conn: Any) -> NxCloudSettings:
@@ -294,12 +282,6 @@ class CamsSettings(ConnectionSettings):
     @property
     def secrets(self) -> tuple[str, ...]:
         return (self.secret, self.security_token or "")
-
-    def auth(self) -> CamsAuth:
-        """The connection's signing (ACS3), for requests and for the async hook."""
-        from airflow_provider_wa_phones.auth import CamsAuth
-
-        return CamsAuth(self.key, self.secret, self.security_token)
 
     @classmethod
     def from_connection(cls, conn: Any) -> CamsSettings:

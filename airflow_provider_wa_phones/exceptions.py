@@ -9,6 +9,7 @@ in :mod:`airflow_provider_wa_phones.codes`, which stands above this module.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -222,9 +223,8 @@ _MOVED_TO_CODES = frozenset(
 
 def __getattr__(name: str) -> Any:
     if name in _MOVED_TO_CODES:
-        import warnings
-
-        from airflow_provider_wa_phones import codes  # codes imports this module
+        # 0.x import path: codes stands above this module (it builds these errors)
+        from airflow_provider_wa_phones import codes
 
         warnings.warn(
             f"import {name} from airflow_provider_wa_phones.codes; "

@@ -47,6 +47,7 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
     a number without a country code cannot be told apart from one with it, so plain digits are
     read as already carrying it.
     """
+    # light DAG parsing: phonenumbers (metadata for every region) loads when a number is checked
     import phonenumbers  # heavy (metadata for every region): only when a number is checked
 
     # A float (a spreadsheet or pandas column) has lost its formatting and maybe digits: its
@@ -129,6 +130,7 @@ def normalize_phones(values: str | int | Iterable[str | int] | None, param: str 
 
 def country_of(phone: str) -> str:
     """Return the ISO region of a normalised number, or ``+<calling code>`` when it has none."""
+    # light DAG parsing: phonenumbers loads when a number is checked
     import phonenumbers
 
     parsed = phonenumbers.parse("+" + phone, None)
@@ -189,6 +191,7 @@ def display_number(phone: str | None) -> str | None:
     digits = _digits(phone)
     if digits is None:
         return phone
+    # light DAG parsing: phonenumbers loads when a number is checked
     import phonenumbers
 
     try:

@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from airflow_provider_wa_phones.exceptions import WaPhonesError
+
 HIDDEN = "***"
 # A CAMS Authorization header's signature, and NxCloud's "sign" header, as a library or a service
 # would quote them, in any case ("Sign: ...", "SIGNATURE=...", "signature <HEX>").
@@ -149,7 +151,6 @@ def connection_secrets(read: Callable[[str], Any], conn_id: Any) -> tuple[str, .
 def failure_message(exc: BaseException, secrets: Iterable[str | None]) -> str:
     """What a Test button shows for ``exc``: the package's own message, or the type and text of
     anything else, scrubbed either way."""
-    from airflow_provider_wa_phones.exceptions import WaPhonesError
 
     text = str(exc) if isinstance(exc, WaPhonesError) else f"{type(exc).__name__}: {exc}"
     return scrub(text, secrets)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -60,7 +62,6 @@ def file_safe(text: str) -> str:
     This is the one sanitiser of output file names: :func:`output_file_name` builds every name
     with it, so every report of every example DAG is named the same way.
     """
-    import re
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-.")
     return safe[:FILE_SAFE_LIMIT].rstrip("-.") or "run"
@@ -82,6 +83,5 @@ def _text(value: Any) -> str:
 
 
 def _width(text: str) -> int:
-    import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

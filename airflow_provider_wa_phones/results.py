@@ -4,7 +4,8 @@ and doubles nothing. No I/O here: the sync hook and the async hook drive the sam
 NxCloud leaves three things open, and each is handled every possible way:
 
 - the calendar of the query's ``date`` (UTC, or UTC+8 where the service is run): a batch is looked
-  for under every day it may be filed under (:func:`airflow_provider_wa_phones.submits.filing_dates`);
+  for under every day it may be filed under
+  (:func:`airflow_provider_wa_phones.operations.nxcloud.filing_dates`);
 - record identity: several phones of one submit may share a ``messageId`` (the service's own
   example shows two), so a record is ``(messageId, phone)``;
 - a reused ``batchNo``: only records whose ``messageId`` belongs to *this* submit count.
@@ -13,6 +14,7 @@ NxCloud leaves three things open, and each is handled every possible way:
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -336,7 +338,6 @@ class ReadProgress:
     :data:`PROGRESS_EVERY` seconds."""
 
     def __init__(self, log: Any, walk: ResultWalk) -> None:
-        import time
 
         self._clock = time.monotonic
         self.log, self.walk = log, walk

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import random
 import threading
 import time
@@ -9,7 +11,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from airflow_provider_wa_phones.exceptions import ServiceError, WaPhonesError
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.exceptions import ParameterError, ServiceError, WaPhonesError
+from airflow_provider_wa_phones.operations.answers import capped_hint
 
 T = TypeVar("T")
 
@@ -34,8 +38,6 @@ class RetryPolicy:
     max_total_delay: float = 30.0
 
     def __post_init__(self) -> None:
-        from airflow_provider_wa_phones import checks
-
         # ParameterError is a ValueError: callers that caught the old ValueError still do.
         checks.whole_number("max_attempts", self.max_attempts, 1, 100)
         for name in ("initial_delay", "max_delay", "max_total_delay"):
@@ -82,8 +84,6 @@ class RetryPolicy:
         on_retry: Callable[[WaPhonesError, float], None] | None = None,
     ) -> T:
         """:meth:`run` for coroutines: waits with ``asyncio.sleep`` so the event loop keeps going."""
-        import asyncio
-
         budget = _Budget(self, name=name, log=log, may_retry=may_retry, on_retry=on_retry)
         while True:
             try:
@@ -160,14 +160,10 @@ class _Budget:
 def _usable_hint(value: Any) -> float:
     """A service's retry hint as a wait in seconds: 0 when absent, not a number, not positive or
     NaN; at most a day (an error built by hand may carry any value; the readers cap theirs)."""
-    from airflow_provider_wa_phones.operations.answers import capped_hint
-
     return capped_hint(value) or 0.0
 
 
 def _come_back_later(hint: float, left: float) -> str:
-    import datetime as dt
-
     when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=hint)
     seconds = f"{hint:.0f}" if hint >= 10 else f"{hint:.1f}"
     return (
@@ -198,3 +194,13 @@ class CallStats:
         with self._lock:
             self.retries += 1
             self.retry_causes[cause] = self.retry_causes.get(cause, 0) + 1
+
+
+def checked_policy(param: str, value: Any) -> RetryPolicy | None:
+    """None or a :class:`RetryPolicy`, else a :class:`ParameterError` naming ``param``."""
+    if value is not None and not isinstance(value, RetryPolicy):
+        raise ParameterError(
+            param,
+            f"must be a RetryPolicy (airflow_provider_wa_phones.retry) or None, got {checks.quoted(value)}",
+        )
+    return value

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 NXCLOUD_ALGORITHMS = ("md5", "sha256")
 
@@ -74,7 +75,6 @@ ACS3_ALGORITHM = "ACS3-HMAC-SHA256"
 
 def acs3_percent_encode(text: str) -> str:
     """Percent-encode per RFC 3986 as Alibaba Cloud signs it: only ``A-Z a-z 0-9 - _ . ~`` stay."""
-    from urllib.parse import quote
 
     return quote(text, safe="-_.~")
 

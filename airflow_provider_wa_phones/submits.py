@@ -26,14 +26,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.exceptions import BatchConflictError, ParameterError, WaPhonesError
 from airflow_provider_wa_phones.operations import nxcloud as api
-from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.operations.nxcloud import RESULT_DEADLINE, filing_dates, submit_dates
 from airflow_provider_wa_phones.results import ResultWalk, submits_in
 
-#: NxCloud pushes results 10 s to 5 minutes after a submit; a lookup may conclude "never taken" only
-#: once the latest possible submit is older than this.
-RESULT_DEADLINE = 300.0
 #: Seconds between two looks while waiting for a batch to show.
 LOOKUP_STEP = 2.0
 #: A retry waiting for an earlier try's batches says what it waits for at least this often (seconds).
@@ -318,33 +316,3 @@ def reuse_wait(retry_delay: float, try_started: dt.datetime | None, now: dt.date
     now = now or dt.datetime.now(dt.UTC)
     since_start = (now - try_started).total_seconds() if try_started is not None else 0.0
     return max(0.0, RESULT_DEADLINE - retry_delay - max(since_start, 0.0))
-
-
-#: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
-SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
-CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
-#: Clocks differ: a submit this close to midnight may be filed under the day before or after.
-MIDNIGHT_SLACK = dt.timedelta(minutes=5)
-
-
-def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[str]:
-    """Every day (``yyyy-MM-dd``, oldest first) a submit made between ``since`` and ``until`` (default:
-    the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
-    until = until or since
-    low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
-    now = dt.datetime.now(dt.UTC)
-    earliest = (now - dt.timedelta(days=api.RETENTION_DAYS)).date()
-    days: set[dt.date] = set()
-    for zone in CALENDARS:
-        day, last = low.astimezone(zone).date(), high.astimezone(zone).date()
-        while day <= last:
-            if day >= earliest:
-                days.add(day)
-            day += dt.timedelta(days=1)
-    return [day.isoformat() for day in sorted(days)]
-
-
-def submit_dates(submitted_at: dt.datetime) -> list[str]:
-    """The days a submit made at ``submitted_at`` may be filed under: either calendar, allowing for
-    clocks near midnight and for results filed when they arrive (up to 5 minutes later)."""
-    return filing_dates(submitted_at, submitted_at + dt.timedelta(seconds=RESULT_DEADLINE))

@@ -16,16 +16,23 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
 
-from airflow_provider_wa_phones import redact
+import requests
+from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, ReadTimeoutError
+
+from airflow_provider_wa_phones import deadline, redact
+from airflow_provider_wa_phones import deadline as deadlines
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.exceptions import (
     AnswerTooLargeError,
     RedirectError,
     TransportError,
     WaPhonesError,
 )
-from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.operations.base import Answer, Request
 
 if TYPE_CHECKING:
     import aiohttp
@@ -34,27 +41,8 @@ if TYPE_CHECKING:
 USER_AGENT = "airflow-provider-wa-phones"
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One request as an operation builds it: the body is the exact bytes to sign and send."""
-
-    method: str
-    url: str  # the query, if any, already encoded as it must be sent (CAMS signs it as it stands)
-    headers: Mapping[str, str]
-    body: bytes
-
-
 #: Computes the headers that sign a request (``NxCloudAuth.sign``, ``CamsAuth.sign``).
 Sign = Callable[[Request], Mapping[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the hooks read of an HTTP answer."""
-
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
 
 
 @dataclass(frozen=True)
@@ -73,7 +61,6 @@ class CallInfo:
 
 def new_session(base_url: str) -> requests.Session:
     """A keep-alive session whose proxy and CA settings are read from the environment once."""
-    import requests
 
     session = requests.Session()
     # Only the headers that carry information: every header is parsed (and for CAMS hashed) on
@@ -83,7 +70,6 @@ def new_session(base_url: str) -> requests.Session:
     )
     session.trust_env = False
     # Adapters whose connections stop at the call's deadline (connecting, sending, the head).
-    from airflow_provider_wa_phones import deadline
 
     session.mount("https://", deadline.new_adapter())
     session.mount("http://", deadline.new_adapter())
@@ -129,9 +115,6 @@ def send(
     read in receives of at most 64 KiB, each bounded by what is left of the deadline, and at most
     ``max_bytes`` of it (decoded) are read (:func:`too_large`).
     """
-    import requests
-
-    from airflow_provider_wa_phones import deadline as deadlines
 
     failure: TransportError | None = None
     response: Any = None
@@ -188,9 +171,6 @@ def _read_sync(
     raw: Any, deadline: float, timeout: float, max_bytes: int, call: CallInfo, status: int
 ) -> bytes:
     """The decoded body of a urllib3 response, read by ``deadline`` and up to ``max_bytes``."""
-    from http.client import HTTPException
-
-    from urllib3.exceptions import HTTPError
 
     sock = getattr(getattr(raw, "connection", None), "sock", None)
     parts: list[bytes] = []
@@ -220,7 +200,6 @@ def _read_sync(
 
 def _cut_off(call: CallInfo, exc: BaseException, timeout: float) -> TransportError:
     """The error for an answer whose body did not arrive whole (the request was sent)."""
-    from urllib3.exceptions import ReadTimeoutError
 
     if isinstance(exc, (TimeoutError, ReadTimeoutError)) or "timed out" in str(exc):
         return timed_out(call, timeout, unsent=False)
@@ -258,7 +237,6 @@ def too_large(call: CallInfo, max_bytes: int, status: int) -> AnswerTooLargeErro
 def redirect_error(call: CallInfo, status: int, location: str | None) -> RedirectError:
     """The error for a redirect (HTTP 3xx), which is never followed; see :class:`RedirectError`
     for whether the request may have been taken."""
-    from urllib.parse import urlsplit
 
     where = ""
     if location:
@@ -296,8 +274,9 @@ async def asend(
     """:func:`send` on aiohttp, which has no per-request auth: ``sign(request)`` computes the
     signing headers at this moment. ``ClientTimeout(total=timeout)`` is the call's one deadline:
     it covers connecting, sending and reading the whole body."""
+    # light sync workers: aiohttp loads only where the async hooks run (the triggerer)
     import aiohttp
-    from yarl import URL
+    from yarl import URL  # light sync workers: aiohttp's URLs
 
     failure: WaPhonesError | None = None
     try:
@@ -352,6 +331,7 @@ async def shared_session() -> AsyncIterator[aiohttp.ClientSession]:
     A triggerer runs thousands of waits in one loop; a session each would mean thousands of
     connection pools. The session opens with its first user and closes when its last user is done.
     """
+    # light sync workers: aiohttp loads only where the async hooks run (the triggerer)
     import aiohttp
 
     loop = asyncio.get_running_loop()
@@ -435,8 +415,6 @@ def never_sent(exc: BaseException) -> bool:
         if isinstance(exc, requests.ConnectTimeout):
             return True
         if isinstance(exc, requests.ConnectionError):
-            from urllib3.exceptions import MaxRetryError, NewConnectionError
-
             cause = exc.args[0] if exc.args else None
             reason = cause.reason if isinstance(cause, MaxRetryError) else cause
             return isinstance(reason, NewConnectionError)  # NameResolutionError is one too

@@ -13,8 +13,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import absent
 from airflow_provider_wa_phones.exceptions import ParameterError
-from airflow_provider_wa_phones.results import Batch
+from airflow_provider_wa_phones.operations.nxcloud import check_date
+from airflow_provider_wa_phones.results import Batch, batches_of, expected_count
 
 #: Statuses from which a number does not come back to CONNECTED by waiting.
 DEFAULT_FAILURE_STATUSES = ("BANNED", "DELETED", "MIGRATED", "DISCONNECTED")
@@ -122,7 +125,6 @@ _STATUS = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 def check_status_arguments(target_status: Any, failure_statuses: Any) -> tuple[str, list[str]]:
     """Return the awaited status and the failure statuses, upper-cased, or raise."""
-    from airflow_provider_wa_phones import checks
 
     target = checks.text(
         "target_status", target_status, max_length=40, pattern=_STATUS, rule="a status such as CONNECTED"
@@ -158,33 +160,25 @@ def batch_targets(
     """
 
     if batches is not None:
-        if not all(_absent(value) for value in (batch_no, message_id, expected_count, date)):
+        if not all(absent(value) for value in (batch_no, message_id, expected_count, date)):
             raise ParameterError("batches", "give either batches or batch_no/message_id/date, not both")
-        from airflow_provider_wa_phones.results import batches_of
 
         return batches_of(batches, "batches", counted=True)
-    if _absent(batch_no) and _absent(message_id):
+    if absent(batch_no) and absent(message_id):
         raise ParameterError("batch_no", "give batches, batch_no with expected_count, or message_id")
-    if not _absent(batch_no) and _absent(expected_count):
+    if not absent(batch_no) and absent(expected_count):
         raise ParameterError("expected_count", "required with batch_no: how many numbers the batch holds")
-    expected = _expected(1 if _absent(expected_count) else expected_count, "expected_count")
-    from airflow_provider_wa_phones import checks
-    from airflow_provider_wa_phones.operations.nxcloud import check_date
+    expected = _expected(1 if absent(expected_count) else expected_count, "expected_count")
 
     day = check_date(date)
-    given_batch = None if _absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)
-    given_message = None if _absent(message_id) else checks.text("message_id", message_id, max_length=64)
+    given_batch = None if absent(batch_no) else checks.text("batch_no", batch_no, max_length=64)
+    given_message = None if absent(message_id) else checks.text("message_id", message_id, max_length=64)
     # Given by hand, a batch number's every record counts: there is no submit to tell them apart.
     return [Batch(dates=(day,), batch_no=given_batch, message_id=given_message, expected=expected)]
 
 
-def _absent(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value == "")
-
-
 def _expected(value: Any, param: str) -> int:
     """How many records finish a batch: at least one (an empty batch would be "finished" at once)."""
-    from airflow_provider_wa_phones.results import expected_count
 
     return expected_count(value, param)
 

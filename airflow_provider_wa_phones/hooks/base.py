@@ -1,7 +1,7 @@
 """What the hooks of both services share: a connection read once, one call = build, sign, send, read.
 
 A hook method is written once, as :class:`hook_method` steps: it checks its arguments, then yields
-each call it needs (:class:`Call`: an operation of :mod:`airflow_provider_wa_phones.operations`
+each call it needs (:class:`Call`: an :class:`~airflow_provider_wa_phones.operations.base.Operation`
 with its prepared arguments, or :data:`SETTINGS` for the connection's fields) and gets the answer
 back; a list of calls is made at once (threads, or the event loop) and answered in its order.
 The sync hook runs those steps on requests, the async hook (for triggers) on aiohttp; both do the
@@ -9,11 +9,12 @@ rest the same way:
 
 - the connection: read and checked once per hook (:mod:`~airflow_provider_wa_phones.connections`),
   its secrets registered with Airflow's masker;
-- each call: :func:`operations.<service>.request` builds it, the connection's auth signs each
-  attempt afresh, :mod:`~airflow_provider_wa_phones.transport` sends it, ``read`` parses the
+- each call: the operation's ``request`` builds it, the connection's auth
+  (:mod:`~airflow_provider_wa_phones.auth`) signs each attempt afresh,
+  :mod:`~airflow_provider_wa_phones.transport` sends it, the operation's ``read`` parses the
   answer or raises the typed error; :class:`~airflow_provider_wa_phones.retry.RetryPolicy` retries
-  what may be retried, and a call that is not idempotent (a charged submit) only when the failure
-  shows the service did not take it.
+  what may be retried, and a charged call (a number-check submit) only when the failure shows the
+  service did not take it.
 """
 
 from __future__ import annotations
@@ -21,30 +22,35 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Coroutine, Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from types import ModuleType
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypedDict, TypeVar, Unpack, overload
 
 import requests
 
-from airflow_provider_wa_phones import checks, connections, redact, transport
+from airflow_provider_wa_phones import _compat, auth, checks, connections, redact, transport
 from airflow_provider_wa_phones._compat import BaseHook
 from airflow_provider_wa_phones.exceptions import WaPhonesError
-from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy
+from airflow_provider_wa_phones.operations.base import Answer, Operation
+from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy, checked_policy
 from airflow_provider_wa_phones.services import Service
 
-P = ParamSpec("P")
+A = ParamSpec("A")
 T = TypeVar("T")
+#: What an operation's request builder takes, and what its reader returns.
+P = TypeVar("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
+class Call(Generic[P, R]):
     """One step of a hook method: call ``operation`` with ``prepared`` (what its ``*_body`` or
-    ``*_params`` function returned); the step gets the parsed answer back."""
+    ``*_params`` function returned); the step gets the operation's reading of the answer (``R``)
+    back."""
 
-    operation: Any
-    prepared: Any
+    operation: Operation[P, R]
+    prepared: P
 
 
 #: A step that gets the connection's settings back (read once per hook).
@@ -55,13 +61,13 @@ SETTINGS = object()
 Steps = Generator[Any, Any, T]
 
 
-class hook_method(Generic[P, T]):
+class hook_method(Generic[A, T]):
     """Writes a hook method once for the sync and the async hook: on a :class:`ServiceHook` it is a
     plain method, on an :class:`AsyncServiceHook` a coroutine method, with the same signature and
     documentation. The decorated function checks its arguments and yields its calls (see the
     module's documentation); nothing in it does I/O."""
 
-    def __init__(self, steps: Callable[Concatenate[Any, P], Steps[T]]) -> None:
+    def __init__(self, steps: Callable[Concatenate[Any, A], Steps[T]]) -> None:
         self.steps = steps
         self.__doc__ = steps.__doc__
         self.__name__ = steps.__name__
@@ -70,21 +76,21 @@ class hook_method(Generic[P, T]):
     @overload
     def __get__(self, hook: None, owner: type) -> Self: ...
     @overload
-    def __get__(self, hook: ServiceHook, owner: type) -> Callable[P, T]: ...
+    def __get__(self, hook: ServiceHook, owner: type) -> Callable[A, T]: ...
     @overload
-    def __get__(self, hook: AsyncServiceHook, owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, hook: AsyncServiceHook, owner: type) -> Callable[A, Coroutine[Any, Any, T]]: ...
     def __get__(self, hook: Any, owner: type) -> Any:
         if hook is None:
             return self
         steps = self.steps
         if isinstance(hook, AsyncServiceHook):
 
-            async def run_async(*args: P.args, **kwargs: P.kwargs) -> T:
+            async def run_async(*args: A.args, **kwargs: A.kwargs) -> T:
                 return await hook._run_async(steps(hook, *args, **kwargs))
 
             return run_async
 
-        def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        def run(*args: A.args, **kwargs: A.kwargs) -> T:
             return hook._run(steps(hook, *args, **kwargs))  # type: ignore[no-any-return]
 
         return run
@@ -111,8 +117,9 @@ MIN_ANSWER_BYTES = transport.MIN_ANSWER_BYTES
 MAX_ANSWER_BYTES = transport.MAX_ANSWER_BYTES
 
 
-def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
-    """For an operation that must not be done twice (a charged submit): retry only a sure refusal.
+def _may_send_again(operation: Operation[Any, Any]) -> Callable[[WaPhonesError], bool] | None:
+    """For a charged operation (a number-check submit), which must not be done twice: retry only a
+    sure refusal; None (the retry policy alone decides) for any other.
 
     What counts as "may have taken it" is each error's ``may_have_taken_effect``. For the answers
     issue 19 named: a redirect (:class:`~airflow_provider_wa_phones.exceptions.RedirectError`) is never
@@ -122,7 +129,7 @@ def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
     4xx (the body could not be read, so a 2xx or 5xx may stand for an accepted submit). Either way
     a submit that may have been taken is looked up, never sent again blindly.
     """
-    if operation.idempotent:
+    if not operation.charged:
         return None
     return lambda error: not error.may_have_taken_effect
 
@@ -130,30 +137,26 @@ def _may_send_again(operation: Any) -> Callable[[WaPhonesError], bool] | None:
 class ServiceHookBase(BaseHook):
     """The arguments and the connection of a hook, sync or async.
 
-    A subclass names its service and that service's ``operations`` module in its class statement
-    (``class _NxCloud(ServiceHookBase, service=NXCLOUD, operations=ops)``), which sets the usual
-    Airflow hook attributes (``conn_name_attr``, ``default_conn_name``, ``conn_type``,
-    ``hook_name``) from :mod:`~airflow_provider_wa_phones.services`; it sets ``settings_class``.
+    A subclass names its service in its class statement (``class _NxCloud(ServiceHookBase,
+    service=NXCLOUD)``), which sets the usual Airflow hook attributes (``conn_name_attr``,
+    ``default_conn_name``, ``conn_type``, ``hook_name``) from
+    :mod:`~airflow_provider_wa_phones.services`; it sets ``settings_class``. Its methods name the
+    operations they call (:class:`Call`).
     """
 
     conn_name_attr: ClassVar[str]
     default_conn_name: ClassVar[str]
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
-    operations: ClassVar[ModuleType]
     settings_class: ClassVar[Any]
 
-    def __init_subclass__(
-        cls, *, service: Service | None = None, operations: ModuleType | None = None, **kwargs: Any
-    ) -> None:
+    def __init_subclass__(cls, *, service: Service | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if service is not None:
             cls.conn_name_attr = service.conn_id_param
             cls.default_conn_name = service.default_conn_id
             cls.conn_type = service.conn_type
             cls.hook_name = service.name
-        if operations is not None:
-            cls.operations = operations
 
     def __init__(
         self,
@@ -166,7 +169,7 @@ class ServiceHookBase(BaseHook):
         super().__init__()
         setattr(self, self.conn_name_attr, conn_id)
         self.timeout = checks.seconds("timeout", timeout, high=checks.MAX_REQUEST_TIMEOUT)
-        self.retry_policy = checks.retry_policy("retry_policy", retry_policy) or RetryPolicy()
+        self.retry_policy = checked_policy("retry_policy", retry_policy) or RetryPolicy()
         # None: the connection's extra of that name, else the default (see answer_cap).
         self.max_answer_bytes = (
             None
@@ -186,10 +189,10 @@ class ServiceHookBase(BaseHook):
             return self.max_answer_bytes
         return settings.max_answer_bytes or transport.DEFAULT_MAX_ANSWER_BYTES
 
-    def _call_for(self, operation: Any, settings: Any) -> transport.CallInfo:
+    def _call_for(self, operation: Operation[Any, Any], settings: Any) -> transport.CallInfo:
         return transport.CallInfo(self.hook_name, operation.name, settings.base_url, settings.secrets)
 
-    def _log_answer(self, operation: Any, answer: transport.Answer, started: float) -> None:
+    def _log_answer(self, operation: Operation[Any, Any], answer: Answer, started: float) -> None:
         self.log.debug(
             "%s %s: HTTP %s in %.0f ms",
             self.hook_name,
@@ -205,15 +208,13 @@ class ServiceHook(ServiceHookBase):
     @cached_property
     def settings(self) -> Any:
         """The connection's fields, read and checked once per hook."""
-        from airflow_provider_wa_phones._compat import mask_secret
-
         conn_id = self._conn_id()
         with connections.defined(self.conn_name_attr, conn_id):
             conn = self.get_connection(conn_id)
         settings = self.settings_class.from_connection(conn)
         for secret in settings.secrets:
             if secret:
-                mask_secret(secret)
+                _compat.mask_secret(secret)
         return settings
 
     def get_conn(self) -> requests.Session:
@@ -223,7 +224,7 @@ class ServiceHook(ServiceHookBase):
     @cached_property
     def _session(self) -> requests.Session:
         session = transport.new_session(self.settings.base_url)
-        session.auth = self.settings.auth()
+        session.auth = auth.for_settings(self.settings)
         return session
 
     def close(self) -> None:
@@ -248,34 +249,32 @@ class ServiceHook(ServiceHookBase):
         finally:
             steps.close()
 
-    def _call_all(self, calls: list[Call]) -> list[Any]:
+    def _call_all(self, calls: list[Call[Any, Any]]) -> list[Any]:
         """Several calls at once, each on a thread of its own; the answers in the calls' order.
 
         The first failure is raised once every call has ended.
         """
         if len(calls) == 1:
             return [self._call(calls[0].operation, calls[0].prepared)]
-        from concurrent.futures import ThreadPoolExecutor
-
         self.get_conn()  # the settings and the session are made once, before the threads share them
         with ThreadPoolExecutor(len(calls), thread_name_prefix=type(self).__name__) as pool:
             return list(pool.map(lambda call: self._call(call.operation, call.prepared), calls))
 
-    def _call(self, operation: Any, prepared: Any) -> Any:
+    def _call(self, operation: Operation[P, R], prepared: P) -> R:
         """One call of ``operation`` (arguments already checked and prepared), with retries."""
         settings = self.settings
         call = self._call_for(operation, settings)
-        request = self.operations.request(operation, settings, prepared)
+        request = operation.request(settings, prepared)
         session = self._session
         cap = self.answer_cap(settings)
 
-        def attempt() -> Any:
+        def attempt() -> R:
             self._before_send(operation, settings)
             started = time.monotonic()
             self.stats.record_request()
             answer = transport.send(session, request, self.timeout, call, cap)
             self._log_answer(operation, answer, started)
-            return self.operations.read(operation, settings, answer)
+            return operation.read(settings, answer)
 
         return self.retry_policy.run(
             attempt,
@@ -286,7 +285,7 @@ class ServiceHook(ServiceHookBase):
             sleep=self._sleep,
         )
 
-    def _before_send(self, operation: Any, settings: Any) -> None:
+    def _before_send(self, operation: Operation[Any, Any], settings: Any) -> None:
         """Called before every attempt (the CAMS hook keeps to its rate limit here)."""
 
     def test_connection(self) -> tuple[bool, str]:
@@ -323,15 +322,13 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
     async def settings(self) -> Any:
         """The connection's fields, read once per hook without blocking the loop."""
         if self._settings is None:
-            from airflow_provider_wa_phones._compat import amask_secret
-
             conn_id = self._conn_id()
             with connections.defined(self.conn_name_attr, conn_id):
                 conn = await self.aget_connection(conn_id)
             self._settings = self.settings_class.from_connection(conn)
             for secret in self._settings.secrets:
                 if secret:
-                    await amask_secret(secret)
+                    await _compat.amask_secret(secret)
         return self._settings
 
     async def _run_async(self, steps: Steps[T]) -> T:
@@ -351,7 +348,7 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
         finally:
             steps.close()
 
-    async def _call_all(self, calls: list[Call]) -> list[Any]:
+    async def _call_all(self, calls: list[Call[Any, Any]]) -> list[Any]:
         """As the sync hook's ``_call_all``, concurrently on the event loop."""
         answers = await asyncio.gather(
             *(self._call(call.operation, call.prepared) for call in calls), return_exceptions=True
@@ -361,22 +358,22 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
                 raise answer
         return list(answers)
 
-    async def _call(self, operation: Any, prepared: Any) -> Any:
+    async def _call(self, operation: Operation[P, R], prepared: P) -> R:
         """As the sync hook's ``_call``, on the shared aiohttp session."""
         session = self.http()
         settings = await self.settings()
         call = self._call_for(operation, settings)
-        request = self.operations.request(operation, settings, prepared)
-        sign = settings.auth().sign
+        request = operation.request(settings, prepared)
+        sign = auth.for_settings(settings).sign
         cap = self.answer_cap(settings)
 
-        async def attempt() -> Any:
+        async def attempt() -> R:
             await self._before_send(operation, settings)
             started = time.monotonic()
             self.stats.record_request()
             answer = await transport.asend(session, request, self.timeout, call, sign, cap)
             self._log_answer(operation, answer, started)
-            return self.operations.read(operation, settings, answer)
+            return operation.read(settings, answer)
 
         return await self.retry_policy.arun(
             attempt,
@@ -386,5 +383,5 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
             on_retry=self.stats.record_retry,
         )
 
-    async def _before_send(self, operation: Any, settings: Any) -> None:
+    async def _before_send(self, operation: Operation[Any, Any], settings: Any) -> None:
         """Called before every attempt (the CAMS hook keeps to its rate limit here)."""

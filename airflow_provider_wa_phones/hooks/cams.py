@@ -12,10 +12,11 @@ from typing import Any, Unpack
 
 from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import CamsSettings
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import cams as ops
-from airflow_provider_wa_phones.operations.answers import shorten
+from airflow_provider_wa_phones.operations.base import Operation
 from airflow_provider_wa_phones.phones import cams_phone_record
 from airflow_provider_wa_phones.ratelimit import SlidingWindowLimiter, shared_limiter
 from airflow_provider_wa_phones.services import CAMS
@@ -26,7 +27,7 @@ __all__ = ["CAMS_RATE_LIMIT", "CamsAsyncHook", "CamsHook", "CamsSettings"]
 CAMS_RATE_LIMIT = 10
 
 
-class _Cams(base.ServiceHookBase, service=CAMS, operations=ops):
+class _Cams(base.ServiceHookBase, service=CAMS):
     """What both CAMS hooks share: the connection and its settings, the rate limit, and each
     method, written once (see :class:`~airflow_provider_wa_phones.hooks.base.hook_method`).
     """
@@ -85,11 +86,11 @@ class _Cams(base.ServiceHookBase, service=CAMS, operations=ops):
         result: dict[str, Any] = yield base.Call(ops.BUSINESS_PROFILE, params)
         return result
 
-    def _limiter(self, operation: ops.Operation, settings: CamsSettings) -> SlidingWindowLimiter | None:
+    def _limiter(self, operation: Operation[Any, Any], settings: CamsSettings) -> SlidingWindowLimiter | None:
         """The process-wide limiter of this account and operation, None when the limit is off."""
         if not self.rate_limit:
             return None
-        return shared_limiter((settings.base_url, settings.key, operation.action), self.rate_limit)
+        return shared_limiter((settings.base_url, settings.key, operation.name), self.rate_limit)
 
 
 @with_legacy_connection_form
@@ -108,7 +109,7 @@ class CamsHook(_Cams, base.ServiceHook):
 
     settings: CamsSettings
 
-    def _before_send(self, operation: Any, settings: Any) -> None:
+    def _before_send(self, operation: Operation[Any, Any], settings: Any) -> None:
         limiter = self._limiter(operation, settings)
         if limiter is not None:
             limiter.wait()
@@ -133,7 +134,7 @@ class CamsAsyncHook(_Cams, base.AsyncServiceHook):
         settings: CamsSettings = await super().settings()
         return settings
 
-    async def _before_send(self, operation: Any, settings: Any) -> None:
+    async def _before_send(self, operation: Operation[Any, Any], settings: Any) -> None:
         limiter = self._limiter(operation, settings)
         if limiter is not None:
             await asyncio.sleep(limiter.reserve())

@@ -13,10 +13,10 @@ from typing import Any, Unpack
 
 from airflow_provider_wa_phones import checks, submits
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import NxCloudSettings
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import nxcloud as ops
-from airflow_provider_wa_phones.operations.answers import shorten
 from airflow_provider_wa_phones.phones import nxcloud_phone_record
 from airflow_provider_wa_phones.results import Batch, ReadProgress, ResultWalk
 from airflow_provider_wa_phones.services import NXCLOUD
@@ -35,7 +35,7 @@ def common_records(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [nxcloud_phone_record(record) for record in raw]
 
 
-class _NxCloud(base.ServiceHookBase, service=NXCLOUD, operations=ops):
+class _NxCloud(base.ServiceHookBase, service=NXCLOUD):
     """What both NxCloud hooks share: the connection and its settings, and each method that the
     async hook has too, written once (see :class:`~airflow_provider_wa_phones.hooks.base.hook_method`).
     """

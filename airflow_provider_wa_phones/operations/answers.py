@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from airflow_provider_wa_phones import redact
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.exceptions import (
     MalformedResponseError,
     ServiceUnavailableError,
@@ -43,7 +46,6 @@ def retry_after_seconds(value: str | None) -> float | None:
     text = value.strip()
     if text.isascii() and text.isdigit():
         return capped_hint(int(text)) if _DELTA_SECONDS.fullmatch(text) else MAX_RETRY_HINT
-    from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(text).timestamp()
@@ -55,7 +57,6 @@ def retry_after_seconds(value: str | None) -> float | None:
 def capped_hint(seconds: float) -> float | None:
     """A retry hint in seconds as the retry policy may use it: None unless positive and finite,
     at most :data:`MAX_RETRY_HINT`."""
-    import math
 
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         return None
@@ -120,8 +121,3 @@ def no_envelope_error(
         retryable=False,
         may_have_taken_effect=False,
     )
-
-
-def shorten(text: str, limit: int = 80) -> str:
-    """``text`` cut to ``limit`` characters, saying how long it was when cut."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -1,6 +1,7 @@
 """Each Alibaba Cloud CAMS operation, described once: its action, how its parameters are built and
-checked, how its answer is read. No I/O: the sync and the async hook send what :func:`request`
-builds and hand the answer to :func:`read`.
+checked, how its answer is read, as :class:`~airflow_provider_wa_phones.operations.base.Operation`
+values. No I/O: the sync and the async hook send what an operation's ``request`` builds and hand
+the answer to its ``read``.
 
 Both operations are RPC calls of API version 2020-06-06: ``POST /`` with every parameter in the
 query string and an empty body; both only read, so they may always be sent again.
@@ -12,9 +13,10 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from airflow_provider_wa_phones import checks, redact, signing
+from airflow_provider_wa_phones.codes import CAMS_CODES, cams_error, clock_skew_note, is_clock_skew
 from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import (
     MAX_RETRY_HINT,
@@ -23,12 +25,9 @@ from airflow_provider_wa_phones.operations.answers import (
     no_envelope_error,
     retry_after_seconds,
 )
+from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
 from airflow_provider_wa_phones.phones import normalize_phone
 from airflow_provider_wa_phones.services import CAMS
-
-if TYPE_CHECKING:
-    from airflow_provider_wa_phones.connections import CamsSettings
-    from airflow_provider_wa_phones.transport import Answer, Request
 
 VERSION = "2020-06-06"
 DEFAULT_REGION = "ap-southeast-1"
@@ -125,8 +124,6 @@ def parse_response(
     ``x-acs-retry-after`` header is read as Alibaba's SDKs read it, in milliseconds; a bare 429
     from a gateway may carry a standard ``Retry-After`` in seconds instead.
     """
-    from airflow_provider_wa_phones.codes import CAMS_CODES, cams_error, clock_skew_note, is_clock_skew
-
     headers = headers or {}
     answer = load_json(content)
     if not isinstance(answer, dict) or ("Code" not in answer and http_status != 200):
@@ -207,45 +204,47 @@ def business_profile(answer: dict[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One CAMS RPC action and how the successful answer is read."""
+R = TypeVar("R")
+#: What every CAMS request builder prepares: the query parameters of one call.
+Params = Mapping[str, str]
 
-    action: str
-    parse: Callable[[dict[str, Any]], Any]
-    idempotent: bool = True
+
+@dataclass(frozen=True)
+class CamsOperation(Operation[Params, R]):
+    """One CAMS RPC action and how its successful answer is read; both documented actions only
+    read, so neither is charged."""
+
+    name: str
+    parse: Callable[[dict[str, Any]], R]
     charged: bool = False
 
     @property
-    def name(self) -> str:
-        return self.action
+    def action(self) -> str:
+        """The RPC action (``x-acs-action``): the operation's name."""
+        return self.name
+
+    def request(self, target: Target, prepared: Params) -> Request:
+        """``POST /`` with ``prepared`` (built by a ``*_params`` function) as the query, unsigned:
+        the connection's :class:`~airflow_provider_wa_phones.auth.CamsAuth` signs each attempt
+        afresh. The query is in its canonical form, so what is signed is exactly what is sent."""
+        query = signing.acs3_canonical_query(prepared)
+        url = f"{target.base_url}/?{query}" if query else f"{target.base_url}/"
+        headers = {"x-acs-action": self.name, "x-acs-version": VERSION}
+        return Request("POST", url, headers, b"")
+
+    def read(self, target: Target, answer: Answer) -> R:
+        """The answer's parsed value, or the typed error it stands for."""
+        parsed = parse_response(
+            self.name,
+            answer.status,
+            answer.content,
+            answer.headers.get("Date"),
+            target.secrets,
+            endpoint=target.base_url,
+            headers=answer.headers,
+        )
+        return self.parse(parsed)
 
 
-PHONE_NUMBERS = Operation(QUERY_PHONE_NUMBERS, phone_numbers)
-BUSINESS_PROFILE = Operation(QUERY_BUSINESS_PROFILE, business_profile)
-
-
-def request(operation: Operation, settings: CamsSettings, params: Mapping[str, str]) -> Request:
-    """The request for one call of ``operation`` with ``params`` (built by a ``*_params`` function),
-    unsigned: the connection's :class:`~airflow_provider_wa_phones.auth.CamsAuth` signs each attempt
-    afresh. The query is in its canonical form, so what is signed is exactly what is sent."""
-    from airflow_provider_wa_phones.transport import Request
-
-    query = signing.acs3_canonical_query(params)
-    url = f"{settings.base_url}/?{query}" if query else f"{settings.base_url}/"
-    headers = {"x-acs-action": operation.action, "x-acs-version": VERSION}
-    return Request("POST", url, headers, b"")
-
-
-def read(operation: Operation, settings: CamsSettings, answer: Answer) -> Any:
-    """What one answer to ``operation`` says: its parsed value, or the typed error it stands for."""
-    parsed = parse_response(
-        operation.action,
-        answer.status,
-        answer.content,
-        answer.headers.get("Date"),
-        settings.secrets,
-        endpoint=settings.base_url,
-        headers=answer.headers,
-    )
-    return operation.parse(parsed)
+PHONE_NUMBERS = CamsOperation(QUERY_PHONE_NUMBERS, phone_numbers)
+BUSINESS_PROFILE = CamsOperation(QUERY_BUSINESS_PROFILE, business_profile)

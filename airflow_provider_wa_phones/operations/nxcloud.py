@@ -1,6 +1,8 @@
 """Each NxCloud operation, described once: where it is sent, how its body is built and checked, how
-its answer is read, whether it may be sent again and whether it is charged. No I/O: the sync and
-the async hook send what :func:`request` builds and hand the answer to :func:`read`.
+its answer is read and whether it is charged, as values of
+:class:`~airflow_provider_wa_phones.operations.base.Operation`. No I/O: the sync and the async
+hook send what an operation's ``request`` builds and hand the answer to its ``read``. The
+service's calendar and retention rules live here too.
 
 Each ``*_body`` function checks its arguments and returns the JSON body of one request, so a bad
 argument fails before anything is signed or sent.
@@ -14,17 +16,15 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from airflow_provider_wa_phones import checks, redact
+from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
-from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error, shorten
+from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error
+from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
 from airflow_provider_wa_phones.services import NXCLOUD
-
-if TYPE_CHECKING:
-    from airflow_provider_wa_phones.connections import NxCloudSettings
-    from airflow_provider_wa_phones.transport import Answer, Request
 
 DEFAULT_HOST = "https://api2.nxcloud.com"
 CHECK_LEVELS = (1, 4, 5)
@@ -34,19 +34,78 @@ MAX_BATCH_NO = 64
 RETENTION_DAYS = 14
 
 
+# --- the service's calendar ---------------------------------------------------------------------------
+
+#: NxCloud pushes results 10 s to 5 minutes after a submit; a lookup may conclude "never taken" only
+#: once the latest possible submit is older than this.
+RESULT_DEADLINE = 300.0
+#: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
+SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
+CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
+#: Clocks differ: a submit this close to midnight may be filed under the day before or after.
+MIDNIGHT_SLACK = dt.timedelta(minutes=5)
+
+
+def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[str]:
+    """Every day (``yyyy-MM-dd``, oldest first) a submit made between ``since`` and ``until`` (default:
+    the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
+    until = until or since
+    low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
+    now = dt.datetime.now(dt.UTC)
+    earliest = (now - dt.timedelta(days=RETENTION_DAYS)).date()
+    days: set[dt.date] = set()
+    for zone in CALENDARS:
+        day, last = low.astimezone(zone).date(), high.astimezone(zone).date()
+        while day <= last:
+            if day >= earliest:
+                days.add(day)
+            day += dt.timedelta(days=1)
+    return [day.isoformat() for day in sorted(days)]
+
+
+def submit_dates(submitted_at: dt.datetime) -> list[str]:
+    """The days a submit made at ``submitted_at`` may be filed under: either calendar, allowing for
+    clocks near midnight and for results filed when they arrive (up to 5 minutes later)."""
+    return filing_dates(submitted_at, submitted_at + dt.timedelta(seconds=RESULT_DEADLINE))
+
+
+R = TypeVar("R")
+#: What every NxCloud request builder prepares: the JSON body of one call.
+Body = dict[str, Any]
+
+
 @dataclass(frozen=True)
-class Operation:
+class NxCloudOperation(Operation[Body, R]):
     """One NxCloud endpoint: its path, the common-header values that select it (``bizType``,
-    ``action``), how its ``data`` is read, whether sending it again is safe (``idempotent``: a
-    charged submit is not) and whether it costs money (``charged``)."""
+    ``action``), how its ``data`` is read and whether it costs money (``charged``: never sent
+    twice blindly)."""
 
     name: str
     path: str
     biz_type: str
     action: str
-    parse: Callable[[Any], Any]
-    idempotent: bool = True
+    parse: Callable[[Any], R]
     charged: bool = False
+
+    def request(self, target: Target, prepared: Body) -> Request:
+        """A ``POST`` of ``prepared`` (built by a ``*_body`` function) to the operation's path,
+        unsigned: the connection's :class:`~airflow_provider_wa_phones.auth.NxCloudAuth` signs each
+        attempt afresh over these exact bytes."""
+        headers = {"Content-Type": "application/json", "bizType": self.biz_type, "action": self.action}
+        return Request("POST", target.base_url + self.path, headers, encode_body(prepared))
+
+    def read(self, target: Target, answer: Answer) -> R:
+        """The answer's parsed ``data``, or the typed error it stands for."""
+        data = parse_envelope(
+            self,
+            answer.status,
+            answer.content,
+            target.secrets,
+            answer.headers.get("Date"),
+            base_url=target.base_url,
+            retry_after=answer.headers.get("Retry-After"),
+        )
+        return self.parse(data)
 
 
 @dataclass(frozen=True)
@@ -201,7 +260,7 @@ def query_body(
 
 
 def parse_envelope(
-    operation: Operation,
+    operation: NxCloudOperation[Any],
     http_status: int,
     content: bytes,
     scrub: tuple[str, ...] = (),
@@ -217,6 +276,7 @@ def parse_envelope(
     (the answer's ``Date`` header) lets a clock-skew error say how far off this machine's clock is;
     ``retry_after`` is the answer's ``Retry-After`` header.
     """
+    # light DAG parsing: sensors read this module at parse time; the code table loads with an error
     from airflow_provider_wa_phones.codes import NXCLOUD_CODES, clock_skew_note, is_clock_skew, nxcloud_error
 
     envelope = load_json(content)
@@ -317,35 +377,13 @@ def parse_submit(data: Any) -> tuple[str | None, str]:
     return batch_no or None, message_id
 
 
-GET_PHONE = Operation("getPhone", "/api/wa/getPhone", "2", "getPhone", flatten_phone_info)
-PHONE_LIST = Operation(
+GET_PHONE = NxCloudOperation("getPhone", "/api/wa/getPhone", "2", "getPhone", flatten_phone_info)
+PHONE_LIST = NxCloudOperation(
     "phoneList", "/api/wa/integrator/embedded/register/phoneList", "2", "phoneList", parse_phone_list
 )
-NUMBER_CHECK = Operation(
-    "numberCheck", "/api/number/check", "1", "numbercheck", parse_submit, idempotent=False, charged=True
+NUMBER_CHECK = NxCloudOperation(
+    "numberCheck", "/api/number/check", "1", "numbercheck", parse_submit, charged=True
 )
-NUMBER_CHECK_QUERY = Operation("numberCheckQuery", "/api/number/query", "1", "numbercheck", parse_query_page)
-
-
-def request(operation: Operation, settings: NxCloudSettings, body: dict[str, Any]) -> Request:
-    """The request for one call of ``operation`` with ``body`` (built by a ``*_body`` function),
-    unsigned: the connection's :class:`~airflow_provider_wa_phones.auth.NxCloudAuth` signs each
-    attempt afresh over these exact bytes."""
-    from airflow_provider_wa_phones.transport import Request
-
-    headers = {"Content-Type": "application/json", "bizType": operation.biz_type, "action": operation.action}
-    return Request("POST", settings.base_url + operation.path, headers, encode_body(body))
-
-
-def read(operation: Operation, settings: NxCloudSettings, answer: Answer) -> Any:
-    """What one answer to ``operation`` says: its parsed ``data``, or the typed error it stands for."""
-    data = parse_envelope(
-        operation,
-        answer.status,
-        answer.content,
-        settings.secrets,
-        answer.headers.get("Date"),
-        base_url=settings.base_url,
-        retry_after=answer.headers.get("Retry-After"),
-    )
-    return operation.parse(data)
+NUMBER_CHECK_QUERY = NxCloudOperation(
+    "numberCheckQuery", "/api/number/query", "1", "numbercheck", parse_query_page
+)

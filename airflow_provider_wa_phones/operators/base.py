@@ -2,7 +2,8 @@
 for each service the connection and the hook built from it.
 
 DAG files import the operator and sensor modules at parse time, so this imports only
-``airflow.sdk``; the hooks load when a task first uses one.
+``airflow.sdk`` and the light rules (:mod:`~airflow_provider_wa_phones.checks`,
+:mod:`~airflow_provider_wa_phones.retry`); the hooks load when a task first uses one.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.retry import RetryPolicy, checked_policy
 from airflow_provider_wa_phones.services import CAMS, NXCLOUD
 
 if TYPE_CHECKING:
     from airflow_provider_wa_phones.hooks.cams import CamsHook
     from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
-    from airflow_provider_wa_phones.retry import RetryPolicy
 
 
 class ServiceOperator(BaseOperator):
@@ -43,7 +44,7 @@ class ServiceOperator(BaseOperator):
             "request_timeout", request_timeout, high=checks.MAX_REQUEST_TIMEOUT
         )
         # Not "retry_policy": BaseOperator has a task-level argument of that name.
-        self.request_retry = checks.retry_policy("request_retry", request_retry)
+        self.request_retry = checked_policy("request_retry", request_retry)
 
     def hook_settings(self) -> dict[str, Any]:
         """The hook's settings this operator gives (a subclass adds its own)."""
@@ -63,6 +64,7 @@ class NxCloudTask(ServiceOperator):
 
     @cached_property
     def hook(self) -> NxCloudHook:
+        # light DAG parsing: the hook (requests, the operations) loads when a task first uses it
         from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 
         return NxCloudHook(nxcloud_conn_id=self.nxcloud_conn_id, **self.hook_settings())
@@ -88,6 +90,7 @@ class CamsTask(ServiceOperator):
 
     @cached_property
     def hook(self) -> CamsHook:
+        # light DAG parsing: the hook (requests, the operations) loads when a task first uses it
         from airflow_provider_wa_phones.hooks.cams import CamsHook
 
         return CamsHook(cams_conn_id=self.cams_conn_id, rate_limit=self.rate_limit, **self.hook_settings())

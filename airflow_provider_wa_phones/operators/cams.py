@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones.operators.base import CamsTask
+from airflow_provider_wa_phones.phones import normalize_phone, snake_case
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -74,7 +75,6 @@ class CamsPhoneBusinessProfileOperator(CamsTask):
         self.cust_space_id = cust_space_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_wa_phones.phones import normalize_phone, snake_case
 
         data = self.hook.query_phone_business_profile(self.phone_number, cust_space_id=self.cust_space_id)
         profile = {snake_case(key): value for key, value in data.items()}

@@ -6,13 +6,24 @@ phone-number libraries load when a task runs.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import hashlib
 import json
+import os
+import stat
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+from airflow.sdk import Asset, AssetAlias, ObjectStoragePath
+
 from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones.checks import absent
+from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.operators.base import NxCloudTask
+from airflow_provider_wa_phones.results import batch_entries, batches_of
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -124,7 +135,7 @@ class NxCloudNumberCheckOperator(NxCloudTask):
         batches = self.hook.submit_number_check(
             phones=self.phones,
             appkey=self.appkey,
-            batch_no=self.batch_no if not _absent(self.batch_no) else (task_batch_no(ti) if ti else None),
+            batch_no=self.batch_no if not absent(self.batch_no) else (task_batch_no(ti) if ti else None),
             check_level=self.check_level,
             dr_url=self.dr_url,
             reuse_existing=retry,
@@ -144,15 +155,15 @@ class NxCloudNumberCheckOperator(NxCloudTask):
 
     def _reuse_wait(self, ti: Any) -> float:
         """How long this retry looks for an earlier try's batch before paying for a new one."""
+        delay = self.retry_delay.total_seconds() if self.retry_delay is not None else 0.0
+        # light DAG parsing: the submit policy loads when a task retry needs it
         from airflow_provider_wa_phones.submits import reuse_wait
 
-        delay = self.retry_delay.total_seconds() if self.retry_delay is not None else 0.0
         return reuse_wait(delay, getattr(ti, "start_date", None))
 
 
 def _run_started(context: Any) -> Any:
     """When the DAG run began (no try of its tasks can have submitted earlier), if Airflow says."""
-    import datetime as dt
 
     run = context.get("dag_run")
     for moment in (getattr(run, "start_date", None), getattr(run, "run_after", None)):
@@ -163,7 +174,6 @@ def _run_started(context: Any) -> Any:
 
 def task_batch_no(ti: Any) -> str:
     """A batch number that names one task instance and stays the same across its tries."""
-    import hashlib
 
     identity = f"{ti.dag_id}|{ti.task_id}|{ti.run_id}|{getattr(ti, 'map_index', -1)}"
     return "af-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
@@ -242,7 +252,7 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         page_concurrency: int = 6,
         **kwargs: Any,
     ) -> None:
-        from airflow.sdk import AssetAlias
+        # light DAG parsing: airflow.sdk loads each of its names on first use
 
         if output_asset is not None and output_path is not None and "outlets" not in kwargs:
             kwargs["outlets"] = [AssetAlias(checks.text("output_asset", output_asset, max_length=1500))]
@@ -266,19 +276,15 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         With ``batches``, each batch yields only its own submit's records, under every day it may
         be filed under.
         """
-        from itertools import chain
-
-        from airflow_provider_wa_phones.exceptions import ParameterError
 
         settings: dict[str, Any] = {"phone": self.phone, "appkey": self.appkey, "page_size": self.page_size}
         if self.batches is None:
             # A missing date is refused there, with a ParameterError naming it.
             date: Any = self.date
             return self.hook.iter_number_check_results(date, self.batch_no, self.message_id, **settings)
-        from airflow_provider_wa_phones.results import batch_entries, batches_of
 
         batch_entries(self.batches, "batches")
-        if not all(_absent(value) for value in (self.date, self.batch_no, self.message_id)):
+        if not all(absent(value) for value in (self.date, self.batch_no, self.message_id)):
             raise ParameterError("batches", "give either batches or date with batch_no/message_id, not both")
         chosen = batches_of(self.batches, "batches")
         return chain.from_iterable([self.hook.iter_batch_results(batch, **settings) for batch in chosen])
@@ -287,7 +293,7 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         return {**super().hook_settings(), "page_concurrency": self.page_concurrency}
 
     def execute(self, context: Context) -> Any:
-        target = None if _absent(self.output_path) else _output_target(self.output_path)
+        target = None if absent(self.output_path) else _output_target(self.output_path)
         records = self._records()
         if target is None:
             return self._collect(records)
@@ -297,7 +303,7 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
 
     def _publish(self, context: Context, outcome: dict[str, Any]) -> None:
         """Announce the file through the declared ``AssetAlias`` (a DAG scheduled on it runs)."""
-        from airflow.sdk import Asset, AssetAlias
+        # light DAG parsing: airflow.sdk loads each of its names on first use
 
         aliases = [outlet for outlet in self.outlets if isinstance(outlet, AssetAlias)]
         events = context.get("outlet_events")
@@ -311,7 +317,6 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         )
 
     def _collect(self, records: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-        from airflow_provider_wa_phones.exceptions import ParameterError
 
         result: list[dict[str, Any]] = []
         for record in records:
@@ -362,7 +367,6 @@ def _write_local(path: str, text: str, write: Any) -> None:
     """Write a local results file through ``<path>.partial`` and a rename that replaces nothing but
     a regular file: the partial file is created afresh (never opened through a link or onto a
     device), and the target is checked again just before the rename."""
-    import os
 
     partial = path + ".partial"
     _check_local_target(partial, text + ".partial")
@@ -381,19 +385,12 @@ def _write_local(path: str, text: str, write: Any) -> None:
 
 def _quietly(cleanup: Any) -> None:
     """Run a cleanup whose failure must not hide the error being raised (or fail a finished task)."""
-    import contextlib
 
     with contextlib.suppress(Exception):  # the first error is the one to report
         cleanup()
 
 
-def _absent(value: Any) -> bool:
-    """None or "" (a template that rendered empty): the argument was not given."""
-    return value is None or (isinstance(value, str) and value == "")
-
-
 def _xcom_limit(value: Any) -> int:
-    from airflow_provider_wa_phones.exceptions import ParameterError
 
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ParameterError("max_xcom_records", f"must be a whole number >= 1, got {checks.quoted(value)}")
@@ -414,9 +411,7 @@ def _output_target(output_path: Any) -> Any:
     is refused (the finished file replaces the target by a rename), and so is anything under
     ``/dev``, ``/proc`` or ``/sys``.
     """
-    from airflow.sdk import ObjectStoragePath
-
-    from airflow_provider_wa_phones.exceptions import ParameterError
+    # light DAG parsing: airflow.sdk loads each of its names on first use
 
     text = str(output_path) if isinstance(output_path, ObjectStoragePath) else output_path
     if not isinstance(text, str) or not text.strip():
@@ -471,7 +466,6 @@ def _is_local(target: Any) -> bool:
 
 def _local_path(target: Any) -> str:
     """The absolute local path of a local target."""
-    import os
 
     path: str = os.path.abspath(target.path)
     return path
@@ -479,10 +473,6 @@ def _local_path(target: Any) -> str:
 
 def _check_local_target(path: str, text: str) -> None:
     """Refuse a local target that exists and is not a regular file, or lies under a system folder."""
-    import os
-    import stat
-
-    from airflow_provider_wa_phones.exceptions import ParameterError
 
     folder = os.path.realpath(os.path.dirname(path))
     if any(folder == root or folder.startswith(root + "/") for root in _SYSTEM_FOLDERS):
@@ -534,7 +524,6 @@ _STORAGE_PACKAGES = {
 def _check_filesystem(target: Any, text: str) -> None:
     """A storage scheme this installation cannot open (a missing filesystem package or provider):
     ParameterError saying what to install, not a bare ImportError when the file is opened."""
-    from airflow_provider_wa_phones.exceptions import ParameterError
 
     protocol = target.protocol
     name = str(protocol[0] if isinstance(protocol, (tuple, list)) else protocol)
