@@ -49,7 +49,8 @@ def guarded_protocol() -> type[asyncio.Protocol]:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
         base: type[asyncio.Protocol] = HttpToolsProtocol
-    except ImportError:  # httptools is optional
+    except ImportError:
+        # light import: as above; httptools is optional, h11 comes with uvicorn.
         from uvicorn.protocols.http.h11_impl import H11Protocol
 
         base = H11Protocol
