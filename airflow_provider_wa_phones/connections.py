@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from airflow_provider_wa_phones import checks, signing, transport
+from airflow_provider_wa_phones import checks, signing
 from airflow_provider_wa_phones.exceptions import ConnectionConfigError, ParameterError
+from airflow_provider_wa_phones.operations import base as operations_base
 from airflow_provider_wa_phones.operations import cams as cams_ops
 from airflow_provider_wa_phones.operations import nxcloud as nxcloud_ops
 
@@ -194,7 +195,7 @@ def answer_cap(conn: str, value: Any) -> int | None:
         return None
     try:
         return checks.whole_number(
-            "max_answer_bytes", value, transport.MIN_ANSWER_BYTES, transport.MAX_ANSWER_BYTES
+            "max_answer_bytes", value, operations_base.MIN_ANSWER_BYTES, operations_base.MAX_ANSWER_BYTES
         )
     except ParameterError as exc:
         raise ConnectionConfigError(conn, "max_answer_bytes", exc.rule) from None

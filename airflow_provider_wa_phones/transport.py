@@ -32,7 +32,11 @@ from airflow_provider_wa_phones.exceptions import (
     TransportError,
     WaPhonesError,
 )
-from airflow_provider_wa_phones.operations.base import Answer, Request
+from airflow_provider_wa_phones.operations.base import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    Answer,
+    Request,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -78,15 +82,6 @@ def new_session(base_url: str) -> requests.Session:
     return session
 
 
-#: The largest answer body (after gzip/deflate decoding) a hook reads, unless told otherwise
-#: (``max_answer_bytes``). Every documented answer of both services is a few kilobytes to a few
-#: hundred (a page holds at most 100 records); 16 MiB leaves room for any of them and keeps a
-#: decompression bomb or an endless body from taking the worker's memory.
-DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
-#: The bounds of ``max_answer_bytes`` (hook option or connection extra): 64 KiB (the largest
-#: documented answer, a page of 100 number check records, is well under it) to 1 GiB.
-MIN_ANSWER_BYTES = 64 * 1024
-MAX_ANSWER_BYTES = 1024**3
 # Bytes asked for per read: each read is one receive from the socket (decoded at most this much).
 _CHUNK = 64 * 1024
 

@@ -32,7 +32,13 @@ import requests
 from airflow_provider_wa_phones import _compat, auth, checks, connections, redact, transport
 from airflow_provider_wa_phones._compat import BaseHook
 from airflow_provider_wa_phones.exceptions import WaPhonesError
-from airflow_provider_wa_phones.operations.base import Answer, Operation
+from airflow_provider_wa_phones.operations.base import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    MAX_ANSWER_BYTES,
+    MIN_ANSWER_BYTES,
+    Answer,
+    Operation,
+)
 from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy, checked_policy
 from airflow_provider_wa_phones.services import Service
 
@@ -103,18 +109,13 @@ class HookOptions(TypedDict, total=False):
     ``retry_policy``: how transient failures are retried, each attempt signed afresh (default
     :class:`RetryPolicy()`). ``max_answer_bytes``: the largest answer body read, once decoded
     (when not given: the connection's ``max_answer_bytes`` extra, else 16 MiB,
-    :data:`~airflow_provider_wa_phones.transport.DEFAULT_MAX_ANSWER_BYTES`); a larger one ends the
+    :data:`~airflow_provider_wa_phones.operations.base.DEFAULT_MAX_ANSWER_BYTES`); a larger one ends the
     call in :class:`~airflow_provider_wa_phones.exceptions.AnswerTooLargeError`.
     """
 
     timeout: float
     retry_policy: RetryPolicy | None
     max_answer_bytes: int | None
-
-
-#: The bounds of ``max_answer_bytes``: 64 KiB to 1 GiB.
-MIN_ANSWER_BYTES = transport.MIN_ANSWER_BYTES
-MAX_ANSWER_BYTES = transport.MAX_ANSWER_BYTES
 
 
 def _may_send_again(operation: Operation[Any, Any]) -> Callable[[WaPhonesError], bool] | None:
@@ -187,7 +188,7 @@ class ServiceHookBase(BaseHook):
         connection's extra of that name, else 16 MiB."""
         if self.max_answer_bytes is not None:
             return self.max_answer_bytes
-        return settings.max_answer_bytes or transport.DEFAULT_MAX_ANSWER_BYTES
+        return settings.max_answer_bytes or DEFAULT_MAX_ANSWER_BYTES
 
     def _call_for(self, operation: Operation[Any, Any], settings: Any) -> transport.CallInfo:
         return transport.CallInfo(self.hook_name, operation.name, settings.base_url, settings.secrets)

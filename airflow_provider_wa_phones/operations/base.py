@@ -30,6 +30,17 @@ class Request:
     body: bytes
 
 
+#: The largest answer body (after gzip/deflate decoding) a hook reads, unless told otherwise
+#: (``max_answer_bytes``). Every documented answer of both services is a few kilobytes to a few
+#: hundred (a page holds at most 100 records); 16 MiB leaves room for any of them and keeps a
+#: decompression bomb or an endless body from taking the worker's memory.
+DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
+#: The bounds of ``max_answer_bytes`` (hook option or connection extra): 64 KiB (the largest
+#: documented answer, a page of 100 number check records, is well under it) to 1 GiB.
+MIN_ANSWER_BYTES = 64 * 1024
+MAX_ANSWER_BYTES = 1024**3
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What the hooks read of an HTTP answer."""
