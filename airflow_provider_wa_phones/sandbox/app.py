@@ -14,7 +14,8 @@ from airflow_provider_wa_phones.sandbox import data
 from airflow_provider_wa_phones.sandbox.cams import routes as cams_routes
 from airflow_provider_wa_phones.sandbox.faults import ENVELOPE_CODE_SCOPE_KEY, FaultPlan, serve_with_fault
 from airflow_provider_wa_phones.sandbox.nxcloud import routes as nxcloud_routes
-from airflow_provider_wa_phones.sandbox.state import RecordedRequest, SandboxState
+from airflow_provider_wa_phones.sandbox.state import RecordedRequest, SandboxState, request_action
+from airflow_provider_wa_phones.sandbox.sts import routes as sts_routes
 
 ADMIN_PREFIX = "/_sandbox"
 
@@ -26,7 +27,16 @@ def create_app(state: SandboxState) -> FastAPI:
     app.include_router(nxcloud_routes.create_admin_router(state), prefix=f"{ADMIN_PREFIX}/nxcloud")
     app.include_router(cams_routes.create_router(state))
     app.include_router(cams_routes.create_admin_router(state), prefix=f"{ADMIN_PREFIX}/cams")
+    app.include_router(sts_routes.create_metadata_router(state))
+    app.include_router(sts_routes.create_admin_router(state), prefix=f"{ADMIN_PREFIX}/sts")
     app.include_router(_admin_router(state), prefix=ADMIN_PREFIX)
+    return app
+
+
+def create_sts_app(state: SandboxState) -> FastAPI:
+    """The app of the TLS listener: STS only (its requests logged and faulted like the others')."""
+    app = _SandboxApp(state)
+    app.include_router(sts_routes.create_router(state))
     return app
 
 
@@ -91,7 +101,8 @@ class RequestRecorder:
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
-        fault = self.state.faults.choose(path, headers.get("x-acs-action"))
+        query = scope.get("query_string", b"").decode("latin-1")
+        fault = self.state.faults.choose(path, request_action(headers, query))
         status = 500
         recorded = False
 
@@ -111,7 +122,7 @@ class RequestRecorder:
                     status=status,
                     code=scope.get(ENVELOPE_CODE_SCOPE_KEY),
                     server_time=server_time,
-                    query=scope.get("query_string", b"").decode("latin-1"),
+                    query=query,
                     fault=fault.kind if fault is not None else None,
                 )
             )

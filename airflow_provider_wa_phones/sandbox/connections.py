@@ -42,8 +42,27 @@ class _Guard:
             clock.cancel()
 
 
-def guarded_protocol() -> type[asyncio.Protocol]:
-    """uvicorn's fastest available HTTP protocol with the guard above."""
+class _AbortIdleOnShutdown:
+    """At shutdown, drop an idle connection instead of closing it politely.
+
+    A polite TLS close waits for the client's close_notify, which an idle keep-alive client (the
+    credentials library keeps one per endpoint) never sends: the server would wait for its graceful
+    shutdown timeout on every stop.
+    """
+
+    cycle: Any
+    transport: asyncio.Transport
+
+    def shutdown(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.abort()
+        else:
+            super().shutdown()  # type: ignore[misc]
+
+
+def guarded_protocol(tls: bool = False) -> type[asyncio.Protocol]:
+    """uvicorn's fastest available HTTP protocol with the guard above (``tls``: and an idle
+    connection dropped at shutdown)."""
     # light import: uvicorn loads when a server starts (server.py imports this module at the top).
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -54,4 +73,5 @@ def guarded_protocol() -> type[asyncio.Protocol]:
         from uvicorn.protocols.http.h11_impl import H11Protocol
 
         base = H11Protocol
-    return type(f"Guarded{base.__name__}", (_Guard, base), {})
+    mixins: tuple[type, ...] = (_AbortIdleOnShutdown, _Guard) if tls else (_Guard,)
+    return type(f"Guarded{base.__name__}", (*mixins, base), {})

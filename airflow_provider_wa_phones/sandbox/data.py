@@ -453,6 +453,51 @@ CAMS_PHONES: tuple[dict[str, Any], ...] = (
 )
 
 
+# --- Alibaba Cloud STS, a credentials URI and the ECS instance metadata service -------------------
+#
+# Roles of the main CAMS account. The keys STS hands out act as that account (every CAMS operation).
+STS_ACCOUNT_ID = CAMS_ACCOUNT_ID
+# Trusts the account: AssumeRole with any of its AccessKeys (or STS keys it issued: chained roles).
+STS_ROLE_NAME = "wa-phones-cams-reader"
+STS_ROLE_ARN = f"acs:ram::{STS_ACCOUNT_ID}:role/{STS_ROLE_NAME}"
+# Trusts the OIDC provider below only (RRSA): AssumeRoleWithOIDC; AssumeRole on it is NoPermission.
+STS_OIDC_ROLE_NAME = "wa-phones-rrsa"
+STS_OIDC_ROLE_ARN = f"acs:ram::{STS_ACCOUNT_ID}:role/{STS_OIDC_ROLE_NAME}"
+# No such role: EntityNotExist.Role.
+STS_UNKNOWN_ROLE_ARN = f"acs:ram::{STS_ACCOUNT_ID}:role/no-such-role"
+STS_OIDC_PROVIDER_NAME = "wa-phones-sandbox-idp"
+STS_OIDC_PROVIDER_ARN = f"acs:ram::{STS_ACCOUNT_ID}:oidc-provider/{STS_OIDC_PROVIDER_NAME}"
+# Registered in no account: AuthenticationFail.NoPermission ("No such OIDC Provider registered.").
+STS_UNKNOWN_OIDC_PROVIDER_ARN = f"acs:ram::{STS_ACCOUNT_ID}:oidc-provider/no-such-idp"
+# The issuer and audience of the OIDC tokens the sandbox issues (an ACK cluster's, in real life).
+STS_OIDC_ISSUER = "https://oidc.sandbox.wa-phones.invalid"
+STS_OIDC_AUDIENCE = "sts.aliyuncs.com"
+STS_OIDC_SUBJECT = "system:serviceaccount:airflow:airflow-worker"
+# A role's MaxSessionDuration: DurationSeconds must lie in 900..this.
+STS_MAX_SESSION_DURATION = 3600
+# The RAM role attached to the emulated ECS instance (the metadata service lists this one name), and
+# the roles the credentials URI hands keys for (``?role=``; the first one when none is named).
+STS_ECS_ROLE_NAME = "wa-phones-ecs-role"
+STS_URI_ROLE_NAMES = ("wa-phones-uri-role", STS_ROLE_NAME)
+
+STS_ROLES: tuple[dict[str, Any], ...] = (
+    {
+        "arn": STS_ROLE_ARN,
+        "account_id": STS_ACCOUNT_ID,
+        "trusted_accounts": (STS_ACCOUNT_ID,),
+        "trusted_oidc_providers": (),
+        "max_session_duration": STS_MAX_SESSION_DURATION,
+    },
+    {
+        "arn": STS_OIDC_ROLE_ARN,
+        "account_id": STS_ACCOUNT_ID,
+        "trusted_accounts": (),
+        "trusted_oidc_providers": (STS_OIDC_PROVIDER_ARN,),
+        "max_session_duration": STS_MAX_SESSION_DURATION,
+    },
+)
+
+
 # --- timelines ------------------------------------------------------------------------------------
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +19,10 @@ from airflow_provider_wa_phones.sandbox.faults import FaultPlan, make_plan
 
 if TYPE_CHECKING:
     import uvicorn
+    from starlette.types import ASGIApp
 
     from airflow_provider_wa_phones.sandbox.state import RecordedRequest, SandboxState
+    from airflow_provider_wa_phones.sandbox.tls import TlsFiles
 
 DEFAULT_HOST = "127.0.0.1"
 _STOP_TIMEOUT = 10.0
@@ -47,6 +52,38 @@ class SandboxServer:
     ends 9 s later; ``timeline_cycle`` (seconds, longer than that) makes them start over that
     often, so numbers keep changing for as long as the sandbox runs (for use beside a deployment).
     :meth:`hold_clock` stops the clock until :meth:`release_clock`; :meth:`advance` moves it.
+
+    **Alibaba Cloud credential services** (for the CAMS connection's keyless modes, driven through
+    the official ``alibabacloud-credentials`` library):
+
+    * ``sts=True`` also serves STS (AssumeRole, AssumeRoleWithOIDC) over TLS on a second port
+      (``sts_port``, a free one by default) of ``host``: give :attr:`sts_endpoint` (``"127.0.0.1:PORT"``)
+      as the library's ``sts_endpoint`` and trust :attr:`ca_file`, the PEM of a test CA the sandbox
+      makes (one per process) and writes with the server's certificate into a temporary directory it
+      removes at :meth:`stop`. The library's HTTP clients (requests and aiohttp, in
+      ``Tea/core.py``) build their TLS context from OpenSSL's default verify paths plus certifi, so
+      ``SSL_CERT_FILE=<ca_file>`` in the environment before the first call makes both
+      ``get_credentials()`` and ``get_credentials_async()`` trust it.
+    * AssumeRole is checked like STS checks it: RPC signature V1 (HMAC-SHA1) computed by the sandbox
+      itself (``sandbox/sts/auth.py``), source keys = the demo CAMS AccessKeys (``data.CAMS_*``) or
+      keys STS handed out (with their ``SecurityToken``: chained roles). Roles and the OIDC
+      provider are in ``data.STS_*``; :meth:`issue_oidc_token` writes tokens for the RRSA mode.
+    * Every key handed out is accepted by CAMS with its ``x-acs-security-token`` until its
+      ``Expiration`` on the sandbox's **wall clock** (:meth:`set_clock_offset` moves it, so a test
+      expires keys without sleeping), then refused with ``InvalidSecurityToken.Expired``.
+      ``sts_lifetime`` (seconds; :attr:`sts_lifetime` or ``POST /_sandbox/sts/lifetime`` change it)
+      overrides how long keys live whatever DurationSeconds asked (still validated: 900..3600).
+    * :meth:`set_sts_outage` makes STS, the credentials URI and/or the metadata service answer
+      HTTP 503 until restored. Their calls are in the request log: ``request_count(action="AssumeRole")``,
+      ``request_count(path="/credentials-uri")``.
+    * The credentials URI (:meth:`credentials_uri`) and the ECS metadata service are plain HTTP on
+      the main port. **The metadata seam:** ``EcsRamRoleCredentialsProvider`` puts its host
+      ``100.100.100.200`` (the private attribute
+      ``_EcsRamRoleCredentialsProvider__metadata_service_host``) into the ``host`` header, and Tea
+      composes the URL as ``http://`` + that header + the path (port 80 adds nothing), so setting
+      that attribute to :attr:`ecs_metadata_host` (``"127.0.0.1:PORT"``) sends
+      ``PUT /latest/api/token`` and ``GET /latest/meta-data/ram/security-credentials/[<role>]``
+      here. ``ecs_metadata_hardened=True`` refuses a GET without a valid metadata token (HTTP 401).
     """
 
     def __init__(
@@ -66,6 +103,10 @@ class SandboxServer:
         idle_timeout: float | None = None,
         max_body_bytes: int | None = None,
         timeline_cycle: float | None = None,
+        sts: bool = False,
+        sts_port: int = 0,
+        sts_lifetime: float | None = None,
+        ecs_metadata_hardened: bool = False,
     ) -> None:
         # light import: the state holds the emulated services, whose NxCloud model needs phonenumbers;
         # `import airflow_provider_wa_phones.sandbox` (a DAG file's SandboxServer) stays without it.
@@ -87,8 +128,17 @@ class SandboxServer:
             idle_timeout=DEFAULT_IDLE_TIMEOUT if idle_timeout is None else idle_timeout,
             max_body_bytes=DEFAULT_MAX_BODY_BYTES if max_body_bytes is None else max_body_bytes,
             timeline_cycle=timeline_cycle,
+            sts_lifetime=sts_lifetime,
+            ecs_metadata_hardened=ecs_metadata_hardened,
         )
         self.host = host
+        self.sts_enabled = sts
+        self._requested_sts_port = sts_port
+        self._sts_socket: socket.socket | None = None
+        self._sts_server: uvicorn.Server | None = None
+        self._sts_thread: threading.Thread | None = None
+        self._tls_dir: Path | None = None
+        self._tls: TlsFiles | None = None
         self._requested_port = port
         self._startup_timeout = startup_timeout
         self._socket: socket.socket | None = None
@@ -98,26 +148,52 @@ class SandboxServer:
     # --- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> SandboxServer:
-        """Bind the port and serve in a daemon thread; returns once the server accepts requests."""
-        # light import: uvicorn and the app (FastAPI, the emulated services) load when a server
-        # starts, not when the sandbox package is imported.
-        import uvicorn
-
-        from airflow_provider_wa_phones.sandbox.app import create_app
+        """Bind the port(s) and serve in daemon threads; returns once the servers accept requests."""
+        # light import: the app (FastAPI, the emulated services) loads when a server starts, not
+        # when the sandbox package is imported.
+        from airflow_provider_wa_phones.sandbox.app import create_app, create_sts_app
 
         if self._server is not None:
             raise RuntimeError("the sandbox is already running")
+        sock = self._bind(self._requested_port)
+        server, thread = self._serve(create_app(self.state), sock, "wa-phones-sandbox")
+        self._socket, self._server, self._thread = sock, server, thread
+        if self.sts_enabled:
+            try:
+                self._start_sts(create_sts_app(self.state))
+            except BaseException:
+                self.stop()
+                raise
+        return self
+
+    def _start_sts(self, app: ASGIApp) -> None:
+        # light import: cryptography loads only for a sandbox that serves STS over TLS.
+        from airflow_provider_wa_phones.sandbox.tls import write_tls_files
+
+        self._tls_dir = Path(tempfile.mkdtemp(prefix="wa-phones-sandbox-tls-"))
+        self._tls = write_tls_files(self._tls_dir)
+        sock = self._bind(self._requested_sts_port)
+        server, thread = self._serve(app, sock, "wa-phones-sandbox-sts", tls=self._tls)
+        self._sts_socket, self._sts_server, self._sts_thread = sock, server, thread
+
+    def _bind(self, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.host, self._requested_port))
+            sock.bind((self.host, port))
         except OSError as error:
             sock.close()
-            raise RuntimeError(
-                f"cannot bind the sandbox to {self.host}:{self._requested_port}: {error}"
-            ) from error
+            raise RuntimeError(f"cannot bind the sandbox to {self.host}:{port}: {error}") from error
+        return sock
+
+    def _serve(
+        self, app: ASGIApp, sock: socket.socket, name: str, tls: TlsFiles | None = None
+    ) -> tuple[uvicorn.Server, threading.Thread]:
+        # light import: uvicorn loads when a server starts, not when the sandbox package is imported.
+        import uvicorn
+
         config = uvicorn.Config(
-            create_app(self.state),
+            app,
             log_config=None,  # uvicorn's default dictConfig would close the host process's log handlers
             log_level="warning",
             lifespan="off",
@@ -127,14 +203,14 @@ class SandboxServer:
             access_log=False,
             timeout_graceful_shutdown=5,
             # Idle and slow connections are closed (see connections.py); so are idle keep-alives.
-            http=guarded_protocol(),
+            http=guarded_protocol(tls=tls is not None),
             timeout_keep_alive=self.state.idle_timeout,  # type: ignore[arg-type]  # call_later takes floats
             h11_max_incomplete_event_size=64 * 1024,
+            ssl_certfile=None if tls is None else str(tls.cert_file),
+            ssl_keyfile=None if tls is None else str(tls.key_file),
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="wa-phones-sandbox", daemon=True
-        )
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
         thread.start()
         deadline = time.monotonic() + self._startup_timeout
         while not server.started:
@@ -149,11 +225,18 @@ class SandboxServer:
             thread.join(_STOP_TIMEOUT)
             sock.close()
             raise RuntimeError(f"the sandbox server {problem} (see the uvicorn log above)")
-        self._socket, self._server, self._thread = sock, server, thread
-        return self
+        return server, thread
 
     def stop(self) -> None:
-        """Stop serving and release the port. Does nothing if the sandbox is not running."""
+        """Stop serving, release the port(s), remove the TLS files. Does nothing if not running."""
+        if self._sts_server is not None and self._sts_thread is not None and self._sts_socket is not None:
+            self._sts_server.should_exit = True
+            self._sts_thread.join(_STOP_TIMEOUT)
+            self._sts_socket.close()
+        self._sts_socket, self._sts_server, self._sts_thread = None, None, None
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+        self._tls_dir, self._tls = None, None
         if self._server is None or self._thread is None or self._socket is None:
             return
         self._server.should_exit = True
@@ -183,6 +266,70 @@ class SandboxServer:
     def url(self) -> str:
         """Base URL of every emulated service, e.g. ``http://127.0.0.1:51234``."""
         return f"http://{self.host}:{self.port}"
+
+    # --- Alibaba Cloud credential services ------------------------------------------------------
+
+    @property
+    def sts_endpoint(self) -> str:
+        """``"127.0.0.1:PORT"`` of the TLS STS listener: the library's ``sts_endpoint`` (no scheme)."""
+        if self._sts_socket is None:
+            raise RuntimeError("STS is not being served; start a SandboxServer(sts=True)")
+        return f"{self.host}:{int(self._sts_socket.getsockname()[1])}"
+
+    @property
+    def ca_file(self) -> str:
+        """Path of the PEM certificate of the test CA that signed the STS listener's certificate."""
+        if self._tls is None:
+            raise RuntimeError("STS is not being served; start a SandboxServer(sts=True)")
+        return str(self._tls.ca_file)
+
+    @property
+    def ecs_metadata_host(self) -> str:
+        """``"127.0.0.1:PORT"`` to put in place of the metadata service's ``100.100.100.200``."""
+        return f"{self.host}:{self.port}"
+
+    def credentials_uri(self, role: str | None = None) -> str:
+        """The URL of the credentials URI (``ALIBABA_CLOUD_CREDENTIALS_URI``), optionally of ``role``
+        (one of ``data.STS_URI_ROLE_NAMES``; another answers 404)."""
+        query = "" if role is None else f"?role={role}"
+        return f"{self.url}/credentials-uri{query}"
+
+    def issue_oidc_token(
+        self,
+        lifetime: float = 3600.0,
+        subject: str = data.STS_OIDC_SUBJECT,
+        provider_arn: str = data.STS_OIDC_PROVIDER_ARN,
+    ) -> str:
+        """An OIDC token (a JWT) of the sandbox's identity provider, valid ``lifetime`` seconds of
+        the server's wall clock (negative: already expired); AssumeRoleWithOIDC with
+        ``data.STS_OIDC_PROVIDER_ARN`` and ``data.STS_OIDC_ROLE_ARN`` accepts it until then. A token
+        for another ``provider_arn`` has an issuer that provider's role does not match."""
+        return self.state.sts.issue_oidc_token(lifetime, subject, provider_arn)
+
+    @property
+    def sts_lifetime(self) -> float | None:
+        """Seconds every key handed out lives (None: the DurationSeconds asked, 3600 s for the URI
+        and metadata service). Set it to change keys handed out from now on."""
+        return self.state.sts.lifetime
+
+    @sts_lifetime.setter
+    def sts_lifetime(self, seconds: float | None) -> None:
+        self.state.sts.set_lifetime(seconds)
+
+    def set_sts_outage(self, down: bool = True, services: str | Iterable[str] | None = None) -> None:
+        """Make ``services`` (``"sts"``, ``"credentials_uri"``, ``"ecs_metadata"``; all when None)
+        answer HTTP 503 ``ServiceUnavailable`` (``down=False``: restore them)."""
+        chosen = [services] if isinstance(services, str) else services
+        self.state.sts.set_outage(down, chosen)
+
+    @property
+    def ecs_metadata_hardened(self) -> bool:
+        """Whether the metadata service refuses a GET without a valid token (HTTP 401)."""
+        return self.state.sts.ecs_hardened
+
+    @ecs_metadata_hardened.setter
+    def ecs_metadata_hardened(self, hardened: bool) -> None:
+        self.state.sts.ecs_hardened = hardened
 
     # --- state -----------------------------------------------------------------------------------
 

@@ -7,12 +7,14 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from airflow_provider_wa_phones.sandbox import data
 from airflow_provider_wa_phones.sandbox.cams.models import DEFAULT_RATE_LIMIT as DEFAULT_CAMS_RATE_LIMIT
 from airflow_provider_wa_phones.sandbox.cams.models import CamsBackend
 from airflow_provider_wa_phones.sandbox.faults import FaultInjector, FaultPlan
 from airflow_provider_wa_phones.sandbox.nxcloud.models import DEFAULT_RESULT_DELAY, NxCloudBackend
+from airflow_provider_wa_phones.sandbox.sts.models import StsBackend
 
 DEFAULT_REQUEST_LOG_SIZE = 100_000
 #: The request log keeps at most this many bytes of headers and bodies (the oldest go first).
@@ -114,8 +116,9 @@ class RecordedRequest:
 
     @property
     def action(self) -> str | None:
-        """The CAMS operation (``x-acs-action`` header) of the request, if any."""
-        return self.headers.get("x-acs-action")
+        """The operation of the request: CAMS's ``x-acs-action`` header, else an RPC ``Action``
+        query parameter (STS's AssumeRole, AssumeRoleWithOIDC); None for neither."""
+        return request_action(self.headers, self.query)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready view with the body as text."""
@@ -130,6 +133,14 @@ class RecordedRequest:
             "server_time": self.server_time,
             "fault": self.fault,
         }
+
+
+def request_action(headers: dict[str, str], query: str) -> str | None:
+    """CAMS's ``x-acs-action`` header, else the ``Action`` query parameter (RPC style, e.g. STS)."""
+    action = headers.get("x-acs-action")
+    if action is None and "Action=" in query:
+        action = next((value for name, value in parse_qsl(query) if name == "Action"), None)
+    return action
 
 
 class RequestLog:
@@ -183,7 +194,8 @@ def _matches(entry_path: str, entry_action: str | None, path: str | None, action
 
 
 class SandboxState:
-    """The live state of one sandbox: clocks, request log, the per-service backends and the faults.
+    """The live state of one sandbox: clocks, request log, the per-service backends (NxCloud, CAMS,
+    and the credential services of Alibaba Cloud: STS, credentials URI, ECS metadata) and the faults.
 
     ``faults`` is the random fault plan in force from the start (and again after :meth:`reset`).
     """
@@ -203,6 +215,8 @@ class SandboxState:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         request_log_bytes: int = DEFAULT_REQUEST_LOG_BYTES,
         timeline_cycle: float | None = None,
+        sts_lifetime: float | None = None,
+        ecs_metadata_hardened: bool = False,
     ) -> None:
         # timeline_cycle: seconds after which every number's timeline starts over (long-running
         # mode); longer than the timelines, or no number would reach its last state.
@@ -227,6 +241,11 @@ class SandboxState:
         # cams_rate_limit: accepted requests per AccessKey and action per second; None or 0 lifts it.
         self.cams = CamsBackend(self.clock, rate_limit=cams_rate_limit)
         self.nxcloud.timeline_cycle = self.cams.timeline_cycle = timeline_cycle
+        # sts_lifetime: seconds every key the credential services hand out lives (None: as asked);
+        # the keys are CAMS AccessKeys with a security token, expiring on the wall clock.
+        self.sts = StsBackend(
+            self.clock, self.cams, lifetime=sts_lifetime, ecs_hardened=ecs_metadata_hardened
+        )
         self.faults = FaultInjector(faults)
 
     def reset(self) -> None:
@@ -235,4 +254,5 @@ class SandboxState:
         self.requests.clear()
         self.nxcloud.reset()
         self.cams.reset()
+        self.sts.reset()
         self.faults.reset()

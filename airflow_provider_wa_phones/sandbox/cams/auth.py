@@ -180,7 +180,7 @@ def verify_request(
         raise CamsError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
     if headers.get(ACCESS_KEY_ID_HEADER, authorization.key_id) != authorization.key_id:
         raise _incomplete(f"{ACCESS_KEY_ID_HEADER} differs from the Credential of the Authorization header.")
-    _check_security_token(key, headers.get(SECURITY_TOKEN_HEADER), now)
+    check_security_token(key, headers.get(SECURITY_TOKEN_HEADER), now)
     _check_date(headers["x-acs-date"], now)
     canonical = canonical_request(method, raw_query, headers, authorization.signed_headers, payload_hash)
     to_sign = string_to_sign(canonical)
@@ -197,8 +197,9 @@ def verify_request(
     return key
 
 
-def _check_security_token(key: AccessKey, token: str | None, now: float) -> None:
-    """The STS checks, with the codes Alibaba's error centre lists for each case."""
+def check_security_token(key: AccessKey, token: str | None, now: float) -> None:
+    """The STS checks, with the codes Alibaba's error centre lists for each case (also used by the
+    emulated STS for a chained AssumeRole's source key)."""
     expected = key.security_token
     if expected is None:
         # A permanent key that sends a token is refused: the token would be silently meaningless.

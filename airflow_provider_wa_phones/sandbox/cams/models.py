@@ -304,6 +304,11 @@ class CamsBackend:
                 raise ValueError(f"unknown account {key.account_id!r}")
             self._keys[key.key_id] = key
 
+    def remove_access_key(self, key_id: str) -> None:
+        """Forget an AccessKey (the emulated STS drops its oldest handed-out keys); no error if unknown."""
+        with self._lock:
+            self._keys.pop(key_id, None)
+
     def add_space(self, space: Space) -> None:
         """Add or replace a space; its account must exist."""
         with self._lock:
