@@ -33,6 +33,15 @@ os.environ["AIRFLOW__CORE__FERNET_KEY"] = base64.urlsafe_b64encode(os.urandom(32
 for name in list(os.environ):
     if name.startswith("AIRFLOW_CONN_"):
         del os.environ[name]
+# Nor Alibaba Cloud's: no key, role, token file, credentials URI or STS region of the outer
+# environment may leak into a test, the ECS metadata service (100.100.100.200) and the CLI profile
+# are out of the default chain. alibabacloud_credentials reads these when it is first imported
+# (utils/auth_util.py), so they must be set here, before any test module imports it.
+for name in list(os.environ):
+    if name.startswith("ALIBABA_CLOUD_"):
+        del os.environ[name]
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+os.environ["ALIBABA_CLOUD_CLI_PROFILE_DISABLED"] = "true"
 
 # --- no test reaches past this machine ---------------------------------------------------------------
 # Every server a test talks to listens on 127.0.0.1. A name lookup or a connection to anything else

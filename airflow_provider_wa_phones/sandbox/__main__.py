@@ -48,6 +48,20 @@ control endpoints (unsigned, JSON, under http://HOST:PORT/_sandbox):
   POST   /nxcloud/batches        {"batch_no", "count", "date", "appkey", "check_level"} files a
                                  number-check batch of COUNT results at once (big-read tests)
   GET|PUT /cams/throttle         {"rate_limit": N or null} -> {"rate_limit", "window_seconds"}
+  GET    /sts                    -> {"lifetime", "down", "services", "ecs_hardened", "issued",
+                                 "server_time"}: Alibaba Cloud's credential services
+  POST   /sts/lifetime           {"seconds": S or null} every key handed out from now on lives S s
+                                 (null: the DurationSeconds asked) -> as GET /sts
+  POST   /sts/outage             {"down": true|false, "services": ["sts", "credentials_uri",
+                                 "ecs_metadata"] (default all)} HTTP 503 until restored -> as GET /sts
+  POST   /sts/ecs                {"hardened": true|false} the metadata service refuses a GET
+                                 without a valid token -> as GET /sts
+  POST   /sts/oidc-token         {"lifetime": S, "subject", "provider_arn"} -> {"token",
+                                 "expires_at", "expiration"}: an OIDC token for AssumeRoleWithOIDC
+credential services (plain HTTP on the main port): GET /credentials-uri?role=NAME (a credentials
+URI), PUT /latest/api/token and GET /latest/meta-data/ram/security-credentials/[ROLE] (the ECS
+metadata service); with --sts, STS (AssumeRole, AssumeRoleWithOIDC) over TLS on its own port.
+Keys handed out expire on the server's wall clock: POST /clock moves it.
 fault kinds: {kinds}
 
 Numbers change along timelines over the first {span:g} s after start or reset (e.g. a PENDING number
@@ -148,7 +162,33 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         const=LIVE_CYCLE,
         help=f"long-running mode with a {LIVE_CYCLE:g} s cycle (the same as --cycle {LIVE_CYCLE:g})",
     )
-    parser.add_argument("--ready-file", type=Path, help="write the base URL to this file once listening")
+    parser.add_argument(
+        "--sts",
+        action="store_true",
+        help="also serve Alibaba Cloud STS over TLS (a test CA made at start; its PEM path and the "
+        "STS endpoint are printed and written to the ready file)",
+    )
+    parser.add_argument(
+        "--sts-port", type=int, default=0, help="port of the STS TLS listener (default: a free one)"
+    )
+    parser.add_argument(
+        "--sts-lifetime",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds every key handed out lives, whatever DurationSeconds asked (default: as asked)",
+    )
+    parser.add_argument(
+        "--ecs-metadata-hardened",
+        action="store_true",
+        help="the emulated ECS metadata service refuses a GET without a valid token",
+    )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        help="write the base URL to this file once listening (with --sts, then the lines "
+        "sts_endpoint=HOST:PORT and ca_file=PATH)",
+    )
     return parser.parse_args(argv)
 
 
@@ -213,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         result_calendar=args.result_calendar,
         idle_timeout=args.idle_timeout,
         timeline_cycle=args.cycle,
+        sts=args.sts,
+        sts_port=args.sts_port,
+        sts_lifetime=args.sts_lifetime,
+        ecs_metadata_hardened=args.ecs_metadata_hardened,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -228,6 +272,14 @@ def main(argv: list[str] | None = None) -> int:
         assignments = (f"{name}={shlex.quote(value)}" for name, value in server.airflow_env().items())
         print("export " + " ".join(assignments))
         print(f"Sandbox listening on {server.url} (Ctrl-C to stop)", flush=True)
+        ready = server.url + "\n"
+        if args.sts:
+            print(
+                f"STS listening on https://{server.sts_endpoint} (sts_endpoint {server.sts_endpoint}); "
+                f"trust its CA: SSL_CERT_FILE={shlex.quote(server.ca_file)}",
+                flush=True,
+            )
+            ready += f"sts_endpoint={server.sts_endpoint}\nca_file={server.ca_file}\n"
         if args.cycle:
             cycle = f"Timelines start over every {args.cycle:g} s (long-running mode)"
             print(cycle, file=sys.stderr, flush=True)
@@ -242,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.ready_file:
             # Written whole then renamed, so a waiting script never reads a partial URL.
             partial = args.ready_file.with_name(args.ready_file.name + ".tmp")
-            partial.write_text(server.url + "\n")
+            partial.write_text(ready)
             os.replace(partial, args.ready_file)
         stop.wait()
     finally:

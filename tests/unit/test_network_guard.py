@@ -76,3 +76,51 @@ def test_loopback_still_connects() -> None:
         server.listen(1)
         with socket.create_connection(server.getsockname(), timeout=2) as client:
             assert client.getpeername() == server.getsockname()
+
+
+def _library_attempt(action) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run ``action`` (any exception expected: the library wraps socket errors) and return what the
+    guard recorded, taking it back so this test passes."""
+    start = len(conftest.OUTSIDE_ATTEMPTS)
+    with pytest.raises(Exception):  # noqa: B017  # the library's own wrappers
+        action()
+    recorded = conftest.OUTSIDE_ATTEMPTS[start:]
+    del conftest.OUTSIDE_ATTEMPTS[start:]
+    return recorded
+
+
+def test_the_suite_keeps_the_credentials_library_off_the_metadata_service() -> None:
+    import os
+
+    from alibabacloud_credentials.provider import EcsRamRoleCredentialsProvider
+    from alibabacloud_credentials.utils import auth_util
+
+    assert os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] == "true"
+    assert os.environ["ALIBABA_CLOUD_CLI_PROFILE_DISABLED"] == "true"
+    assert auth_util.environment_ecs_metadata_disabled == "true"
+    assert auth_util.environment_access_key_id is None and auth_util.environment_credentials_uri is None
+    with pytest.raises(ValueError, match="IMDS credentials is disabled"):
+        EcsRamRoleCredentialsProvider(async_update_enabled=False)
+
+
+def test_the_library_reaching_the_real_metadata_service_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alibabacloud_credentials.provider import EcsRamRoleCredentialsProvider
+    from alibabacloud_credentials.utils import auth_util
+
+    monkeypatch.setattr(auth_util, "environment_ecs_metadata_disabled", "false")
+    provider = EcsRamRoleCredentialsProvider(async_update_enabled=False, role_name="r", disable_imds_v1=True)
+    recorded = _library_attempt(provider.get_credentials)
+    assert recorded and all("100.100.100.200" in attempt for attempt in recorded)
+
+
+def test_the_library_reaching_the_public_sts_is_refused() -> None:
+    import asyncio
+
+    from alibabacloud_credentials.provider import RamRoleArnCredentialsProvider
+
+    provider = RamRoleArnCredentialsProvider(
+        access_key_id="LTAI-not-a-key", access_key_secret="x", role_arn="acs:ram::1:role/r"
+    )
+    assert _library_attempt(provider.get_credentials) == ["name lookup of 'sts.aliyuncs.com'"]
+    recorded = _library_attempt(lambda: asyncio.run(provider.get_credentials_async()))
+    assert recorded and all("sts.aliyuncs.com" in attempt for attempt in recorded)

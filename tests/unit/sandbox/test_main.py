@@ -56,3 +56,29 @@ def test_reports_a_port_it_cannot_bind() -> None:
         )
     assert result.returncode == 1
     assert f"cannot bind the sandbox to 127.0.0.1:{port}" in result.stderr
+
+
+def test_sts_mode_reports_its_endpoint_and_ca_and_removes_them_at_exit(tmp_path: Path) -> None:
+    process, ready = start_sandbox(tmp_path, "--sts", "--sts-lifetime", "30")
+    try:
+        url, sts_line, ca_line = ready.splitlines()
+        endpoint = sts_line.removeprefix("sts_endpoint=")
+        ca_file = Path(ca_line.removeprefix("ca_file="))
+        assert endpoint.startswith("127.0.0.1:") and ca_file.is_file()
+        answer = requests.get(
+            f"https://{endpoint}/?Action=AssumeRole&Version=2015-04-01", verify=str(ca_file), timeout=10
+        )
+        assert (answer.status_code, answer.json()["Code"]) == (400, "IncompleteSignature")
+        assert requests.get(url + "/_sandbox/sts", timeout=10).json()["lifetime"] == 30
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert (
+        f"STS listening on https://{endpoint} (sts_endpoint {endpoint}); "
+        f"trust its CA: SSL_CERT_FILE={ca_file}" in stdout
+    )
+    assert not ca_file.exists() and not ca_file.parent.exists()
