@@ -344,5 +344,9 @@ def test_fresh_virtualenv_has_every_sandbox_module(installed):
         "sandbox." + ".".join(path.relative_to(REPO / PACKAGE / "sandbox").with_suffix("").parts)
         for path in (REPO / PACKAGE / "sandbox").rglob("*.py")
         if path.name != "__init__.py" and "__pycache__" not in path.parts
-    } | {"sandbox.cams", "sandbox.nxcloud"}
+    } | {  # and each service's package (sandbox.cams, sandbox.nxcloud, sandbox.sts)
+        "sandbox." + ".".join(path.parent.relative_to(REPO / PACKAGE / "sandbox").parts)
+        for path in (REPO / PACKAGE / "sandbox").glob("*/__init__.py")
+    }
+    assert {"sandbox.cams", "sandbox.nxcloud", "sandbox.sts"} <= in_tree
     assert set(found["sandbox_modules"]) == in_tree
