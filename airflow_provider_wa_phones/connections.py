@@ -21,6 +21,7 @@ from airflow_provider_wa_phones.exceptions import ConnectionConfigError, Paramet
 from airflow_provider_wa_phones.operations import base as operations_base
 from airflow_provider_wa_phones.operations import cams as cams_ops
 from airflow_provider_wa_phones.operations import nxcloud as nxcloud_ops
+from airflow_provider_wa_phones.services import AUTH_TYPES
 
 _CONN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 _CREDENTIAL = re.compile(r"[!-~]+")  # visible ASCII: keys, secrets and STS tokens never hold spaces
@@ -272,11 +273,6 @@ class NxCloudSettings(ConnectionSettings):
         )
 
 
-#: How a CAMS connection gets its keys (the ``auth_type`` extra), each one of Alibaba Cloud's
-#: credential providers (``alibabacloud-credentials``) but the first.
-AUTH_TYPES = ("access_key", "ram_role_arn", "oidc_role_arn", "ecs_ram_role", "credentials_uri", "default")
-#: The modes that ask STS for temporary keys, and so take ``sts_region``/``sts_endpoint``/``enable_vpc``.
-STS_AUTH_TYPES = ("ram_role_arn", "oidc_role_arn")
 MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43_200
 DEFAULT_DURATION_SECONDS = 3600
