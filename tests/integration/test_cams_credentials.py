@@ -93,7 +93,9 @@ def test_the_hooks_sign_with_fetched_keys_and_share_one_source(uri_connection: C
     assert uri_connection.requests == 1  # one source per credential settings per process
 
 
-def test_the_test_button_says_mode_identity_and_lifetime_without_a_secret(uri_connection: CredentialsUri) -> None:
+def test_the_test_button_says_mode_identity_and_lifetime_without_a_secret(
+    uri_connection: CredentialsUri,
+) -> None:
     ok, message = CamsHook().test_connection()
     assert ok, message
     assert "auth_type credentials_uri" in message

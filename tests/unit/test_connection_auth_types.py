@@ -49,11 +49,22 @@ def test_ram_role_arn_with_source_keys_and_every_option() -> None:
     }  # fmt: skip
     settings = read(extra, login="LTAIsource", password="source-secret")
     assert settings.auth_type == "ram_role_arn"
-    assert (settings.key, settings.secret, settings.security_token) == ("LTAIsource", "source-secret", "source-token")
+    assert (settings.key, settings.secret, settings.security_token) == (
+        "LTAIsource",
+        "source-secret",
+        "source-token",
+    )
     assert settings.role_arn == ROLE and settings.role_session_name == "airflow-cams"
-    assert settings.external_id == "ext-1234" and json.loads(settings.policy or "") == {"Version": "1", "Statement": []}
+    assert settings.external_id == "ext-1234" and json.loads(settings.policy or "") == {
+        "Version": "1",
+        "Statement": [],
+    }
     assert settings.duration_seconds == 7200
-    assert (settings.sts_region, settings.sts_endpoint, settings.enable_vpc) == ("ap-southeast-1", "127.0.0.1:8443", True)
+    assert (settings.sts_region, settings.sts_endpoint, settings.enable_vpc) == (
+        "ap-southeast-1",
+        "127.0.0.1:8443",
+        True,
+    )
     assert settings.identity == f"role {ROLE}"
     assert "source-secret" not in repr(settings) and "source-token" not in repr(settings)
 
@@ -84,7 +95,9 @@ def test_ecs_uri_and_default_modes() -> None:
     ecs = read({"auth_type": "ecs_ram_role", "role_name": "EcsCamsRole"})
     assert (ecs.role_name, ecs.identity) == ("EcsCamsRole", "ECS RAM role EcsCamsRole")
     assert read({"auth_type": "ecs_ram_role"}).identity == "the ECS instance's RAM role"
-    uri = read({"auth_type": "credentials_uri", "credentials_uri": "http://127.0.0.1:9000/creds?token=abcd1234"})
+    uri = read(
+        {"auth_type": "credentials_uri", "credentials_uri": "http://127.0.0.1:9000/creds?token=abcd1234"}
+    )
     assert uri.identity == "credentials URI http://127.0.0.1:9000/creds"  # never the query
     assert "token=abcd1234" in uri.secrets
     assert read({"auth_type": "default"}, login="LTAIignored").auth_type == "default"
@@ -99,9 +112,17 @@ BAD = [
     ({"auth_type": "assume_role"}, "auth_type", "must be one of access_key"),
     ({"auth_type": 3}, "auth_type", "must be one of"),
     ({"auth_type": "ram_role_arn"}, "role_arn", "is required for auth_type ram_role_arn"),
-    ({"auth_type": "ram_role_arn", "role_arn": "arn:aws:iam::1:role/x"}, "role_arn", "acs:ram::<account id>:role/"),
+    (
+        {"auth_type": "ram_role_arn", "role_arn": "arn:aws:iam::1:role/x"},
+        "role_arn",
+        "acs:ram::<account id>:role/",
+    ),
     ({"role_arn": "acs:ram::12a:role/x", "auth_type": "ram_role_arn"}, "role_arn", "must be an ARN"),
-    ({"auth_type": "oidc_role_arn", "role_arn": ROLE}, "oidc_provider_arn", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN"),
+    (
+        {"auth_type": "oidc_role_arn", "role_arn": ROLE},
+        "oidc_provider_arn",
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    ),
     (
         {"auth_type": "oidc_role_arn", "role_arn": ROLE, "oidc_provider_arn": ROLE},
         "oidc_provider_arn",
@@ -162,6 +183,13 @@ def test_the_provider_info_offers_every_mode() -> None:
 
     (cams,) = [t for t in get_provider_info()["connection-types"] if t["connection-type"] == "alibaba_cams"]
     assert cams["conn-fields"]["auth_type"]["schema"]["enum"] == list(AUTH_TYPES)
-    for name in ("role_arn", "oidc_provider_arn", "oidc_token_file", "role_name", "credentials_uri", "sts_endpoint"):
+    for name in (
+        "role_arn",
+        "oidc_provider_arn",
+        "oidc_token_file",
+        "role_name",
+        "credentials_uri",
+        "sts_endpoint",
+    ):
         description = cams["conn-fields"][name]["description"]
         assert any(mode in description for mode in AUTH_TYPES), name
