@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Unpack
 
-from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones import checks, credentials
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
-from airflow_provider_wa_phones.auth import CamsAuth
 from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import CamsSettings
 from airflow_provider_wa_phones.hooks import base
@@ -128,20 +127,15 @@ class CamsHook(_Cams, base.ServiceHook):
         limiter = self._limiter(operation, settings)
         if limiter is not None:
             limiter.wait()
-        # Temporary keys are fetched (when due) before the request's own deadline starts.
-        self._auth.source.current()
-
-    @property
-    def _auth(self) -> CamsAuth:
-        signer = self.get_conn().auth
-        assert isinstance(signer, CamsAuth)
-        return signer
+        # Temporary keys are fetched (when due) before the request's own deadline starts; the
+        # session's auth signs with the same process-wide source.
+        credentials.source_for(settings).current()
 
     def _probe(self) -> str:
         settings = self.settings
         count = len(self.query_phone_numbers())
         space = settings.cust_space_id or "the account's default space"
-        source = self._auth.source
+        source = credentials.source_for(settings)
         keys = source.last or source.current()
         return (
             f"Connected to CAMS at {shorten(settings.base_url, 100)}: {count} numbers in {space}; "

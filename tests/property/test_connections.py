@@ -26,9 +26,9 @@ from airflow_provider_wa_phones.hooks.nxcloud import NxCloudAsyncHook, NxCloudHo
 from airflow_provider_wa_phones.operators.cams import CamsPhoneNumbersOperator
 from airflow_provider_wa_phones.operators.nxcloud import NxCloudNumberCheckOperator
 from airflow_provider_wa_phones.retry import NO_RETRY
-from airflow_provider_wa_phones.services import AUTH_TYPES
 from airflow_provider_wa_phones.sensors.cams import CamsPhoneStatusSensor
 from airflow_provider_wa_phones.sensors.nxcloud import NxCloudPhoneStatusSensor
+from airflow_provider_wa_phones.services import AUTH_TYPES
 from tests.property import rules, values
 from tests.property.harness import (
     CAMS,
