@@ -6,7 +6,11 @@ Both classes are built as ``auth_type(login, password)``, the way Airflow's ``Ht
 reads this provider's own connection (STS token included) when it first signs, for
 ``request_kwargs={"auth": ...}`` where no ``auth_type`` is taken (``HttpSensor``). They see the
 prepared request, so they sign exactly the bytes and query that are sent, and sign every attempt
-afresh. The async hooks use :meth:`sign` directly (aiohttp has no per-request auth hook).
+afresh. The async hooks await :meth:`~CamsAuth.asign` (aiohttp has no per-request auth hook).
+
+A CAMS connection without stored keys signs with the keys its
+:class:`~airflow_provider_wa_phones.credentials.KeySource` holds at that moment (fetched and
+refreshed by Alibaba Cloud's credential providers, :mod:`~airflow_provider_wa_phones.credentials`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from requests.auth import AuthBase
 
-from airflow_provider_wa_phones import _compat, connections, redact, signing
+from airflow_provider_wa_phones import _compat, connections, credentials, redact, signing
 from airflow_provider_wa_phones.connections import CamsSettings, NxCloudSettings
 from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.operations.base import Request
@@ -95,6 +99,10 @@ class NxCloudAuth(AuthBase):
         """The headers that sign ``request``, computed now."""
         return self._headers(request.headers, request.body)
 
+    async def asign(self, request: Request) -> dict[str, str]:
+        """:meth:`sign`, for the async hooks (NxCloud's keys are stored: nothing to wait for)."""
+        return self.sign(request)
+
     def _headers(self, headers: Mapping[str, Any], body: bytes) -> dict[str, str]:
         why = "NxCloud signs bizType and action"
         signed = signing.nxcloud_headers(
@@ -130,9 +138,16 @@ class CamsAuth(AuthBase):
     """
 
     def __init__(self, access_key_id: str, access_key_secret: str, security_token: str | None = None) -> None:
-        self.access_key_id = access_key_id
-        self._access_key_secret = access_key_secret
-        self._security_token = security_token
+        self.source: credentials.KeySource = credentials.StoredKeys(
+            access_key_id, access_key_secret, security_token
+        )
+
+    @classmethod
+    def from_source(cls, source: credentials.KeySource) -> CamsAuth:
+        """Sign with the keys ``source`` holds at each request (refreshed ones included)."""
+        auth = cls.__new__(cls)
+        auth.source = source
+        return auth
 
     @classmethod
     def from_connection(cls, conn_id: str = CAMS.default_conn_id) -> AuthBase:
@@ -140,26 +155,45 @@ class CamsAuth(AuthBase):
         read when the first request is signed."""
         return _FromConnection(cls, conn_id)
 
+    @property
+    def access_key_id(self) -> str | None:
+        """The AccessKey ID signed with: the stored one, or the last one fetched (None before)."""
+        keys = self.source.last
+        return keys.access_key_id if keys is not None else None
+
     def sign(self, request: Request) -> dict[str, str]:
         """The headers that sign ``request``, computed now (its query must be canonical already, as
         :func:`airflow_provider_wa_phones.operations.cams.request` builds it)."""
+        return self._sign_with(self.source.current(), request)
+
+    async def asign(self, request: Request) -> dict[str, str]:
+        """:meth:`sign` for the async hooks: temporary keys are fetched without blocking the loop."""
+        return self._sign_with(await self.source.current_async(), request)
+
+    def _sign_with(self, keys: credentials.Keys, request: Request) -> dict[str, str]:
         url = urlsplit(request.url)
-        return self._headers(request.method, url.netloc, url.query, request.headers, request.body)
+        return self._headers(keys, request.method, url.netloc, url.query, request.headers, request.body)
 
     def _headers(
-        self, method: str, host: str, query: str, headers: Mapping[str, Any], body: bytes
+        self,
+        keys: credentials.Keys,
+        method: str,
+        host: str,
+        query: str,
+        headers: Mapping[str, Any],
+        body: bytes,
     ) -> dict[str, str]:
         why = "Alibaba Cloud signs the operation and its version"
         signed = signing.acs3_headers(
-            access_key_id=self.access_key_id,
-            access_key_secret=self._access_key_secret,
+            access_key_id=keys.access_key_id,
+            access_key_secret=keys.access_key_secret,
             host=host,
             action=_header(headers, "x-acs-action", why),
             version=_header(headers, "x-acs-version", why),
             canonical_query=query,
             method=method,
             body=body,
-            security_token=self._security_token,
+            security_token=keys.security_token,
         )
         # A service may quote the request it refuses: no text this process shows may hold the signature.
         redact.remember_signature(signed["Authorization"].rpartition("Signature=")[2])
@@ -169,12 +203,17 @@ class CamsAuth(AuthBase):
         url = urlsplit(request.url or "")
         query = signing.acs3_canonical_query(dict(parse_qsl(url.query, keep_blank_values=True)))
         request.url = urlunsplit(url._replace(query=query))
-        headers = self._headers(request.method or "POST", url.netloc, query, request.headers, _body(request))
+        keys = self.source.current()
+        headers = self._headers(
+            keys, request.method or "POST", url.netloc, query, request.headers, _body(request)
+        )
         request.headers.update(headers)
         return request
 
     def __repr__(self) -> str:
-        return f"CamsAuth(access_key_id={self.access_key_id!r})"
+        if isinstance(self.source, credentials.StoredKeys):
+            return f"CamsAuth(access_key_id={self.access_key_id!r})"
+        return f"CamsAuth(auth_type={self.source.auth_type!r}, identity={self.source.identity!r})"
 
 
 @overload
@@ -185,5 +224,5 @@ def for_settings(settings: NxCloudSettings | CamsSettings) -> NxCloudAuth | Cams
     """The signing of a connection's settings, for requests (as ``session.auth``) and for the async
     hook (its :meth:`~NxCloudAuth.sign`)."""
     if isinstance(settings, CamsSettings):
-        return CamsAuth(settings.key, settings.secret, settings.security_token)
+        return CamsAuth.from_source(credentials.source_for(settings))
     return NxCloudAuth(settings.key, settings.secret, settings.algorithm)

@@ -8,6 +8,7 @@ error names the field and never shows a credential.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from airflow_provider_wa_phones.exceptions import ConnectionConfigError, Paramet
 from airflow_provider_wa_phones.operations import base as operations_base
 from airflow_provider_wa_phones.operations import cams as cams_ops
 from airflow_provider_wa_phones.operations import nxcloud as nxcloud_ops
+from airflow_provider_wa_phones.services import AUTH_TYPES
 
 _CONN_ID = re.compile(r"[A-Za-z0-9_.\-]{1,250}")
 _CREDENTIAL = re.compile(r"[!-~]+")  # visible ASCII: keys, secrets and STS tokens never hold spaces
@@ -271,67 +273,375 @@ class NxCloudSettings(ConnectionSettings):
         )
 
 
+MIN_DURATION_SECONDS = 900
+MAX_DURATION_SECONDS = 43_200
+DEFAULT_DURATION_SECONDS = 3600
+_ROLE_ARN = re.compile(r"acs:ram::[0-9]{1,32}:role/[!-~]{1,1024}")
+_OIDC_PROVIDER_ARN = re.compile(r"acs:ram::[0-9]{1,32}:oidc-provider/[!-~]{1,1024}")
+_SESSION_NAME = re.compile(r"[A-Za-z0-9.@_-]{2,64}")
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9=,.@:/_+-]{2,1224}")
+_ROLE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ENDPOINT = re.compile(r"([A-Za-z0-9.-]{1,253})(:[0-9]{1,5})?")
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+
+
+def _arn(conn: str, name: str, value: Any, pattern: re.Pattern[str], shape: str) -> str:
+    if not isinstance(value, str) or len(value) > 2048 or not pattern.fullmatch(value):
+        raise ConnectionConfigError(
+            conn, name, f"must be an ARN like {shape}, got {checks.quoted(value, 80)}"
+        )
+    return value
+
+
+def _matching(conn: str, name: str, value: Any, pattern: re.Pattern[str], rule: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ConnectionConfigError(conn, name, f"must be {rule}, got {checks.quoted(value, 80)}")
+    return value
+
+
+def _path(conn: str, name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value or len(value) > 4096 or not checks.is_clean_text(value):
+        raise ConnectionConfigError(
+            conn,
+            name,
+            f"must be a file path (non-empty, no control characters), got {checks.quoted(value, 80)}",
+        )
+    return value
+
+
+def _policy(conn: str, value: Any) -> str:
+    """An extra ``policy``: a JSON object (or its text) of at most 1,024 characters once written."""
+    text = value
+    if isinstance(value, dict):
+        try:
+            text = json.dumps(value, separators=(",", ":"))
+        except (TypeError, ValueError):
+            text = None
+    parsed: Any = None
+    if isinstance(text, str) and len(text) <= 1024:
+        try:
+            parsed = json.loads(text)
+        except (ValueError, RecursionError):
+            parsed = None
+    if not isinstance(parsed, dict):
+        raise ConnectionConfigError(
+            conn,
+            "policy",
+            "must be a JSON policy object of at most 1024 characters (its value is not shown here)",
+        )
+    return str(text)
+
+
+def _duration(conn: str, value: Any) -> int:
+    try:
+        return checks.whole_number("duration_seconds", value, MIN_DURATION_SECONDS, MAX_DURATION_SECONDS)
+    except ParameterError as exc:
+        raise ConnectionConfigError(conn, "duration_seconds", f"{exc.rule} (seconds STS keys live)") from None
+
+
+def _flag(conn: str, name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise ConnectionConfigError(conn, name, f"must be true or false, got {checks.quoted(value, 80)}")
+
+
+def _endpoint(conn: str, value: Any) -> str:
+    """``sts_endpoint``: ``host`` or ``host:port`` (STS is always called over HTTPS)."""
+    match = _ENDPOINT.fullmatch(value) if isinstance(value, str) else None
+    port = int(match.group(2)[1:]) if match and match.group(2) else None
+    if match is None or not _is_host_name(match.group(1)) or (port is not None and not 0 < port < 65536):
+        raise ConnectionConfigError(
+            conn,
+            "sts_endpoint",
+            "must be host or host:port, without a scheme (STS is always called over HTTPS), "
+            f"got {checks.quoted(value, 80)}",
+        )
+    return str(value)
+
+
+def _uri(conn: str, name: str, value: Any) -> str:
+    """``credentials_uri``: an http(s) URL with a host, without user:password@ or a fragment."""
+    ok = isinstance(value, str) and 0 < len(value) <= 2048 and _CREDENTIAL.fullmatch(value) is not None
+    parts = None
+    if ok:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a bad port)
+        except ValueError:
+            parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not _is_host_name(parts.hostname or "")
+        or "@" in parts.netloc
+        or parts.fragment
+    ):
+        raise ConnectionConfigError(
+            conn,
+            name,
+            "must be an http(s) URL with a host, without user:password@ or '#' (its value is not shown here)",
+        )
+    return str(value)
+
+
+def uri_shown(uri: str) -> str:
+    """A credentials URI as messages may show it: scheme, host, port and path, never its query."""
+    parts = urlsplit(uri)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
 @dataclass(frozen=True)
 class CamsSettings(ConnectionSettings):
-    """An ``alibaba_cams`` connection: AccessKey ID and secret, an STS ``security_token`` for
-    temporary credentials, the ``region`` and the default ``cust_space_id``."""
+    """An ``alibaba_cams`` connection: the ``region``, the default ``cust_space_id``, and how it gets
+    its keys (``auth_type``): stored AccessKey ID and secret (login, password, an STS
+    ``security_token``), or one of Alibaba Cloud's credential providers (a RAM role, RRSA/OIDC, the
+    ECS instance role, a credentials URI, the default chain) with the fields each one needs.
+
+    ``key`` and ``secret`` are the stored keys ("" when the mode has none); for ``ram_role_arn``
+    they are the keys that assume the role (none: the default chain's).
+    """
 
     security_token: str | None = field(default=None, repr=False)
     region: str = cams_ops.DEFAULT_REGION
     cust_space_id: str | None = None
+    auth_type: str = "access_key"
+    role_arn: str | None = None
+    role_session_name: str | None = None
+    external_id: str | None = field(default=None, repr=False)
+    policy: str | None = field(default=None, repr=False)
+    duration_seconds: int = DEFAULT_DURATION_SECONDS
+    oidc_provider_arn: str | None = None
+    oidc_token_file: str | None = None
+    role_name: str | None = None
+    credentials_uri: str | None = field(default=None, repr=False)
+    sts_region: str | None = None
+    sts_endpoint: str | None = None
+    enable_vpc: bool | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return (self.secret, self.security_token or "")
+        """The stored secret and STS token, and a credentials URI's query (it may carry a token)."""
+        uri_query = urlsplit(self.credentials_uri).query if self.credentials_uri else ""
+        return (self.secret, self.security_token or "", *([uri_query] if uri_query else []))
+
+    @property
+    def identity(self) -> str:
+        """Who the keys act as, for messages (never a secret): the AccessKey ID, the role ARN, the
+        credentials URI's host, or the default chain."""
+        mode = self.auth_type
+        if mode == "access_key":
+            return f"AccessKey {self.key}"
+        if mode == "ram_role_arn":
+            return f"role {self.role_arn}"
+        if mode == "oidc_role_arn":
+            return f"role {self.role_arn} via OIDC provider {self.oidc_provider_arn}"
+        if mode == "ecs_ram_role":
+            return f"ECS RAM role {self.role_name}" if self.role_name else "the ECS instance's RAM role"
+        if mode == "credentials_uri":
+            return f"credentials URI {uri_shown(self.credentials_uri or '')}"
+        return "Alibaba Cloud's default credential chain"
+
+    @property
+    def account(self) -> tuple[str, ...]:
+        """A stable name for whose calls these are (base URL, mode, AccessKey ID / role ARN / role
+        name / URI / connection id): what rate limits and shared polls key on, unchanged when
+        temporary keys are refreshed."""
+        mode = self.auth_type
+        who = {
+            "access_key": self.key,
+            "ram_role_arn": self.role_arn,
+            "oidc_role_arn": self.role_arn,
+            "ecs_ram_role": self.role_name or self.conn_id,
+            "credentials_uri": uri_shown(self.credentials_uri or ""),
+        }.get(mode) or self.conn_id
+        return (self.base_url, mode, who)
 
     @classmethod
     def from_connection(cls, conn: Any) -> CamsSettings:
         """Read and check the fields of an Airflow connection object.
 
         Credentials come from login/password, or from the ``access_key_id`` / ``access_key_secret``
-        extras that connections of the ``alibaba_cloud`` type already carry.
+        extras that connections of the ``alibaba_cloud`` type already carry, or from the provider
+        ``auth_type`` names (none of them and no ``auth_type``: the default chain). Variables
+        ``ALIBABA_CLOUD_ROLE_ARN``, ``ALIBABA_CLOUD_OIDC_PROVIDER_ARN`` and
+        ``ALIBABA_CLOUD_OIDC_TOKEN_FILE`` are read here (when the hook reads its connection) as the
+        defaults of ``oidc_role_arn``'s fields.
         """
         extra = connection_extra(conn)
+        name = conn.conn_id
 
-        def extra_value(name: str) -> Any:
-            return extra.get(name, extra.get(f"extra__alibaba_cams__{name}"))
+        def extra_value(field_name: str) -> Any:
+            return extra.get(field_name, extra.get(f"extra__alibaba_cams__{field_name}"))
 
-        use_extra_key = not conn.login and extra_value("access_key_id")
-        use_extra_secret = not conn.password and extra_value("access_key_secret")
-        key_id = credential(
-            conn.conn_id,
-            "access_key_id" if use_extra_key else "login",
-            extra_value("access_key_id") if use_extra_key else conn.login,
-            "AccessKey ID",
+        def given(field_name: str) -> Any:
+            value = extra_value(field_name)
+            return None if value is None or value == "" else value
+
+        mode = given("auth_type")
+        if mode is not None and mode not in AUTH_TYPES:
+            raise ConnectionConfigError(
+                name, "auth_type", f"must be one of {', '.join(AUTH_TYPES)}, got {checks.quoted(mode, 80)}"
+            )
+        has_keys = any(
+            value not in (None, "")
+            for value in (
+                conn.login,
+                conn.password,
+                extra_value("access_key_id"),
+                extra_value("access_key_secret"),
+            )
         )
-        key_secret = credential(
-            conn.conn_id,
-            "access_key_secret" if use_extra_secret else "password",
-            extra_value("access_key_secret") if use_extra_secret else conn.password,
-            "AccessKey secret",
-        )
-        token = extra_value("security_token")
-        if token not in (None, ""):
-            token = credential(conn.conn_id, "security_token", token, "STS security token")
+        if mode is None:
+            mode = "access_key" if has_keys else "default"
+
+        key_id = key_secret = ""
+        token = given("security_token")
+        if token is not None:
+            token = credential(name, "security_token", token, "STS security token")
+        if mode == "access_key" or (mode == "ram_role_arn" and has_keys):
+            use_extra_key = not conn.login and extra_value("access_key_id")
+            use_extra_secret = not conn.password and extra_value("access_key_secret")
+            key_id = credential(
+                name,
+                "access_key_id" if use_extra_key else "login",
+                extra_value("access_key_id") if use_extra_key else conn.login,
+                "AccessKey ID",
+            )
+            key_secret = credential(
+                name,
+                "access_key_secret" if use_extra_secret else "password",
+                extra_value("access_key_secret") if use_extra_secret else conn.password,
+                "AccessKey secret",
+            )
         region = extra_value("region")
         region = cams_ops.DEFAULT_REGION if region is None or region == "" else region
         try:
             cams_ops.check_region(region)
         except ParameterError as exc:
-            raise ConnectionConfigError(conn.conn_id, "region", exc.rule) from None
+            raise ConnectionConfigError(name, "region", exc.rule) from None
         space = extra_value("cust_space_id")
         if space not in (None, ""):
             try:
                 cams_ops.check_cust_space_id(space, required=False)
             except ParameterError as exc:
-                raise ConnectionConfigError(conn.conn_id, "cust_space_id", exc.rule) from None
+                raise ConnectionConfigError(name, "cust_space_id", exc.rule) from None
+
+        # Every field given is checked whatever the mode (a typo shows now, not when the mode
+        # changes); the mode then says which it needs.
+        role_shape = "acs:ram::<account id>:role/<role name>"
+        provider_shape = "acs:ram::<account id>:oidc-provider/<provider name>"
+        role_arn = given("role_arn")
+        if role_arn is not None:
+            role_arn = _arn(name, "role_arn", role_arn, _ROLE_ARN, role_shape)
+        provider_arn = given("oidc_provider_arn")
+        if provider_arn is not None:
+            provider_arn = _arn(name, "oidc_provider_arn", provider_arn, _OIDC_PROVIDER_ARN, provider_shape)
+        token_file = given("oidc_token_file")
+        if token_file is not None:
+            token_file = _path(name, "oidc_token_file", token_file)
+        session_name = given("role_session_name")
+        if session_name is not None:
+            session_name = _matching(
+                name, "role_session_name", session_name, _SESSION_NAME, "2 to 64 letters, digits or . @ _ -"
+            )
+        external_id = given("external_id")
+        if external_id is not None:
+            external_id = _matching(
+                name,
+                "external_id",
+                external_id,
+                _EXTERNAL_ID,
+                "2 to 1224 letters, digits or = , . @ : / _ + -",
+            )
+        policy = given("policy")
+        if policy is not None:
+            policy = _policy(name, policy)
+        duration = given("duration_seconds")
+        duration = DEFAULT_DURATION_SECONDS if duration is None else _duration(name, duration)
+        role_name = given("role_name")
+        if role_name is not None:
+            role_name = _matching(
+                name, "role_name", role_name, _ROLE_NAME, "a RAM role name (letters, digits, . _ -)"
+            )
+        uri = given("credentials_uri")
+        if uri is not None:
+            uri = _uri(name, "credentials_uri", uri)
+        sts_region = given("sts_region")
+        if sts_region is not None:
+            try:
+                cams_ops.check_region(sts_region)
+            except ParameterError as exc:
+                raise ConnectionConfigError(name, "sts_region", exc.rule) from None
+        sts_endpoint = given("sts_endpoint")
+        if sts_endpoint is not None:
+            sts_endpoint = _endpoint(name, sts_endpoint)
+        enable_vpc = given("enable_vpc")
+        if enable_vpc is not None:
+            enable_vpc = _flag(name, "enable_vpc", enable_vpc)
+
+        if mode in ("ram_role_arn", "oidc_role_arn") and role_arn is None:
+            env = os.environ.get("ALIBABA_CLOUD_ROLE_ARN") if mode == "oidc_role_arn" else None
+            if not env:
+                where = " (or ALIBABA_CLOUD_ROLE_ARN in the environment)" if mode == "oidc_role_arn" else ""
+                raise ConnectionConfigError(name, "role_arn", f"is required for auth_type {mode}{where}")
+            role_arn = _arn(name, "role_arn (from ALIBABA_CLOUD_ROLE_ARN)", env, _ROLE_ARN, role_shape)
+        if mode == "oidc_role_arn":
+            if provider_arn is None:
+                env = os.environ.get("ALIBABA_CLOUD_OIDC_PROVIDER_ARN")
+                if not env:
+                    raise ConnectionConfigError(
+                        name,
+                        "oidc_provider_arn",
+                        "is required for auth_type oidc_role_arn "
+                        "(or ALIBABA_CLOUD_OIDC_PROVIDER_ARN in the environment)",
+                    )
+                provider_arn = _arn(
+                    name, "oidc_provider_arn (from ALIBABA_CLOUD_OIDC_PROVIDER_ARN)", env, _OIDC_PROVIDER_ARN,
+                    provider_shape,
+                )  # fmt: skip
+            if token_file is None:
+                env = os.environ.get("ALIBABA_CLOUD_OIDC_TOKEN_FILE")
+                if not env:
+                    raise ConnectionConfigError(
+                        name,
+                        "oidc_token_file",
+                        "is required for auth_type oidc_role_arn "
+                        "(or ALIBABA_CLOUD_OIDC_TOKEN_FILE in the environment)",
+                    )
+                token_file = _path(name, "oidc_token_file (from ALIBABA_CLOUD_OIDC_TOKEN_FILE)", env)
+        if mode == "credentials_uri" and uri is None:
+            raise ConnectionConfigError(name, "credentials_uri", "is required for auth_type credentials_uri")
+        uses = {
+            "access_key": set(),
+            "ram_role_arn": {"role_arn", "role_session_name", "external_id", "policy", "sts"},
+            "oidc_role_arn": {"role_arn", "role_session_name", "policy", "oidc", "sts"},
+            "ecs_ram_role": {"role_name"},
+            "credentials_uri": {"credentials_uri"},
+            "default": set(),
+        }[mode]
         return cls(
-            conn_id=conn.conn_id,
+            conn_id=name,
             base_url=base_url(conn, cams_ops.endpoint_for(region)),
             key=key_id,
             secret=key_secret,
-            security_token=token or None,
+            security_token=token if mode in ("access_key", "ram_role_arn") and key_id else None,
             region=region,
             cust_space_id=space or None,
-            max_answer_bytes=answer_cap(conn.conn_id, extra_value("max_answer_bytes")),
+            max_answer_bytes=answer_cap(name, extra_value("max_answer_bytes")),
+            auth_type=mode,
+            role_arn=role_arn if "role_arn" in uses else None,
+            role_session_name=session_name if "role_session_name" in uses else None,
+            external_id=external_id if "external_id" in uses else None,
+            policy=policy if "policy" in uses else None,
+            duration_seconds=duration,
+            oidc_provider_arn=provider_arn if "oidc" in uses else None,
+            oidc_token_file=token_file if "oidc" in uses else None,
+            role_name=role_name if "role_name" in uses else None,
+            credentials_uri=uri if "credentials_uri" in uses else None,
+            sts_region=sts_region if "sts" in uses else None,
+            sts_endpoint=sts_endpoint if "sts" in uses else None,
+            enable_vpc=enable_vpc if "sts" in uses else None,
         )

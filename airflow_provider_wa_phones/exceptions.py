@@ -173,6 +173,18 @@ class AuthenticationError(ServiceError):
     """Credentials, signature or account permission were rejected."""
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
+class CredentialsUnavailableError(AuthenticationError):
+    """No valid keys: Alibaba Cloud's credential provider of the connection's ``auth_type`` failed
+    (STS, the OIDC token file, the ECS metadata service, a credentials URI, the default chain) and
+    no earlier keys are still valid. ``auth_type`` and ``identity`` (the role ARN, the URI's host,
+    the default chain: never a secret) say which; the next call asks the provider again, so a
+    retry works once it answers."""
+
+    auth_type: str = ""
+    identity: str = ""
+
+
 class ClockSkewError(AuthenticationError):
     """The request time was outside the service's window: the local clock is off."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_wa_phones.services import CAMS, NXCLOUD
+from airflow_provider_wa_phones.services import AUTH_TYPES, CAMS, NXCLOUD
 
 _NXCLOUD = "NxCloud WhatsApp"
 _CAMS = "Alibaba Cloud ChatApp Message Service (CAMS)"
@@ -116,8 +116,89 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "security_token": {
                         "label": "STS security token",
-                        "description": "Only for temporary (STS) credentials.",
+                        "description": "access_key (and the source keys of ram_role_arn): only for "
+                        "temporary (STS) keys.",
                         "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "auth_type": {
+                        "label": "Credentials",
+                        "description": "Where the keys come from. access_key: AccessKey ID and secret "
+                        "above (and an STS token); ram_role_arn: assume a RAM role; oidc_role_arn: RRSA "
+                        "(ACK pods); ecs_ram_role: the ECS instance's role; credentials_uri: a URL serving "
+                        "keys; default: Alibaba Cloud's default credential chain. The fields below say "
+                        "which mode uses them; the others are ignored.",
+                        "schema": {"type": "string", "enum": list(AUTH_TYPES), "default": "access_key"},
+                    },
+                    "role_arn": {
+                        "label": "Role ARN",
+                        "description": "ram_role_arn, oidc_role_arn: acs:ram::<account id>:role/<name> "
+                        "(oidc_role_arn: empty for ALIBABA_CLOUD_ROLE_ARN).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "role_session_name": {
+                        "label": "Role session name",
+                        "description": "ram_role_arn, oidc_role_arn: 2 to 64 letters, digits or . @ _ - "
+                        "(empty: the library's default).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "external_id": {
+                        "label": "External ID",
+                        "description": "ram_role_arn: the role's external ID, when its trust policy "
+                        "asks for one.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "policy": {
+                        "label": "Session policy",
+                        "description": "ram_role_arn, oidc_role_arn: a JSON policy narrowing the role "
+                        "(at most 1024 characters).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "duration_seconds": {
+                        "label": "Key lifetime (seconds)",
+                        "description": "ram_role_arn, oidc_role_arn: 900 to 43200 (empty: 3600).",
+                        "schema": {"type": ["integer", "null"], "minimum": 900, "maximum": 43200},
+                    },
+                    "oidc_provider_arn": {
+                        "label": "OIDC provider ARN",
+                        "description": "oidc_role_arn: acs:ram::<account id>:oidc-provider/<name> "
+                        "(empty: ALIBABA_CLOUD_OIDC_PROVIDER_ARN).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "oidc_token_file": {
+                        "label": "OIDC token file",
+                        "description": "oidc_role_arn: path of the service account token, read at each "
+                        "refresh (empty: ALIBABA_CLOUD_OIDC_TOKEN_FILE).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "role_name": {
+                        "label": "ECS RAM role name",
+                        "description": "ecs_ram_role: the instance's role (empty: asked from the "
+                        "metadata service).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "credentials_uri": {
+                        "label": "Credentials URI",
+                        "description": "credentials_uri: http(s) URL answering with Code, AccessKeyId, "
+                        "AccessKeySecret, SecurityToken and Expiration.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "sts_region": {
+                        "label": "STS region",
+                        "description": "ram_role_arn, oidc_role_arn: call sts.<region>.aliyuncs.com "
+                        "(empty: ALIBABA_CLOUD_STS_REGION, else sts.aliyuncs.com).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "sts_endpoint": {
+                        "label": "STS endpoint",
+                        "description": "ram_role_arn, oidc_role_arn: host or host:port of STS (a VPC "
+                        "endpoint); wins over the STS region. Always HTTPS.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "enable_vpc": {
+                        "label": "STS over VPC",
+                        "description": "ram_role_arn, oidc_role_arn: sts-vpc.<region>.aliyuncs.com "
+                        "(empty: ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED).",
+                        "schema": {"type": ["boolean", "null"]},
                     },
                     "cust_space_id": {
                         "label": "Default CustSpaceId",

@@ -9,8 +9,10 @@ or the UI.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -33,6 +35,17 @@ _HEX_TAIL = re.compile(r"[0-9a-fA-F]{1,64}\Z")
 MAX_REMEMBERED_SIGNATURES = 4096
 _sent: deque[str] = deque(maxlen=MAX_REMEMBERED_SIGNATURES)
 _sent_lock = threading.Lock()
+#: How many fetched secrets (temporary AccessKey secrets, STS tokens, OIDC tokens) are remembered,
+#: the newest: a refresh adds two, so this covers days of hourly refreshes of many connections.
+MAX_REMEMBERED_SECRETS = 1024
+_secrets: deque[str] = deque(maxlen=MAX_REMEMBERED_SECRETS)
+# Credential fields as a URL query, JSON or a dict's repr would show them (a library's error text
+# may quote the STS request it sent, or the answer it could not read).
+_CREDENTIAL_FIELDS = re.compile(
+    r"""((?:AccessKeySecret|SecurityToken|OIDCToken|access_key_secret|security_token)['"]?\s*[:=]\s*['"]?)"""
+    r"""[^&\s'",}]{4,}""",
+    re.IGNORECASE,
+)
 
 
 def remember_signature(signature: str) -> None:
@@ -41,6 +54,21 @@ def remember_signature(signature: str) -> None:
     if isinstance(signature, str) and len(signature) >= 16:
         with _sent_lock:
             _sent.append(signature.lower())
+
+
+def remember_secret(secret: str | None) -> None:
+    """Remember a secret this process fetched (a temporary key, a token), so that :func:`scrub`
+    hides it from any text from now on, with or without it being passed in."""
+    if isinstance(secret, str) and len(secret) >= 4:
+        with _sent_lock:
+            if secret not in _secrets:
+                _secrets.append(secret)
+
+
+def known_secrets() -> tuple[str, ...]:
+    """The secrets :func:`remember_secret` was given (the newest :data:`MAX_REMEMBERED_SECRETS`)."""
+    with _sent_lock:
+        return tuple(_secrets)
 
 
 def _recent_signatures() -> tuple[str, ...]:
@@ -66,8 +94,9 @@ def _spellings(secret: str) -> list[str]:
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` with every given secret, every signature this process sent recently (in any letter
-    case), and anything shaped like a request signature, hidden."""
-    for secret in secrets:
+    case), every fetched secret remembered, and anything shaped like a request signature or a
+    credential field (``SecurityToken=...``), hidden."""
+    for secret in (*secrets, *known_secrets()):
         if isinstance(secret, str) and secret:
             for form in _spellings(secret):
                 text = text.replace(form, HIDDEN)
@@ -80,9 +109,28 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
             return HIDDEN if any(run in sig or sig in run for sig in sent) else match.group()
 
         text = _HEX_RUN.sub(hide, text)
-    for pattern in _SIGNATURES:
+    for pattern in (*_SIGNATURES, _CREDENTIAL_FIELDS):
         text = pattern.sub(lambda match: match.group(1) + HIDDEN, text)
     return text
+
+
+class SecretFilter(logging.Filter):
+    """A logging filter that hides every secret :func:`scrub` knows from a record's message and
+    traceback (for loggers of libraries that handle credentials)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: show it as it is, scrubbed
+            message = f"{record.msg!r} % {record.args!r}"
+        scrubbed = scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        if record.exc_info:
+            text = "".join(traceback.format_exception(*record.exc_info))
+            record.msg, record.args = f"{scrubbed}\n{scrub(text)}", None
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 #: The longest text a message quotes from a service (its own message, a body's first characters).

@@ -26,3 +26,7 @@ class Service:
 
 NXCLOUD = Service("NxCloud", "nxcloud", "nxcloud_conn_id", "nxcloud_default")
 CAMS = Service("Alibaba Cloud CAMS", "alibaba_cams", "cams_conn_id", "alibaba_cams_default")
+
+#: How an ``alibaba_cams`` connection gets its keys (its ``auth_type`` extra): stored keys, or one of
+#: Alibaba Cloud's credential providers (:mod:`airflow_provider_wa_phones.credentials`).
+AUTH_TYPES = ("access_key", "ram_role_arn", "oidc_role_arn", "ecs_ram_role", "credentials_uri", "default")

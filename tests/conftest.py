@@ -6,10 +6,23 @@ import time of this root conftest.
 
 from __future__ import annotations
 
-import base64
 import os
-import tempfile
-from pathlib import Path
+
+# --- Alibaba Cloud credentials: nothing from the outer environment, no metadata service ----------
+# alibabacloud-credentials reads its environment once, when first imported (utils/auth_util.py): the
+# suite's must be in place before anything imports it. No ALIBABA_CLOUD_* key of the machine running
+# the tests reaches them, the ECS metadata service (100.100.100.200) is never probed, and neither
+# ~/.aliyun/config.json nor ~/.alibabacloud/credentials.ini is read (an empty file instead).
+for _name in [name for name in os.environ if name.startswith("ALIBABA_CLOUD_")]:
+    del os.environ[_name]
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+os.environ["ALIBABA_CLOUD_CLI_PROFILE_DISABLED"] = "true"
+os.environ["ALIBABA_CLOUD_CREDENTIALS_FILE"] = os.devnull
+os.environ.pop("WA_PHONES_ECS_METADATA_HOST", None)
+
+import base64  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 _home = Path(tempfile.mkdtemp(prefix="wa-phones-airflow-"))

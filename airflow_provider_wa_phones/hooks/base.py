@@ -365,14 +365,16 @@ class AsyncServiceHook(transport.HoldsSharedSession, ServiceHookBase):
         settings = await self.settings()
         call = self._call_for(operation, settings)
         request = operation.request(settings, prepared)
-        sign = auth.for_settings(settings).sign
+        signer = auth.for_settings(settings)
         cap = self.answer_cap(settings)
 
         async def attempt() -> R:
             await self._before_send(operation, settings)
+            # Awaited here: temporary keys may need fetching, which must not block the loop.
+            headers = await signer.asign(request)
             started = time.monotonic()
             self.stats.record_request()
-            answer = await transport.asend(session, request, self.timeout, call, sign, cap)
+            answer = await transport.asend(session, request, self.timeout, call, lambda _: headers, cap)
             self._log_answer(operation, answer, started)
             return operation.read(settings, answer)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Unpack
 
-from airflow_provider_wa_phones import checks
+from airflow_provider_wa_phones import checks, credentials
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
 from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import CamsSettings
@@ -87,19 +87,33 @@ class _Cams(base.ServiceHookBase, service=CAMS):
         return result
 
     def _limiter(self, operation: Operation[Any, Any], settings: CamsSettings) -> SlidingWindowLimiter | None:
-        """The process-wide limiter of this account and operation, None when the limit is off."""
+        """The process-wide limiter of this account and operation, None when the limit is off.
+
+        Keyed on who calls (:attr:`CamsSettings.account`: base URL, mode, AccessKey ID or role), not
+        on the key signing: refreshed temporary keys keep the same limiter.
+        """
         if not self.rate_limit:
             return None
-        return shared_limiter((settings.base_url, settings.key, operation.name), self.rate_limit)
+        return shared_limiter((*settings.account, operation.name), self.rate_limit)
 
 
 @with_legacy_connection_form
 class CamsHook(_Cams, base.ServiceHook):
     """Calls Alibaba Cloud CAMS with ACS3-signed, validated, rate-limited requests.
 
-    :param cams_conn_id: an ``alibaba_cams`` connection: login = AccessKey ID, password = AccessKey
-        secret, host = endpoint override, extras ``region`` (default ap-southeast-1),
-        ``security_token`` (STS) and ``cust_space_id`` (default space).
+    :param cams_conn_id: an ``alibaba_cams`` connection: host = endpoint override, extras
+        ``region`` (default ap-southeast-1) and ``cust_space_id`` (default space); the keys come
+        from the extra ``auth_type``: ``access_key`` (login = AccessKey ID, password = AccessKey
+        secret, extra ``security_token`` for STS keys), ``ram_role_arn`` (``role_arn``, optional
+        ``role_session_name``, ``external_id``, ``policy``, ``duration_seconds``; the role is
+        assumed with login/password, else the default chain's keys), ``oidc_role_arn`` (RRSA:
+        ``role_arn``, ``oidc_provider_arn``, ``oidc_token_file``, defaulting to the
+        ``ALIBABA_CLOUD_*`` variables), ``ecs_ram_role`` (optional ``role_name``),
+        ``credentials_uri``, or ``default`` (Alibaba Cloud's default chain; also what a connection
+        without login, password and ``auth_type`` uses). The STS modes take ``sts_region``,
+        ``sts_endpoint`` and ``enable_vpc``. Temporary keys are fetched by Alibaba Cloud's
+        credential library and refreshed before they expire
+        (:mod:`~airflow_provider_wa_phones.credentials`).
     :param timeout: seconds each request may take in all, its answer's body included.
     :param retry_policy: how transient failures (throttling, server errors) are retried.
     :param max_answer_bytes: the largest answer body read, once decoded (default 16 MiB).
@@ -113,12 +127,20 @@ class CamsHook(_Cams, base.ServiceHook):
         limiter = self._limiter(operation, settings)
         if limiter is not None:
             limiter.wait()
+        # Temporary keys are fetched (when due) before the request's own deadline starts; the
+        # session's auth signs with the same process-wide source.
+        credentials.source_for(settings).current()
 
     def _probe(self) -> str:
         settings = self.settings
         count = len(self.query_phone_numbers())
         space = settings.cust_space_id or "the account's default space"
-        return f"Connected to CAMS at {shorten(settings.base_url, 100)}: {count} numbers in {space}"
+        source = credentials.source_for(settings)
+        keys = source.last or source.current()
+        return (
+            f"Connected to CAMS at {shorten(settings.base_url, 100)}: {count} numbers in {space}; "
+            f"{source.describe(keys)}"
+        )
 
 
 class CamsAsyncHook(_Cams, base.AsyncServiceHook):

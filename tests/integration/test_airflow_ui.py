@@ -21,6 +21,7 @@ import pytest
 from airflow_provider_wa_phones.hooks.cams import CamsHook
 from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 from airflow_provider_wa_phones.retry import NO_RETRY
+from airflow_provider_wa_phones.services import AUTH_TYPES
 
 pytestmark = [
     pytest.mark.integration,
@@ -147,7 +148,13 @@ def test_nxcloud_form_has_the_appkey_and_a_choice_of_signature_algorithm(hook_me
 
 def test_cams_form_has_region_space_and_a_secret_sts_token(hook_meta):
     extra = hook_meta["alibaba_cams"]["extra_fields"]
-    assert set(extra) == {"region", "security_token", "cust_space_id", "max_answer_bytes"}
+    assert set(extra) == {
+        "region", "security_token", "cust_space_id", "max_answer_bytes", "auth_type", "role_arn",
+        "role_session_name", "external_id", "policy", "duration_seconds", "oidc_provider_arn",
+        "oidc_token_file", "role_name", "credentials_uri", "sts_region", "sts_endpoint", "enable_vpc",
+    }  # fmt: skip
+    assert extra["auth_type"]["schema"]["enum"] == list(AUTH_TYPES)
+    assert extra["auth_type"]["value"] == "access_key"
     assert extra["region"]["schema"]["title"] == "Region"
     assert extra["region"]["value"] == "ap-southeast-1"
     token = extra["security_token"]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +28,7 @@ from airflow_provider_wa_phones.operators.nxcloud import NxCloudNumberCheckOpera
 from airflow_provider_wa_phones.retry import NO_RETRY
 from airflow_provider_wa_phones.sensors.cams import CamsPhoneStatusSensor
 from airflow_provider_wa_phones.sensors.nxcloud import NxCloudPhoneStatusSensor
+from airflow_provider_wa_phones.services import AUTH_TYPES
 from tests.property import rules, values
 from tests.property.harness import (
     CAMS,
@@ -169,7 +172,14 @@ def expect_nxcloud(fields: Args, *, uses_appkey: bool) -> Expect:
 def expect_cams(fields: Args, *, needs_space: bool) -> Expect:
     extras, extra_ok = parse_extra(fields["extra"])
     expect = Expect().judge(host=rules.host(fields["host"]), extra=extra_ok)
+    # README: no login, no password (nor their extras) and no auth_type is Alibaba Cloud's default
+    # credential chain, which finds this test's environment keys (see _default_chain_keys).
+    default_chain = all(absent(fields[name]) for name in ("login", "password")) and all(
+        absent(extra_value(extras, name, "alibaba_cams")) for name in ("access_key_id", "access_key_secret")
+    )
     for field, alternative in (("login", "access_key_id"), ("password", "access_key_secret")):
+        if default_chain:
+            continue
         if not absent(fields[field]):
             expect.add(field, rules.credential(fields[field]))
         else:  # README: login (or extra access_key_id) is required
@@ -197,6 +207,20 @@ def expect_test_button(fields: Args) -> Expect:
     if not absent(appkey):  # an empty conn-field is how the form stores "no default appkey"
         expect.add("appkey", rules.appkey(appkey))
     return expect
+
+
+@pytest.fixture(autouse=True)
+def _default_chain_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Keys for the default chain to find (its environment provider reads what the library read
+    from the environment at import), and no cached source left for other tests."""
+    from airflow_provider_wa_phones import credentials
+
+    auth_util = importlib.import_module("alibabacloud_credentials.utils.auth_util")
+    monkeypatch.setattr(auth_util, "environment_access_key_id", "LTAIpropertyDefaultChain")
+    monkeypatch.setattr(auth_util, "environment_access_key_secret", "property-default-chain-secret")
+    credentials.forget_sources()
+    yield
+    credentials.forget_sources()
 
 
 # -- callers -----------------------------------------------------------------------------------------
@@ -345,3 +369,68 @@ def test_cams_connection(fields: Args, caller: str) -> None:
             transport=not is_counting_server(fields["host"]),
         )
         check_test_connection("CamsHook", fields, CamsHook(), expect_cams(fields, needs_space=False))
+
+
+# -- auth_type and its fields -------------------------------------------------------------------------
+
+ROLE_ARN = "acs:ram::1234567890123456:role/cams-reader"
+AUTH_EXTRAS: dict[str, st.SearchStrategy[Any]] = {
+    "auth_type": st.sampled_from([*AUTH_TYPES, "Default", "assume_role"]),
+    "role_arn": st.sampled_from([ROLE_ARN, "acs:ram::1:role/", "arn:aws:iam::1:role/x"]),
+    "oidc_provider_arn": st.sampled_from(["acs:ram::1234:oidc-provider/ack", ROLE_ARN]),
+    "oidc_token_file": st.sampled_from(["/var/run/token", "a\nb"]),
+    "role_session_name": st.sampled_from(["airflow", "a", "bad name"]),
+    "external_id": st.sampled_from(["ext-1234", "x"]),
+    "policy": st.sampled_from(['{"Version": "1"}', "[1]", "not json"]),
+    "duration_seconds": st.sampled_from([900, 43200, 899, "3600", 3600.0, True]),
+    "role_name": st.sampled_from(["EcsRole", "bad role"]),
+    "credentials_uri": st.sampled_from(["http://127.0.0.1:1/c?token=secret-in-query", "ftp://h/x", "http://u:p@h/x"]),
+    "sts_region": st.sampled_from(["ap-southeast-1", "Bad"]),
+    "sts_endpoint": st.sampled_from(["127.0.0.1:8443", "https://sts.aliyuncs.com", "h:0"]),
+    "enable_vpc": st.sampled_from([True, "false", "maybe", 1]),
+}  # fmt: skip
+
+
+@examples(1.0)
+@given(
+    extras=st.dictionaries(
+        st.sampled_from(sorted(AUTH_EXTRAS)),
+        st.none(),
+        max_size=len(AUTH_EXTRAS),
+    ).flatmap(
+        lambda names: st.fixed_dictionaries(
+            {name: st.one_of(AUTH_EXTRAS[name], values.json_values, values.any_text()) for name in names}
+        )
+    ),
+    keys=st.sampled_from([(None, None), ("LTAIkey", "key-secret-value"), ("LTAIkey", None)]),
+)
+def test_auth_type_fields_are_read_or_refused_by_name_never_echoing_a_secret(
+    extras: dict[str, Any], keys: tuple[str | None, str | None]
+) -> None:
+    from types import SimpleNamespace
+
+    from airflow_provider_wa_phones.connections import CamsSettings
+    from airflow_provider_wa_phones.exceptions import ConnectionConfigError
+
+    login, password = keys
+    conn = SimpleNamespace(
+        conn_id="c",
+        host=None,
+        schema=None,
+        port=None,
+        login=login,
+        password=password,
+        extra=json.dumps(extras),
+    )
+    try:
+        settings = CamsSettings.from_connection(conn)
+    except ConnectionConfigError as exc:
+        named = exc.field.split(" ")[0]
+        assert named in {*AUTH_EXTRAS, "login", "password", "security_token"}, exc.field
+        assert len(str(exc)) <= MAX_MESSAGE
+        for secret in ("key-secret-value", "secret-in-query"):
+            assert secret not in str(exc)
+        return
+    assert settings.auth_type in AUTH_TYPES
+    for secret in ("key-secret-value", "secret-in-query"):
+        assert secret not in repr(settings) and secret not in settings.identity

@@ -28,6 +28,7 @@ FLOORS: list[list[str]] = [
     ["transport"],
     ["operations.nxcloud", "operations.cams"],
     ["connections", "results"],
+    ["credentials"],
     ["auth", "submits", "waits"],
     ["hooks", "hooks.base"],
     ["hooks.nxcloud", "hooks.cams"],

@@ -176,7 +176,11 @@ def test_the_trigger_and_the_sensor_refuse_batches_through_the_one_check(bad: An
 
 # -- light imports ------------------------------------------------------------------------------
 
-HEAVY = ["requests", "aiohttp", "phonenumbers", "fastapi", "uvicorn", "urllib3", "yarl"]
+HEAVY = [
+    "requests", "aiohttp", "phonenumbers", "fastapi", "uvicorn", "urllib3", "yarl",
+    # Alibaba Cloud's credential library and what it brings: loaded only when a CAMS key is fetched.
+    "alibabacloud_credentials", "Tea", "apscheduler", "aiofiles",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("module", ["triggers.nxcloud", "triggers.cams"])
