@@ -56,6 +56,10 @@ ECS_METADATA_HOST_ENV = "WA_PHONES_ECS_METADATA_HOST"
 RETRY_INTERVAL = 30.0
 #: The longest margin before expiry at which new keys are fetched (seconds).
 REFRESH_MARGIN = 15 * 60
+#: Keys are signed with only until this long before they expire (at most; a tenth of their
+#: lifetime when that is shorter): a request signed in the last instant would reach the service
+#: after expiry and be refused with ``InvalidSecurityToken.Expired``, which no retry fixes.
+EXPIRY_SAFETY = 60.0
 #: Keys whose expiry the provider does not say (the default chain drops it) are asked for again
 #: after this long, and taken as valid for :data:`UNKNOWN_LIFETIME` after they were fetched (the
 #: library hands out no STS keys with less than 15 minutes left).
@@ -224,7 +228,7 @@ class RefreshingKeys(KeySource):
         if keys.expiration is not None:
             seen = max(keys.expiration - now, 0.0)
             self._refresh_at = keys.expiration - min(REFRESH_MARGIN, seen / 4)
-            self._valid_until = keys.expiration
+            self._valid_until = keys.expiration - min(EXPIRY_SAFETY, seen / 10)
         else:
             self._refresh_at = now + UNKNOWN_RECHECK
             self._valid_until = now + UNKNOWN_LIFETIME
