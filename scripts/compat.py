@@ -552,8 +552,11 @@ def inside_dags(work: str) -> int:
         WA_PHONES_REPORT_DIR=str(reports),
     )
     results: dict[str, dict[str, Any]] = {}
-    with SandboxServer(time_scale=0) as sandbox:  # 127.0.0.1, a free port, stopped on exit
+    # 127.0.0.1, a free port, stopped on exit; its STS plays RRSA for the CAMS connection.
+    with SandboxServer(time_scale=0, sts=True) as sandbox:
         env.update(sandbox.airflow_env())
+        token_file = run_dir / "rrsa-token"
+        env.update(keyless_env(sandbox, env, token_file))
         started = time.monotonic()
         log = run_dir / "db-migrate.log"
         if run([airflow, "db", "migrate"], log, env, timeout=300) != 0:
@@ -561,6 +564,7 @@ def inside_dags(work: str) -> int:
         migrate = time.monotonic() - started
         for dag_id in DAGS:
             sandbox.reset()
+            token_file.write_text(sandbox.issue_oidc_token(lifetime=3600))  # a reset forgets tokens
             started = time.monotonic()
             log = run_dir / f"{dag_id}.log"
             with DeferralDriver(sandbox, database, dag_id, rewind=DEFERRALS.get(dag_id, 0) > 1):
@@ -601,11 +605,50 @@ def inside_dags(work: str) -> int:
                 "seconds": round(took, 1),
                 "log": str(log),
                 "hint": error_hint(log),
+                "keys": key_tally(sandbox),
             }
         started = time.monotonic()
         triggerer = triggerer_check(sandbox, env, run_dir, database)
         triggerer["seconds"] = round(time.monotonic() - started, 1)
+        triggerer["keys"] = key_tally(sandbox)
     return facts(migrate_seconds=round(migrate, 1), dags=results, triggerer=triggerer)
+
+
+def keyless_env(sandbox: Any, env: dict[str, str], token_file: Path) -> dict[str, str]:
+    """The CAMS connection without keys, ``auth_type=oidc_role_arn`` (RRSA as ACK sets it up: the
+    role, provider and token file in the environment), its STS the sandbox's, whose CA is trusted."""
+    from airflow_provider_wa_phones.sandbox import data
+
+    name = "AIRFLOW_CONN_ALIBABA_CAMS_DEFAULT"
+    conn = json.loads(env[name])
+    conn.pop("login", None)
+    conn.pop("password", None)
+    conn["extra"] = {
+        **conn.get("extra", {}),
+        "auth_type": "oidc_role_arn",
+        "sts_endpoint": sandbox.sts_endpoint,
+    }
+    return {
+        name: json.dumps(conn),
+        "SSL_CERT_FILE": sandbox.ca_file,
+        "ALIBABA_CLOUD_ROLE_ARN": data.STS_OIDC_ROLE_ARN,
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": data.STS_OIDC_PROVIDER_ARN,
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(token_file),
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+        "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+    }
+
+
+def key_tally(sandbox: Any) -> dict[str, Any]:
+    """The keys the CAMS calls the sandbox saw since its last reset carried."""
+    cams = [r for r in sandbox.requests() if r.headers.get("x-acs-action")]
+    keys = [r.headers.get("authorization", "").partition("Credential=")[2].partition(",")[0] for r in cams]
+    return {
+        "oidc calls": sandbox.request_count(action="AssumeRoleWithOIDC"),
+        "cams calls": len(cams),
+        "with temporary keys": sum(key.startswith("STS.") for key in keys),
+        "refused for the token": sorted({str(r.code) for r in cams if "SecurityToken" in str(r.code)}),
+    }
 
 
 # The sensors in poke and reschedule mode (the example DAGs cover deferrable): the suite's DAG file,
@@ -1046,7 +1089,18 @@ def error_hint(log: Path) -> str:
 
 # --- the run: one row per minor -----------------------------------------------------------------
 
-COLUMNS = ("install", "imports", "provider", "forms", "http", *DAGS, "triggerer", "modes", "quality_alert")
+COLUMNS = (
+    "install",
+    "imports",
+    "provider",
+    "forms",
+    "http",
+    *DAGS,
+    "triggerer",
+    "keyless",
+    "modes",
+    "quality_alert",
+)
 
 
 # The checks' Python: the project's own virtualenv (make compat creates it), which has pytest.

@@ -76,6 +76,9 @@ SANDBOX_STDOUT = WORK / "sandbox.stdout"
 # What the run observed, judged by tests/e2e/test_deployment.py (run with pytest at the end), whose
 # verdicts come back in VERDICTS for the summary.
 OUTCOME, VERDICTS = WORK / "outcome.json", WORK / "verdicts.json"
+# RRSA in every component (keyless_cams): the token file, and how long the sandbox's keys live.
+OIDC_TOKEN_FILE = WORK / "rrsa-token"
+STS_LIFETIME = 45
 CHECKS = REPO / "tests" / "e2e" / "test_deployment.py"
 BUNDLES = {"examples": REPO / "example_dags", "e2e": REPO / "tests" / "e2e" / "dags"}
 # Every process started here carries this variable, and so do their children: the leftover check's key.
@@ -327,10 +330,46 @@ def start_sandbox(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     ready = WORK / "sandbox.url"
     argv = [sys.executable, "-m", "airflow_provider_wa_phones.sandbox", "--port", str(free_port())]
     argv += ["--time-scale", "0", "--cycle", str(TIMELINE_CYCLE), "--ready-file", str(ready)]
+    argv += ["--sts", "--sts-lifetime", str(STS_LIFETIME)]
     process = spawn("sandbox", argv, env, stdout=SANDBOX_STDOUT)
     wait_for("the sandbox", ready.exists, STARTUP_TIMEOUT, [process])
     export = next(line for line in SANDBOX_STDOUT.read_text().splitlines() if line.startswith("export "))
-    return ready.read_text().strip(), dict(word.split("=", 1) for word in shlex.split(export)[1:])
+    url, *more = ready.read_text().strip().splitlines()
+    connections = dict(word.split("=", 1) for word in shlex.split(export)[1:])
+    return url, keyless_cams(url, dict(line.split("=", 1) for line in more), connections)
+
+
+def keyless_cams(url: str, sts: dict[str, str], connections: dict[str, str]) -> dict[str, str]:
+    """RRSA as ACK sets it up, played by the sandbox: every ``alibaba_cams`` connection loses its
+    keys and gets ``auth_type=oidc_role_arn``; every component gets ACK's three variables, an OIDC
+    token file, and trusts the sandbox STS's test CA. Keys live STS_LIFETIME seconds, so the
+    triggerer's watchers and deferred sensors refresh them during the run."""
+    from airflow_provider_wa_phones.sandbox import data
+
+    token = sandbox_call(url, "POST", "/_sandbox/sts/oidc-token", {"lifetime": 4 * 3600})["token"]
+    OIDC_TOKEN_FILE.write_text(token)
+    OIDC_TOKEN_FILE.chmod(0o600)
+    env = {
+        "SSL_CERT_FILE": sts["ca_file"],
+        "ALIBABA_CLOUD_ROLE_ARN": data.STS_OIDC_ROLE_ARN,
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": data.STS_OIDC_PROVIDER_ARN,
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE": str(OIDC_TOKEN_FILE),
+        # Nothing may reach the metadata service or a CLI profile of the machine running this.
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+        "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
+    }
+    for name, value in connections.items():
+        conn = json.loads(value)
+        if conn.get("conn_type") == "alibaba_cams":
+            conn.pop("login", None)
+            conn.pop("password", None)
+            conn["extra"] = {
+                **conn.get("extra", {}),
+                "auth_type": "oidc_role_arn",
+                "sts_endpoint": sts["sts_endpoint"],
+            }
+        env[name] = json.dumps(conn)
+    return env
 
 
 def sandbox_call(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -692,6 +731,36 @@ def task_log(api: Api, ti: dict[str, Any]) -> str:
     return "\n".join(entry if isinstance(entry, str) else json.dumps(entry) for entry in content)
 
 
+def keyless_record(logged: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the sandbox saw of RRSA: the AssumeRoleWithOIDC calls, and the CAMS calls by who made
+    them (workers sign with requests, the triggerer with aiohttp) and by the keys they carried."""
+    oidc = [r for r in logged if "Action=AssumeRoleWithOIDC" in r["query"]]
+    cams = [r for r in logged if r["headers"].get("x-acs-action")]
+    record: dict[str, Any] = {
+        "oidc calls": len(oidc),
+        "oidc refused": sorted({str(r["code"]) for r in oidc if r["status"] != 200}),
+        "tokens": sorted(
+            {r["headers"]["x-acs-security-token"] for r in cams if r["headers"].get("x-acs-security-token")}
+        ),
+    }
+    for who, calls in (
+        ("triggerer", [r for r in cams if "aiohttp" in r["headers"].get("user-agent", "")]),
+        ("workers", [r for r in cams if "aiohttp" not in r["headers"].get("user-agent", "")]),
+    ):
+        keys = [
+            r["headers"].get("authorization", "").partition("Credential=")[2].partition(",")[0] for r in calls
+        ]
+        record[who] = {
+            "calls": len(calls),
+            "with temporary keys": sum(key.startswith("STS.") for key in keys),
+            "distinct keys": len(set(keys)),
+            "refused for the token": sorted(
+                {str(r["code"]) for r in calls if "SecurityToken" in str(r["code"])}
+            ),
+        }
+    return record
+
+
 def sandbox_signatures(deploy: Deployment) -> list[str]:
     """Every request signature the sandbox received, read through its admin API."""
     requests = sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests")
@@ -913,11 +982,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not interrupted and any(p.name == "sandbox" and p.running for p in PROCESSES):
             outcome.signatures = sandbox_signatures(deploy)  # while the sandbox still runs
+            logged = sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests")
             outcome.throttled = [
                 f"{r['method']} {r['path']}?{r['query']}"[:120]
-                for r in sandbox_call(deploy.sandbox_url, "GET", "/_sandbox/requests")
+                for r in logged
                 if r["code"] == "Throttling.User"
             ]
+            outcome.keyless = keyless_record(logged)
         stopping = time.monotonic()
         stop_all()
         slowest = max(STOP_SECONDS, key=STOP_SECONDS.__getitem__, default="-")

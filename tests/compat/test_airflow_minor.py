@@ -336,6 +336,33 @@ def test_triggerer(facts: dict[str, Any], verdict: Verdict) -> None:
     verdict("triggerer", *(crashed(dags) or judge_triggerer(dags)))
 
 
+def judge_keyless(dags: dict[str, Any]) -> Judged:
+    """The example DAGs' CAMS connection has no keys (RRSA against the sandbox's STS): every CAMS
+    call, in tasks and in the triggerer, carried temporary keys, and none was refused for them."""
+    if "migrate_error" in dags:
+        return False, f"airflow db migrate failed: {dags['migrate_error']}"
+    tallies = {dag_id: found.get("keys", {}) for dag_id, found in dags["dags"].items()}
+    tallies["triggerer"] = dags.get("triggerer", {}).get("keys", {})
+    problems = [
+        f"{where}: {tally.get('with temporary keys')} of {tally.get('cams calls')} CAMS calls with STS keys, "
+        f"refused for the token: {tally.get('refused for the token')}"
+        for where, tally in tallies.items()
+        if tally.get("with temporary keys") != tally.get("cams calls") or tally.get("refused for the token")
+    ]
+    calls = sum(tally.get("cams calls", 0) for tally in tallies.values())
+    oidc = sum(tally.get("oidc calls", 0) for tally in tallies.values())
+    if not calls or not oidc:
+        problems.append(f"{calls} CAMS calls and {oidc} AssumeRoleWithOIDC calls: RRSA was not exercised")
+    return not problems, "; ".join(
+        problems
+    ) or f"{calls} CAMS calls signed with RRSA keys from {oidc} AssumeRoleWithOIDC calls"
+
+
+def test_keyless(facts: dict[str, Any], verdict: Verdict) -> None:
+    dags = observed(facts, "dags")
+    verdict("keyless", *(crashed(dags) or judge_keyless(dags)))
+
+
 def test_modes(facts: dict[str, Any], verdict: Verdict) -> None:
     found = observed(facts, "modes")
     verdict("modes", *(crashed(found) or judge_modes(found)))

@@ -78,6 +78,7 @@ class Outcome:
     incidents_after_clock: float | None = None  # when the last expected incident was written
     signatures: list[str] = field(default_factory=list)
     throttled: list[str] = field(default_factory=list)  # CAMS calls the sandbox throttled
+    keyless: dict[str, Any] = field(default_factory=dict)  # RRSA as the sandbox saw it (e2e.keyless_record)
     pool: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     race_runs: list[dict[str, Any]] = field(default_factory=list)  # the race part's onboarding runs
@@ -107,6 +108,11 @@ class Outcome:
     @property
     def sandbox_stdout(self) -> Path:
         return Path(self.work) / "sandbox.stdout"
+
+    @property
+    def oidc_token_file(self) -> Path:
+        """The RRSA token every component reads (scripts/e2e.py keyless_cams)."""
+        return Path(self.work) / "rrsa-token"
 
     def task_log_file(self, ti: dict[str, Any]) -> Path:
         """Where the worker wrote the task's log (Airflow's default log_filename_template)."""

@@ -256,6 +256,9 @@ def check_secrets(outcome: Outcome) -> Check:
     names = {secret: "a sandbox credential" for secret in SECRETS}
     names |= {value: name for name, value in outcome.own_secrets.items()}
     names |= {signature: "a request signature" for signature in outcome.signatures}
+    names |= {token: "an STS security token" for token in outcome.keyless.get("tokens", [])}
+    if outcome.oidc_token_file.exists():
+        names[outcome.oidc_token_file.read_text().strip()] = "the RRSA OIDC token"
     stdout = outcome.sandbox_stdout
     files = [*sorted(outcome.logs.glob("*.log"))]
     files += sorted(p for p in (outcome.home / "logs").rglob("*") if p.is_file())
@@ -323,6 +326,34 @@ def check_kill(outcome: Outcome) -> Check:
     return Check("a worker killed during a 4-country submit: the retry pays once, waits once", ok, detail)
 
 
+def check_keyless(outcome: Outcome) -> Check:
+    """RRSA (``auth_type=oidc_role_arn``) in workers and the triggerer: every CAMS call signed with
+    keys from the sandbox's STS, the keys refreshed during the run, none refused for its token."""
+    keyless = outcome.keyless
+    sides = {who: keyless.get(who, {}) for who in ("workers", "triggerer")}
+    ok = (
+        keyless.get("oidc calls", 0) >= 2
+        and not keyless.get("oidc refused")
+        and all(side.get("calls", 0) > 0 for side in sides.values())
+        and all(side.get("with temporary keys") == side.get("calls") for side in sides.values())
+        and all(not side.get("refused for the token") for side in sides.values())
+        and max(side.get("distinct keys", 0) for side in sides.values()) >= 2
+    )
+    detail = (
+        f"{keyless.get('oidc calls', 0)} AssumeRoleWithOIDC calls (refused: {keyless.get('oidc refused')}); "
+        + "; ".join(
+            f"{who}: {side.get('calls', 0)} CAMS calls, {side.get('with temporary keys', 0)} with STS keys, "
+            f"{side.get('distinct keys', 0)} distinct keys, refused: {side.get('refused for the token')}"
+            for who, side in sides.items()
+        )
+    )
+    return Check(
+        "CAMS without stored keys: RRSA keys in workers and the triggerer, refreshed, never refused",
+        ok,
+        detail,
+    )
+
+
 def check_components(outcome: Outcome) -> Check:
     stopped = outcome.components_stopped
     detail = ", ".join(stopped) or ", ".join(outcome.components)
@@ -388,6 +419,11 @@ def test_kill(outcome: Outcome, verdict: Verdict) -> None:
     if not (outcome.kill_submit and outcome.kill):
         pytest.skip("no worker-kill part (it needs --kill-submit)")
     judge(verdict, check_kill(outcome))
+
+
+def test_keyless(outcome: Outcome, verdict: Verdict) -> None:
+    observed(outcome)
+    judge(verdict, check_keyless(outcome))
 
 
 def test_components(outcome: Outcome, verdict: Verdict) -> None:
