@@ -257,13 +257,17 @@ class RefreshingKeys(KeySource):
         if isinstance(exc, CredentialsUnavailableError):
             return exc
         expired = " (the earlier keys have expired)" if self._keys is not None else ""
+        return self._error(f"no valid keys for {self.identity}{expired}: {_detail(exc)}", retryable=True)
+
+    def _error(self, message: str, retryable: bool) -> CredentialsUnavailableError:
+        """The typed error of this source: its mode and identity, never a secret."""
         return CredentialsUnavailableError(
             service="Alibaba Cloud credentials",
             operation=f"auth_type {self.auth_type}",
             code="CredentialsUnavailable",
-            message=f"no valid keys for {self.identity}{expired}: {_detail(exc)}",
+            message=message,
             remedy=_REMEDIES.get(self.auth_type, ""),
-            retryable=True,
+            retryable=retryable,
             auth_type=self.auth_type,
             identity=self.identity,
         )
@@ -290,16 +294,8 @@ class RefreshingKeys(KeySource):
             except CredentialsUnavailableError:
                 raise
             except Exception as exc:  # the library refuses its arguments or its environment
-                raise CredentialsUnavailableError(
-                    service="Alibaba Cloud credentials",
-                    operation=f"auth_type {self.auth_type}",
-                    code="CredentialsUnavailable",
-                    message=f"cannot set up the credential provider for {self.identity}: {_detail(exc)}",
-                    remedy=_REMEDIES.get(self.auth_type, ""),
-                    retryable=False,
-                    auth_type=self.auth_type,
-                    identity=self.identity,
-                ) from None
+                message = f"cannot set up the credential provider for {self.identity}: {_detail(exc)}"
+                raise self._error(message, retryable=False) from None
         return self._provider
 
     # --- sync ----------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def verify_request(
     if headers.get(ACCESS_KEY_ID_HEADER, authorization.key_id) != authorization.key_id:
         raise _incomplete(f"{ACCESS_KEY_ID_HEADER} differs from the Credential of the Authorization header.")
     check_security_token(key, headers.get(SECURITY_TOKEN_HEADER), now)
-    _check_date(headers["x-acs-date"], now)
+    check_signed_time(headers["x-acs-date"], now)
     canonical = canonical_request(method, raw_query, headers, authorization.signed_headers, payload_hash)
     to_sign = string_to_sign(canonical)
     expected = signature(key.secret, to_sign)
@@ -223,13 +223,15 @@ def _token_mismatch() -> CamsError:
     )
 
 
-def _check_date(value: str, now: float) -> None:
+def check_signed_time(value: str, now: float, field: str = "x-acs-date") -> None:
+    """The signing time ``field`` (CAMS's ``x-acs-date``, an RPC call's ``Timestamp``): ISO 8601 in
+    UTC, within 15 minutes of the server's clock, as the gateway requires of both."""
     if not _DATE_RE.fullmatch(value):
-        raise _bad_date()
+        raise _bad_date(field)
     try:
         signed_at = dt.datetime.strptime(value, DATE_FORMAT).replace(tzinfo=dt.UTC).timestamp()
     except ValueError:
-        raise _bad_date() from None
+        raise _bad_date(field) from None
     if abs(now - signed_at) > DATE_WINDOW_SECONDS:
         raise CamsError(
             "InvalidTimeStamp.Expired",
@@ -238,10 +240,10 @@ def _check_date(value: str, now: float) -> None:
         )
 
 
-def _bad_date() -> CamsError:
+def _bad_date(field: str) -> CamsError:
     return CamsError(
         "InvalidTimeStamp.Format",
-        f"Specified time stamp or date value is not well formatted (x-acs-date must be {DATE_FORMAT}, UTC).",
+        f"Specified time stamp or date value is not well formatted ({field} must be {DATE_FORMAT}, UTC).",
     )
 
 

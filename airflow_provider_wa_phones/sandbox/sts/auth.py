@@ -16,20 +16,20 @@ it with ``urlencode``.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
-import re
 from collections.abc import Callable, Mapping
 
-from airflow_provider_wa_phones.sandbox.cams.auth import check_security_token, parse_query, percent_encode
+from airflow_provider_wa_phones.sandbox.cams.auth import (
+    check_security_token,
+    check_signed_time,
+    parse_query,
+    percent_encode,
+)
 from airflow_provider_wa_phones.sandbox.cams.models import AccessKey, CamsError
 
 SIGNATURE_METHOD = "HMAC-SHA1"
 SIGNATURE_VERSION = "1.0"
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-TIMESTAMP_WINDOW_SECONDS = 15 * 60
-_TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 def rpc_params(raw_query: str) -> dict[str, str]:
@@ -95,7 +95,7 @@ def verify_rpc_request(
     if not key.active:
         raise CamsError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
     check_security_token(key, params.get("SecurityToken"), now)
-    _check_timestamp(params.get("Timestamp", ""), now)
+    check_signed_time(params.get("Timestamp", ""), now, "Timestamp")
     to_sign = string_to_sign(method, params)
     expected = rpc_signature(key.secret, to_sign)
     if not hmac.compare_digest(expected.encode(), params["Signature"].encode()):
@@ -107,29 +107,6 @@ def verify_rpc_request(
     if not use_nonce(key.key_id, params["SignatureNonce"]):
         raise CamsError("SignatureNonceUsed", "Specified signature nonce was used already.")
     return key
-
-
-def _check_timestamp(value: str, now: float) -> None:
-    if not _TIMESTAMP_RE.fullmatch(value):
-        raise _bad_timestamp()
-    try:
-        signed_at = dt.datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=dt.UTC).timestamp()
-    except ValueError:
-        raise _bad_timestamp() from None
-    if abs(now - signed_at) > TIMESTAMP_WINDOW_SECONDS:
-        raise CamsError(
-            "InvalidTimeStamp.Expired",
-            f"Specified time stamp or date value is expired (more than {TIMESTAMP_WINDOW_SECONDS // 60} "
-            "minutes from the server's clock).",
-        )
-
-
-def _bad_timestamp() -> CamsError:
-    return CamsError(
-        "InvalidTimeStamp.Format",
-        "Specified time stamp or date value is not well formatted "
-        f"(Timestamp must be {TIMESTAMP_FORMAT}, UTC).",
-    )
 
 
 def _incomplete(detail: str) -> CamsError:
