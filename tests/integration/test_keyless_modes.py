@@ -224,3 +224,17 @@ def test_sts_down_at_refresh_time_valid_keys_carry_on_then_a_typed_error_then_re
         assert hook.query_phone_numbers()  # what a task retry does once STS answers again
     finally:
         hook.close()
+
+
+def test_ram_role_arn_with_a_policy_written_with_spaces(
+    sb: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A policy as people write it (indented, spaces after colons) still signs: the library
+    encodes a space as '+' where the RPC signature wants '%20', so it must not send any."""
+    policy = '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "cams:Query*", "Resource": "*"}]}'
+    connect(
+        monkeypatch, sb, data.CAMS_ACCESS_KEY_ID, data.CAMS_ACCESS_KEY_SECRET,
+        auth_type="ram_role_arn", role_arn=data.STS_ROLE_ARN, policy=policy, sts_endpoint=sb.sts_endpoint,
+    )  # fmt: skip
+    assert numbers_sync() > 0
+    assert [r.status for r in sb.requests(action="AssumeRole")] == [200]

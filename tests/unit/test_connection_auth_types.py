@@ -193,3 +193,16 @@ def test_the_provider_info_offers_every_mode() -> None:
     ):
         description = cams["conn-fields"][name]["description"]
         assert any(mode in description for mode in AUTH_TYPES), name
+
+
+def test_a_policy_is_sent_without_a_single_space() -> None:
+    """The credentials library signs a space as '+' where the RPC signature wants '%20'
+    (tests/integration/test_keyless_modes.py shows STS refusing it): no space may reach it."""
+    from airflow_provider_wa_phones.connections import _policy
+
+    written = (
+        '{\n  "Version": "1",\n  "Statement": [{"Effect": "Allow", "Resource": "acs:cams:*:*:my space"}]\n}'
+    )
+    sent = _policy("alibaba_cams_default", written)
+    assert " " not in sent and "\n" not in sent
+    assert json.loads(sent) == json.loads(written)
