@@ -238,3 +238,47 @@ def test_ram_role_arn_with_a_policy_written_with_spaces(
     )  # fmt: skip
     assert numbers_sync() > 0
     assert [r.status for r in sb.requests(action="AssumeRole")] == [200]
+
+
+def test_a_deferred_sensors_trigger_polls_across_three_key_lifetimes_without_an_auth_failure(
+    sb: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The trigger a deferrable CAMS sensor hands the triggerer, on RRSA keys living 3 s: it keeps
+    polling (its number never reaches the awaited status on the still clock) through at least
+    three refreshes, and never ends on an error event."""
+    from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
+
+    token_file = tmp_path / "token"
+    token_file.write_text(sb.issue_oidc_token(lifetime=3600))
+    connect(
+        monkeypatch, sb, auth_type="oidc_role_arn", role_arn=data.STS_OIDC_ROLE_ARN,
+        oidc_provider_arn=data.STS_OIDC_PROVIDER_ARN, oidc_token_file=str(token_file),
+        sts_endpoint=sb.sts_endpoint,
+    )  # fmt: skip
+    sb.sts_lifetime = 3
+    number = data.CAMS_PHONES[0]["phone_number"]
+    trigger = CamsPhoneStatusTrigger([number], "BANNED", ["DELETED"], poke_interval=0.2)
+
+    async def run() -> list[Any]:
+        events: list[Any] = []
+
+        async def collect() -> None:
+            async for event in trigger.run():
+                events.append(event)
+                return
+
+        task = asyncio.create_task(collect())
+        deadline = time.monotonic() + 90
+        while sb.request_count(action="AssumeRoleWithOIDC") < 4 and not task.done():
+            assert time.monotonic() < deadline, "no three refreshes within 90 s"
+            await asyncio.sleep(0.1)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return events
+
+    events = asyncio.run(run())
+    assert events == []  # no error event: the wait goes on
+    assert sb.request_count(action="AssumeRoleWithOIDC") >= 4
+    polls = sb.requests(action="QueryChatappPhoneNumbers")
+    assert len(polls) >= 8 and all(r.status == 200 for r in polls)
+    expect_temporary(sb)
