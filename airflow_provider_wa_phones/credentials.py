@@ -67,6 +67,9 @@ UNKNOWN_RECHECK = 60.0
 UNKNOWN_LIFETIME = 15 * 60
 #: The loggers the library (and its HTTP layer, Tea) log to; 1.0.2 used module names.
 LIBRARY_LOGGERS = ("credentials", "alibabacloud-tea")
+#: The HTTP client loggers the library's calls go through: at DEBUG, urllib3 logs each request line,
+#: and AssumeRoleWithOIDC carries its OIDC token in the query. They get the filter, keep handlers.
+HTTP_LOGGERS = ("urllib3.connectionpool",)
 _LIBRARY_PREFIX = "alibabacloud_credentials"
 
 _REMEDIES = {
@@ -408,6 +411,10 @@ def quiet_library_loggers() -> None:
         for handler in list(logger.handlers):
             if type(handler) is logging.StreamHandler:
                 logger.removeHandler(handler)
+        if not any(isinstance(item, redact.SecretFilter) for item in logger.filters):
+            logger.addFilter(redact.SecretFilter())
+    for name in HTTP_LOGGERS:
+        logger = logging.getLogger(name)
         if not any(isinstance(item, redact.SecretFilter) for item in logger.filters):
             logger.addFilter(redact.SecretFilter())
 

@@ -282,3 +282,65 @@ def test_a_deferred_sensors_trigger_polls_across_three_key_lifetimes_without_an_
     polls = sb.requests(action="QueryChatappPhoneNumbers")
     assert len(polls) >= 8 and all(r.status == 200 for r in polls)
     expect_temporary(sb)
+
+
+def test_no_temporary_secret_in_debug_logs_stderr_errors_or_the_test_message(
+    sb: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """RRSA keys from the sandbox's STS, every logger at DEBUG (the library's own included): the
+    secret, the security token and the OIDC token appear in no log, no stream, no error text and
+    not in the Test button's message, which says mode, identity and lifetime instead."""
+    import logging
+
+    token = sb.issue_oidc_token(lifetime=3600)
+    token_file = tmp_path / "token"
+    token_file.write_text(token)
+    connect(
+        monkeypatch, sb, auth_type="oidc_role_arn", role_arn=data.STS_OIDC_ROLE_ARN,
+        oidc_provider_arn=data.STS_OIDC_PROVIDER_ARN, oidc_token_file=str(token_file),
+        sts_endpoint=sb.sts_endpoint,
+    )  # fmt: skip
+    texts: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("credentials").setLevel(logging.DEBUG)
+        hook = CamsHook(rate_limit=None)
+        ok, message = hook.test_connection()
+        assert ok, message
+        keys = hook.get_conn().auth.source.last
+        assert keys is not None and keys.security_token
+        texts.append(message)
+        try:
+            hook.query_phone_business_profile("0000", cust_space_id="no-such-space")
+        except Exception as exc:  # the service's refusal, as a task would show it
+            texts += [str(exc), repr(exc)]
+        # STS down past expiry: the typed error, its text and its cause.
+        sb.sts_lifetime = 2
+        credentials.forget_sources()
+        fresh = CamsHook(rate_limit=None)
+        assert fresh.query_phone_numbers()
+        sb.set_sts_outage(True, "sts")
+        deadline = time.monotonic() + 30
+        while True:
+            assert time.monotonic() < deadline
+            try:
+                fresh.query_phone_numbers()
+            except CredentialsUnavailableError as exc:
+                texts += [str(exc), repr(exc), str(exc.__cause__ or "")]
+                break
+        later = fresh.get_conn().auth.source.last
+        hook.close()
+        fresh.close()
+    out, err = capfd.readouterr()
+    assert "auth_type oidc_role_arn" in message and data.STS_OIDC_ROLE_ARN in message
+    assert "min left" in message
+    secrets = {keys.access_key_secret, keys.security_token, token}
+    if later is not None:
+        secrets |= {later.access_key_secret, later.security_token}
+    haystack = "\n".join([caplog.text, out, err, *texts])
+    assert caplog.text  # the loggers did speak at DEBUG
+    for secret in secrets - {None}:
+        assert secret not in haystack
