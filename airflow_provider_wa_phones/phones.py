@@ -50,6 +50,28 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
     # light DAG parsing: phonenumbers (metadata for every region) loads when a number is checked
     import phonenumbers  # heavy (metadata for every region): only when a number is checked
 
+    parsed = _parse(value, param)
+    # The national significant number keeps the leading zero some countries (Italy) need.
+    return f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
+
+
+def normalize_with_country(value: str | int, param: str = "phone") -> tuple[str, str]:
+    """:func:`normalize_phone` and :func:`country_of` of ``value`` at once (one parse)."""
+    # light DAG parsing: phonenumbers loads when a number is checked
+    import phonenumbers
+
+    parsed = _parse(value, param)
+    return (
+        f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}",
+        _region(phonenumbers, parsed),
+    )
+
+
+def _parse(value: str | int, param: str) -> Any:
+    """``value`` parsed by phonenumbers, or ParameterError saying why it is no phone number."""
+    # light DAG parsing: phonenumbers loads when a number is checked
+    import phonenumbers
+
     # A float (a spreadsheet or pandas column) has lost its formatting and maybe digits: its
     # ".0" must not be read as one more digit.
     if isinstance(value, float) or (
@@ -82,8 +104,7 @@ def normalize_phone(value: str | int, param: str = "phone") -> str:
         raise ParameterError(
             param, f"{quoted(value)} is not a possible phone number for any country: expected {_EXAMPLE}"
         )
-    # The national significant number keeps the leading zero some countries (Italy) need.
-    return f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
+    return parsed
 
 
 def normalize_phones(values: str | int | Iterable[str | int] | None, param: str = "phones") -> list[str]:
@@ -133,10 +154,13 @@ def country_of(phone: str) -> str:
     # light DAG parsing: phonenumbers loads when a number is checked
     import phonenumbers
 
-    parsed = phonenumbers.parse("+" + phone, None)
+    return _region(phonenumbers, phonenumbers.parse("+" + phone, None))
+
+
+def _region(phonenumbers: Any, parsed: Any) -> str:
     region = phonenumbers.region_code_for_number(parsed)
     if region and region != "ZZ":
-        return region
+        return str(region)
     return f"+{parsed.country_code}"
 
 

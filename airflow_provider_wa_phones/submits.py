@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -83,7 +83,7 @@ class Options:
 
 
 def submit(
-    batches: list[api.SubmitBatch],
+    batches: Sequence[api.SubmitBatch],
     options: Options,
     send: SendSubmit,
     query_page: QueryPage,
@@ -100,19 +100,66 @@ def submit(
         now = dt.datetime.now(dt.UTC)
         since = options.reuse_since or now - dt.timedelta(days=1)
         dates = filing_dates(since, now + dt.timedelta(seconds=RESULT_DEADLINE))
-        numbered = {index: batch for index, batch in enumerate(batches) if batch.body.get("batchNo")}
+        numbered = _Numbered(batches)
         found = await_earlier(
             query_page, numbered, dates, options.reuse_wait, sleep=sleep, clock=clock, log=log
         )
     entries = []
-    for index, batch in enumerate(batches):
+    # One request's body at a time: a plan of a million numbers builds each chunk when it is sent.
+    for index in range(len(batches)):
+        batch = batches[index]
         earlier = found.get(index)
         if earlier is not None:
             number = batch.body.get("batchNo")
             entries.append(_entry(batch, number, earlier.submit_id, list(earlier.dates), None, reused=True))
         else:
             entries.append(_submit_once(batch, options.lost_response_wait, send, query_page, sleep, log))
+        if log is not None and len(batches) > 1:
+            _log_progress(log, index + 1, len(batches), entries)
     return entries
+
+
+def _log_progress(log: Any, done: int, total: int, entries: list[dict[str, Any]]) -> None:
+    """A line per request of a multi-request submit: how far it has come."""
+    entry = entries[-1]
+    numbers = sum(item["phone_count"] for item in entries)
+    log.info(
+        "Request %d of %d: %s %d %s numbers as batch %s (%s numbers so far)",
+        done,
+        total,
+        "reused" if entry["reused"] else "submitted",
+        entry["phone_count"],
+        entry["country"],
+        entry["batch_no"],
+        f"{numbers:,}",
+    )
+
+
+class _Numbered(Mapping[int, api.SubmitBatch]):
+    """The requests of a plan that carry a batch number, by index, each built when looked at."""
+
+    def __init__(self, batches: Sequence[api.SubmitBatch]) -> None:
+        self._batches = batches
+        numbers = getattr(batches, "batch_no", None)
+        if numbers is not None:
+            self._keys = [index for index in range(len(batches)) if numbers(index)]
+        else:
+            self._keys = [index for index, batch in enumerate(batches) if batch.body.get("batchNo")]
+
+    def __getitem__(self, key: int) -> api.SubmitBatch:
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._batches[key]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def batch_no(self, key: int) -> str:
+        numbers = getattr(self._batches, "batch_no", None)
+        return str(numbers(key) if numbers is not None else self._batches[key].body.get("batchNo"))
 
 
 def await_earlier(
@@ -136,8 +183,14 @@ def await_earlier(
         # The clock's time, or the time slept when a test's sleep does not move the clock.
         return max(clock() - started, slept)
 
-    pending = dict(batches)
+    # Keys only: a request's numbers are built when it is looked up, not all at once.
+    pending = dict.fromkeys(batches)
     found: dict[int, Found] = {}
+
+    def number(key: int) -> str:
+        named = getattr(batches, "batch_no", None)
+        return str(named(key)) if named is not None else str(batches[key].body.get("batchNo"))
+
     next_log = 0.0
     first_round = True
 
@@ -145,7 +198,7 @@ def await_earlier(
         nonlocal next_log
         if log is None or now < next_log:
             return
-        numbers = [str(batch.body.get("batchNo")) for batch in pending.values()]
+        numbers = [number(key) for key in pending]
         shown = ", ".join(numbers[:10]) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
         log.info(
             "Looking for %d of %d batches an earlier try may have submitted (%s): %.0f s left "
@@ -158,12 +211,12 @@ def await_earlier(
         next_log = now + LOG_EVERY
 
     while pending:
-        for key, batch in list(pending.items()):
+        for key in list(pending):
             now = elapsed()
             if not first_round and now >= wait:
                 break
             report(now)
-            hit = find_submit(query_page, str(batch.body.get("batchNo")), dates, batch.phones)
+            hit = find_submit(query_page, number(key), dates, _LazyPhones(batches, key))
             if hit is not None:
                 found[key] = hit
                 del pending[key]
@@ -246,6 +299,29 @@ class Found:
 
     submit_id: str
     dates: tuple[str, ...]
+
+
+class _LazyPhones(Collection[str]):
+    """A request's numbers, built only if a lookup must tell two submits apart by them."""
+
+    def __init__(self, batches: Mapping[int, api.SubmitBatch], key: int) -> None:
+        self._batches = batches
+        self._key = key
+        self._phones: set[str] | None = None
+
+    def _get(self) -> set[str]:
+        if self._phones is None:
+            self._phones = set(self._batches[self._key].phones)
+        return self._phones
+
+    def __contains__(self, phone: object) -> bool:
+        return phone in self._get()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def find_submit(

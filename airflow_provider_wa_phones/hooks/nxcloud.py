@@ -15,6 +15,7 @@ from airflow_provider_wa_phones import checks, submits
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
 from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import NxCloudSettings
+from airflow_provider_wa_phones.contacts import ContactList
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import nxcloud as ops
 from airflow_provider_wa_phones.phones import nxcloud_phone_record
@@ -154,7 +155,7 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
 
     def submit_number_check(
         self,
-        phones: str | Iterable[str],
+        phones: str | Iterable[str] | ContactList,
         appkey: str | None = None,
         batch_no: str | None = None,
         check_level: int | str = 1,
@@ -164,8 +165,17 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
         reuse_since: dt.datetime | None = None,
         reuse_wait: float = 0.0,
         lost_response_wait: float = 60.0,
+        max_numbers_per_request: int = ops.DEFAULT_NUMBERS_PER_REQUEST,
     ) -> list[dict[str, Any]]:
-        """Submit numbers for checking, one request per country; return one entry per batch.
+        """Submit numbers for checking, one request per country and per chunk of at most
+        ``max_numbers_per_request`` numbers (default 10,000; 1 to 100,000); return one entry per
+        request (batch).
+
+        ``phones``: a list, a comma-separated string, or a
+        :class:`~airflow_provider_wa_phones.contacts.ContactList` read from a file with
+        :func:`~airflow_provider_wa_phones.contacts.read_contacts` (its numbers are built into
+        request bodies one chunk at a time). With several requests and a ``batch_no``, each gets a
+        suffix: ``-<country>`` when the countries differ, ``-<k>`` when a country has several chunks.
 
         Each entry has ``batch_no``, ``message_id`` (the submit's; its records carry it),
         ``country``, ``phone_count``, ``date`` and ``dates`` (the days to query results under: the
@@ -179,7 +189,9 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
         seconds in all (one deadline, however many batches) for their results to show, with a log
         line at least every 30 s; those not found are then submitted. Both need a ``batch_no``.
         """
-        batches = ops.submit_batches(self._appkey(appkey), phones, batch_no, check_level, dr_url)
+        batches = ops.submit_batches(
+            self._appkey(appkey), phones, batch_no, check_level, dr_url, max_numbers_per_request
+        )
         options = submits.Options.checked(reuse_existing, reuse_since, reuse_wait, lost_response_wait)
 
         def send(body: dict[str, Any]) -> tuple[str | None, str]:

@@ -14,12 +14,13 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from airflow_provider_wa_phones import checks, redact
 from airflow_provider_wa_phones.checks import shorten
+from airflow_provider_wa_phones.contacts import ContactList
 from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error
 from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
@@ -156,17 +157,103 @@ def phone_list_body(appkey: str) -> dict[str, Any]:
     return {"appkey": check_appkey(appkey)}
 
 
+#: The most numbers one submit request carries unless told otherwise. No public page gives a limit;
+#: 10,000 numbers make a body of about 140 KB, small for any gateway, and a lost answer then leaves
+#: at most that many numbers in doubt. A choice, configurable per call (``max_numbers_per_request``).
+DEFAULT_NUMBERS_PER_REQUEST = 10_000
+#: The bounds of ``max_numbers_per_request``.
+NUMBERS_PER_REQUEST_RANGE = (1, 100_000)
+
+
+class SubmitPlan(Sequence[SubmitBatch]):
+    """Every request of one number-check submit, built one at a time when asked for: a million
+    numbers stay in their compact form (:class:`~airflow_provider_wa_phones.contacts.ContactList`)
+    until their chunk is sent.
+
+    Each country's numbers are cut into chunks of at most ``max_numbers_per_request``. Batch
+    numbers: the given ``batch_no`` when there is one request; otherwise ``<batch_no>-<country>``
+    when the countries differ and ``-<k>`` (1, 2, ...) when a country has several chunks. The same
+    input gives the same chunks and numbers on every try, so a task retry recognises them.
+    """
+
+    def __init__(
+        self,
+        groups: Mapping[str, Sequence[Any]],
+        fields: dict[str, Any],
+        batch_no: str | None,
+        max_numbers_per_request: int,
+    ) -> None:
+        self._groups = groups
+        self._fields = fields
+        #: (country, start, stop, batch number) of each request.
+        self._chunks: list[tuple[str, int, int, str | None]] = []
+        for country, members in groups.items():
+            count = -(-len(members) // max_numbers_per_request)
+            for k in range(count):
+                start = k * max_numbers_per_request
+                stop = min(start + max_numbers_per_request, len(members))
+                self._chunks.append((country, start, stop, None))
+        several_countries = len(groups) > 1
+        if batch_no is not None:
+            for index, (country, start, stop, _) in enumerate(self._chunks):
+                number = batch_no
+                if several_countries:
+                    number += f"-{country.lstrip('+')}"
+                if len(groups[country]) > max_numbers_per_request:
+                    number += f"-{start // max_numbers_per_request + 1}"
+                if len(number) > MAX_BATCH_NO:
+                    raise ParameterError(
+                        "batch_no",
+                        f"must be at most {MAX_BATCH_NO} characters including the country suffix "
+                        f"and chunk number added per request ({number!r} is {len(number)})",
+                    )
+                self._chunks[index] = (country, start, stop, number)
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    @overload
+    def __getitem__(self, index: int) -> SubmitBatch: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[SubmitBatch]: ...
+
+    def __getitem__(self, index: int | slice) -> SubmitBatch | list[SubmitBatch]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        country, start, stop, number = self._chunks[index]
+        phones = [str(phone) for phone in self._groups[country][start:stop]]
+        body: dict[str, Any] = {"appkey": self._fields["appkey"], "phone": ",".join(phones)}
+        body["checkLevel"] = self._fields["checkLevel"]
+        if number is not None:
+            body["batchNo"] = number
+        if "drUrl" in self._fields:
+            body["drUrl"] = self._fields["drUrl"]
+        return SubmitBatch(country=country, phones=phones, body=body)
+
+    def batch_no(self, index: int) -> str | None:
+        """The batch number of request ``index``, without building it."""
+        return self._chunks[index][3]
+
+    def phone_count(self, index: int) -> int:
+        """How many numbers request ``index`` carries, without building it."""
+        _, start, stop, _ = self._chunks[index]
+        return stop - start
+
+
 def submit_batches(
     appkey: str,
-    phones: str | Iterable[str],
+    phones: str | Iterable[str] | ContactList,
     batch_no: str | None = None,
     check_level: int | str = 1,
     dr_url: str | None = None,
-) -> list[SubmitBatch]:
-    """Split a number-check submit into one request per country, as the service requires.
+    max_numbers_per_request: int | str = DEFAULT_NUMBERS_PER_REQUEST,
+) -> SubmitPlan:
+    """Split a number-check submit into requests: one country each, as the service requires, and at
+    most ``max_numbers_per_request`` numbers each (see :class:`SubmitPlan` for the batch numbers).
 
-    With several countries and a ``batch_no``, each request's batch number gets the country as a
-    suffix (``<batch_no>-CN``), so every batch can be found again.
+    ``phones``: a list or a comma-separated string (normalised here; their order is kept), or a
+    :class:`~airflow_provider_wa_phones.contacts.ContactList` read from a file (sorted per country).
     """
     appkey = check_appkey(appkey)
     level = checks.whole_number("check_level", check_level, 1)
@@ -174,29 +261,27 @@ def submit_batches(
         raise ParameterError(
             "check_level", f"must be one of 1 (basic), 4 (call) or 5 (HLR), got {checks.quoted(level)}"
         )
+    per_request = checks.whole_number(
+        "max_numbers_per_request", max_numbers_per_request, *NUMBERS_PER_REQUEST_RANGE
+    )
     if batch_no is not None:
         checks.text("batch_no", batch_no, max_length=MAX_BATCH_NO, rule="a non-empty string")
     if dr_url is not None:
         checks.text("dr_url", dr_url, max_length=2048, pattern=_URL, rule="an http(s) URL")
-    groups: dict[str, list[str]] = {}
-    for phone in normalize_phones(phones):
-        groups.setdefault(country_of(phone), []).append(phone)
-    batches = []
-    for country, members in groups.items():
-        body: dict[str, Any] = {"appkey": appkey, "phone": ",".join(members), "checkLevel": level}
-        if batch_no is not None:
-            number = batch_no if len(groups) == 1 else f"{batch_no}-{country.lstrip('+')}"
-            if len(number) > MAX_BATCH_NO:
-                raise ParameterError(
-                    "batch_no",
-                    f"must be at most {MAX_BATCH_NO} characters including the country suffix added "
-                    f"when the phones span {len(groups)} countries ({number!r} is {len(number)})",
-                )
-            body["batchNo"] = number
-        if dr_url is not None:
-            body["drUrl"] = dr_url
-        batches.append(SubmitBatch(country=country, phones=members, body=body))
-    return batches
+    groups: Mapping[str, Sequence[Any]]
+    if isinstance(phones, ContactList):
+        groups = {country: numbers for country, numbers in phones.numbers.items() if len(numbers)}
+        if not groups:
+            raise ParameterError("phones", "at least one phone number is required")
+    else:
+        grouped: dict[str, list[str]] = {}
+        for phone in normalize_phones(phones):
+            grouped.setdefault(country_of(phone), []).append(phone)
+        groups = grouped
+    fields: dict[str, Any] = {"appkey": appkey, "checkLevel": level}
+    if dr_url is not None:
+        fields["drUrl"] = dr_url
+    return SubmitPlan(groups, fields, batch_no, per_request)
 
 
 def check_date(value: Any, today: dt.date | None = None) -> str:

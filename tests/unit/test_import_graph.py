@@ -22,7 +22,7 @@ FLOORS: list[list[str]] = [
     ["services", "exceptions", "deadline", "ratelimit", "signing"],
     ["redact", "checks", "get_provider_info"],
     ["_compat", "phones", "codes", "watches", "reports"],
-    ["operations", "operations.answers"],
+    ["operations", "operations.answers", "contacts"],
     ["retry"],
     ["operations.base"],
     ["transport"],
