@@ -39,6 +39,9 @@ MAX_LINE = 65_536
 MAX_NUMBERS = 5_000_000
 #: The JSON Lines field read when ``phones_column`` is not given.
 DEFAULT_JSON_FIELD = "phone"
+#: Header names (any letter case) a CSV file's phone column is found by when ``phones_column`` is
+#: not given; a file whose first row has none of them is read from its first column.
+PHONE_HEADERS = ("phone", "phone_number", "phonenumber", "mobile", "msisdn", "tel", "telephone", "number")
 
 _LETTER = re.compile(r"[^\W\d_]")  # a letter of any script: a header cell, not a number
 
@@ -165,7 +168,8 @@ def read_contacts(path: Any, phones_format: str = "auto", phones_column: Any = N
     """Read the contact file at ``path`` (an ``ObjectStoragePath`` or its URL; a local path too).
 
     ``phones_format``: ``lines`` (one number per line), ``csv`` (the number in ``phones_column``,
-    a header name or a 0-based index, default the first column), ``jsonl`` (the number in the
+    a header name or a 0-based index; by default the column whose header is one of
+    :data:`PHONE_HEADERS`, else the first), ``jsonl`` (the number in the
     field ``phones_column``, default ``phone``) or ``auto`` (from the name: ``.csv``, ``.jsonl`` or
     ``.ndjson``, otherwise lines; a ``.gz`` suffix is looked through). A ``.gz`` file is
     decompressed as it is read; text is UTF-8 (a byte-order mark is fine).
@@ -268,7 +272,7 @@ def _column(kind: str, phones_column: Any) -> str | int | None:
             return DEFAULT_JSON_FIELD
         return checks.text("phones_column", phones_column, max_length=256, rule="a JSON field name")
     if phones_column is None:
-        return 0
+        return None  # a header's phone column (PHONE_HEADERS), else the first column
     if isinstance(phones_column, int) and not isinstance(phones_column, bool):
         if not 0 <= phones_column <= 10_000:
             raise ParameterError("phones_column", f"a column index must be 0 to 10000, got {phones_column}")
@@ -304,6 +308,16 @@ def _read_csv(lines: Iterator[str], column: Any, collector: _Collector) -> None:
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
             continue
+        if index is None and column is None:
+            # No column named: a header's phone column, else the first column.
+            names = [cell.strip().lstrip("\ufeff").casefold() for cell in row]
+            known = [name for name in PHONE_HEADERS if name in names]
+            if known:
+                index = names.index(known[0])
+                collector.contacts.header = True
+                collector.seen_data = True
+                continue
+            index = 0
         if index is None:
             # A named column: the first row is the header and must name it.
             names = [cell.strip().lstrip("\ufeff") for cell in row]

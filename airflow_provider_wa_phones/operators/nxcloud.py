@@ -81,10 +81,31 @@ class NxCloudPhoneListOperator(NxCloudTask):
 
 
 class NxCloudNumberCheckOperator(NxCloudTask):
-    """Submit phone numbers for a number check; one batch per country, as NxCloud requires.
+    """Submit phone numbers for a number check; one batch per country, as NxCloud requires, and per
+    chunk of at most ``max_numbers_per_request`` numbers.
 
-    :param phones: the numbers, as a list or a comma-separated string, each with its country code.
-        Duplicates are checked once. Templated.
+    Give the numbers either in ``phones`` or in a file (``phones_path``), not both.
+
+    :param phones: the numbers, as a list or a comma-separated string, each with its country code
+        (at most 100,000; for more, use ``phones_path``). Duplicates are checked once. Templated.
+    :param phones_path: a contact file: any ``ObjectStoragePath`` URL (``s3://conn@bucket/key``,
+        ``file:///data/contacts.csv``) or a local path; ``.gz`` is decompressed as it is read. It
+        is read as a stream into a compact form (8 bytes a number), so a file of a million rows
+        never goes through XCom or memory as text. Templated.
+    :param phones_format: ``auto`` (default: from the name, ``.csv``, ``.jsonl``/``.ndjson``,
+        anything else one number per line), ``lines``, ``csv`` or ``jsonl``.
+    :param phones_column: where the number is: for CSV a header name or a 0-based index (default:
+        the column headed ``phone``, ``phone_number``, ``mobile``, ``msisdn``, ``tel``,
+        ``telephone`` or ``number``, in any letter case, else the first column), for JSON Lines a
+        field name (default ``phone``). Templated.
+    :param on_invalid: ``skip`` (default): rows without a valid number are skipped and counted,
+        the first ten logged with their line numbers; ``fail``: any such row fails the task before
+        any request. A file without one valid number always fails before any request. Blank lines
+        and a header row are neither.
+    :param max_numbers_per_request: the most numbers one submit request carries (1 to 100,000,
+        default 10,000). NxCloud publishes no limit; 10,000 is this package's conservative choice
+        (a body of about 140 KB). Each request gets its own batch number,
+        ``<batch_no>-<country>-<k>``, the same on every try.
     :param appkey: NxCloud application key; defaults to the connection's ``appkey``. Templated.
     :param batch_no: your batch number (at most 64 characters, unique per run: template it); with
         numbers from several countries each batch gets the country as a suffix (``<batch_no>-CN``).
@@ -100,11 +121,16 @@ class NxCloudNumberCheckOperator(NxCloudTask):
 
     Returns (XCom) one entry per batch: ``batch_no``, ``message_id``, ``country``, ``phone_count``,
     ``date`` (the day to query results under) and ``reused``. Pass it to
-    ``NxCloudNumberCheckResultsOperator`` or ``NxCloudNumberCheckSensor`` as ``batches``.
+    ``NxCloudNumberCheckResultsOperator`` or ``NxCloudNumberCheckSensor`` as ``batches``. With
+    ``phones_path``, the XCom key ``phones_summary`` holds what the file held: ``rows``, ``valid``
+    (distinct), ``duplicates``, ``invalid``, ``invalid_rows`` (the first ten, with ``line``,
+    ``value`` and ``reason``), ``by_country`` and ``requests``.
     """
 
     template_fields: Sequence[str] = (
         "phones",
+        "phones_path",
+        "phones_column",
         "appkey",
         "batch_no",
         "check_level",
@@ -115,7 +141,12 @@ class NxCloudNumberCheckOperator(NxCloudTask):
     def __init__(
         self,
         *,
-        phones: str | list[str],
+        phones: str | list[str] | None = None,
+        phones_path: str | ObjectStoragePath | None = None,
+        phones_format: str = "auto",
+        phones_column: str | int | None = None,
+        on_invalid: str = "skip",
+        max_numbers_per_request: int = 10_000,
         appkey: str | None = None,
         batch_no: str | None = None,
         check_level: int | str = 1,
@@ -123,17 +154,66 @@ class NxCloudNumberCheckOperator(NxCloudTask):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if phones is None and phones_path is None:
+            raise ParameterError("phones", "give the numbers in phones or a contact file in phones_path")
+        if phones is not None and phones_path is not None:
+            raise ParameterError("phones_path", "give either phones or phones_path, not both")
+        # Not templated, so checked now.
+        if phones_format not in ("auto", "lines", "csv", "jsonl"):
+            raise ParameterError(
+                "phones_format", f"must be one of auto, lines, csv, jsonl, got {checks.quoted(phones_format)}"
+            )
+        if on_invalid not in ("skip", "fail"):
+            raise ParameterError("on_invalid", f"must be 'skip' or 'fail', got {checks.quoted(on_invalid)}")
+        self.max_numbers_per_request = checks.whole_number(
+            "max_numbers_per_request", max_numbers_per_request, 1, 100_000
+        )
         self.phones = phones
+        self.phones_path = phones_path
+        self.phones_format = phones_format
+        self.phones_column = phones_column
+        self.on_invalid = on_invalid
         self.appkey = appkey
         self.batch_no = batch_no
         self.check_level = check_level
         self.dr_url = dr_url
 
+    def _phones(self, context: Context) -> Any:
+        """The numbers to submit: ``phones`` as given, or the contact file read and reported."""
+        if self.phones is not None:
+            return self.phones
+        # light DAG parsing: the file reader (csv, gzip, phonenumbers) loads when a task runs
+        from airflow_provider_wa_phones.contacts import read_contacts
+
+        contacts = read_contacts(self.phones_path, self.phones_format, self.phones_column)
+        summary = contacts.summary()
+        self.log.info(
+            "Read %s: %s rows, %s valid numbers (distinct), %s duplicates, %s invalid; by country: %s",
+            summary["source"],
+            f"{contacts.rows:,}",
+            f"{contacts.valid:,}",
+            f"{contacts.duplicates:,}",
+            f"{contacts.invalid:,}",
+            ", ".join(f"{country} {count:,}" for country, count in summary["by_country"].items()),
+        )
+        for row in contacts.invalid_rows:
+            self.log.warning("Invalid row, line %d: %s (%s)", row.line, row.value, row.reason)
+        if contacts.invalid and self.on_invalid == "fail":
+            raise ParameterError(
+                "phones_path",
+                f"{contacts.describe_invalid()} and on_invalid='fail': nothing was submitted",
+            )
+        self._summary = summary
+        return contacts
+
     def execute(self, context: Context) -> list[dict[str, Any]]:
         ti = context.get("ti")
         retry = ti is not None and ti.try_number > 1
+        self._summary: dict[str, Any] | None = None
+        phones = self._phones(context)
         batches = self.hook.submit_number_check(
-            phones=self.phones,
+            phones=phones,
+            max_numbers_per_request=self.max_numbers_per_request,
             appkey=self.appkey,
             batch_no=self.batch_no if not absent(self.batch_no) else (task_batch_no(ti) if ti else None),
             check_level=self.check_level,
@@ -142,7 +222,8 @@ class NxCloudNumberCheckOperator(NxCloudTask):
             reuse_since=_run_started(context) if retry else None,
             reuse_wait=self._reuse_wait(ti) if retry else 0.0,
         )
-        for batch in batches:
+        if len(batches) == 1:
+            (batch,) = batches
             self.log.info(
                 "%s %d %s numbers as batch %s (message id %s)",
                 "Reused already submitted" if batch["reused"] else "Submitted",
@@ -151,6 +232,18 @@ class NxCloudNumberCheckOperator(NxCloudTask):
                 batch["batch_no"],
                 batch["message_id"],
             )
+        else:
+            reused = [batch for batch in batches if batch["reused"]]
+            self.log.info(
+                "%d batches: %s numbers submitted now in %d, %s reused from an earlier try in %d",
+                len(batches),
+                f"{sum(batch['phone_count'] for batch in batches if not batch['reused']):,}",
+                len(batches) - len(reused),
+                f"{sum(batch['phone_count'] for batch in reused):,}",
+                len(reused),
+            )
+        if self._summary is not None and ti is not None:
+            ti.xcom_push(key="phones_summary", value={**self._summary, "requests": len(batches)})
         return batches
 
     def _reuse_wait(self, ti: Any) -> float:
@@ -222,7 +315,10 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
 
     Returns (XCom) the list of records without ``output_path``; with it, a dict with
     ``output_path``, ``asset_uri``, ``record_count`` and ``summary`` (counts by pre-check,
-    validity, region, and of checks that failed).
+    validity, region, and of checks that failed; ``by_status``: each record's status, ``FAILED``
+    for a failed check, else its HLR validity or pre-check; ``by_country``: those statuses per
+    region). The records are streamed to the file page by page, so memory stays flat however many
+    batches and records there are.
     """
 
     template_fields: Sequence[str] = (
@@ -547,15 +643,25 @@ class _Summary:
         self.pre_check: Counter[str] = Counter()
         self.validity: Counter[str] = Counter()
         self.region: Counter[str] = Counter()
+        self.status: Counter[str] = Counter()
+        self.country_status: dict[str, Counter[str]] = {}
 
     def add(self, record: dict[str, Any]) -> None:
         self.total += 1
-        if record.get("code") not in (None, 0, "0"):
+        failed = record.get("code") not in (None, 0, "0")
+        if failed:
             self.failed += 1
-        self.pre_check[str(record.get("preCheck") or "UNKNOWN")] += 1
+        pre_check = str(record.get("preCheck") or "UNKNOWN")
+        self.pre_check[pre_check] += 1
         if record.get("validity"):
             self.validity[str(record["validity"])] += 1
-        self.region[str(record.get("regionCode") or "UNKNOWN")] += 1
+        region = str(record.get("regionCode") or "UNKNOWN")
+        self.region[region] += 1
+        # One status per record: the check failed, else the deepest answer it has (HLR validity for
+        # level 5, the pre-check otherwise).
+        status = "FAILED" if failed else str(record.get("validity") or pre_check)
+        self.status[status] += 1
+        self.country_status.setdefault(region, Counter())[status] += 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -564,4 +670,6 @@ class _Summary:
             "pre_check": dict(self.pre_check),
             "validity": dict(self.validity),
             "by_region": dict(self.region),
+            "by_status": dict(self.status),
+            "by_country": {region: dict(counts) for region, counts in self.country_status.items()},
         }
