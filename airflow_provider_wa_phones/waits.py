@@ -21,6 +21,9 @@ from airflow_provider_wa_phones.results import Batch, batches_of, expected_count
 
 #: Statuses from which a number does not come back to CONNECTED by waiting.
 DEFAULT_FAILURE_STATUSES = ("BANNED", "DELETED", "MIGRATED", "DISCONNECTED")
+#: Number-check batches a deferred wait queries at once (``batch_concurrency``), and the most allowed.
+DEFAULT_BATCH_CONCURRENCY = 8
+MAX_BATCH_CONCURRENCY = 32
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,64 @@ def phone_status(
 
 def number_check(targets: list[Batch], counts: list[tuple[int, bool]]) -> Decision:
     """Every batch has as many records as numbers submitted (done), or not yet (wait); the value is
-    the progress summary (see :func:`number_check_summary`)."""
+    the progress summary (see :func:`number_check_summary`), the message one line of progress
+    ("Number check: 37 of 120 batches finished, 412,345 of 1,200,000 records")."""
     summary = number_check_summary(targets, counts)
     done = summary.pop("done")
-    message = f"Number check: {summary['found']} of {summary['expected']} results"
+    message = (
+        f"Number check: {summary['batches_finished']} of {summary['batches_total']} batches finished, "
+        f"{summary['records_counted']:,} of {summary['records_expected']:,} records"
+    )
     return Decision("done" if done else "wait", message, "summary", summary)
+
+
+def check_batch_concurrency(value: Any) -> int:
+    """How many batches a number-check wait queries at once: a whole number from 1 to 32."""
+    return checks.whole_number("batch_concurrency", value, 1, MAX_BATCH_CONCURRENCY)
+
+
+def batch_finished(target: Batch, count: tuple[int, bool]) -> bool:
+    """Whether ``count`` (records found, and whether that count is complete) finishes ``target``."""
+    found, complete = count
+    return complete and found >= target.expected
+
+
+class NumberCheckProgress:
+    """The batches of one number-check wait and the counts of those already seen finished, so that
+    later polls of the same wait query only the others (a finished batch stays finished: its
+    records are kept for days and never leave).
+
+    Held by one sensor or trigger instance, in memory only: a new instance (a triggerer restart, a
+    reschedule-mode poke, a deferred sensor's trigger) starts over and queries every batch once.
+    Drive it with :meth:`unfinished` (what to query now, by index) and :meth:`take` (each count as
+    it comes in), then :meth:`decision`.
+    """
+
+    def __init__(self, targets: list[Batch]) -> None:
+        self.targets = list(targets)
+        self._finished: dict[int, tuple[int, bool]] = {}
+        self._counts: dict[int, tuple[int, bool]] = {}
+
+    def unfinished(self) -> list[tuple[int, Batch]]:
+        """The batches not seen finished yet, with their index in ``targets``."""
+        return [(index, target) for index, target in enumerate(self.targets) if index not in self._finished]
+
+    def take(self, index: int, count: tuple[int, bool]) -> None:
+        """Remember this poll's count of batch ``index``; a finished one is never queried again."""
+        self._counts[index] = count
+        if batch_finished(self.targets[index], count):
+            self._finished[index] = count
+
+    def decision(self) -> Decision:
+        """What this poll's counts (and the finished batches' earlier ones) mean, as
+        :func:`number_check`; the counts are then forgotten, the finished batches kept."""
+        counts, self._counts = self._counts, {}
+        missing = [index for index, _ in self.unfinished() if index not in counts]
+        if missing:
+            raise ValueError(f"no count for batches {missing[:5]} in this poll")
+        return number_check(
+            self.targets, [self._finished.get(index) or counts[index] for index in range(len(self.targets))]
+        )
 
 
 @dataclass
@@ -185,7 +241,9 @@ def _expected(value: Any, param: str) -> int:
 
 def number_check_summary(targets: list[Batch], counts: list[tuple[int, bool]]) -> dict[str, Any]:
     """Progress of every batch (``counts``: records found, and whether that count is complete), and
-    whether all are finished."""
+    whether all are finished: ``expected`` and ``found`` records in all, per-batch ``batches`` rows,
+    and the tally a long wait logs: ``batches_finished`` of ``batches_total``, ``records_counted``
+    of ``records_expected`` (the same sums as ``found`` and ``expected``)."""
     rows = [
         {
             "batch_no": target.batch_no,
@@ -196,13 +254,16 @@ def number_check_summary(targets: list[Batch], counts: list[tuple[int, bool]]) -
         }
         for target, (found, _) in zip(targets, counts, strict=True)
     ]
-    done = all(
-        complete and found >= target.expected
-        for target, (found, complete) in zip(targets, counts, strict=True)
-    )
+    finished = sum(batch_finished(target, count) for target, count in zip(targets, counts, strict=True))
+    expected = sum(target.expected for target in targets)
+    found = sum(found for found, _ in counts)
     return {
-        "done": done,
-        "expected": sum(target.expected for target in targets),
-        "found": sum(found for found, _ in counts),
+        "done": finished == len(targets),
+        "expected": expected,
+        "found": found,
         "batches": rows,
+        "batches_finished": finished,
+        "batches_total": len(targets),
+        "records_counted": found,
+        "records_expected": expected,
     }

@@ -15,7 +15,14 @@ from airflow_provider_wa_phones.phones import normalize_phones
 from airflow_provider_wa_phones.results import Batch
 from airflow_provider_wa_phones.sensors.base import PhoneStatusWait, WaitSensor
 from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger, NxCloudPhoneStatusTrigger
-from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES, Decision, batch_targets, number_check
+from airflow_provider_wa_phones.waits import (
+    DEFAULT_BATCH_CONCURRENCY,
+    DEFAULT_FAILURE_STATUSES,
+    Decision,
+    NumberCheckProgress,
+    batch_targets,
+    check_batch_concurrency,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -38,12 +45,21 @@ class NxCloudNumberCheckSensor(NxCloudTask, WaitSensor):
     :param appkey: limit the query to this application (not sent when omitted). Templated.
     :param nxcloud_conn_id: an ``nxcloud`` connection. Templated.
     :param deferrable: wait in the triggerer instead of a worker slot.
+    :param batch_concurrency: how many batches a deferred wait queries at once, 1 to 32 (default
+        8); each reads up to the hook's ``page_concurrency`` pages at once. A poke in a worker
+        queries the batches one after another. Checked when the sensor is built.
 
     Plus every ``BaseSensorOperator`` argument (``poke_interval``, ``timeout``, ``mode``,
-    ``soft_fail``, ...). Each poke costs one query per batch and day it may be filed under while
-    too few records exist, then every page of it. With ``batches`` only the submit's own records
-    count, so another run's batch under the same number never finishes it. Returns (XCom) a
-    summary: ``expected``, ``found`` and per-batch ``batches`` progress.
+    ``soft_fail``, ...). Each poke costs one query per unfinished batch and day it may be filed
+    under while too few records exist, then every page of it. A batch seen finished is not queried
+    again by the same wait: pokes of one ``mode="poke"`` task, or polls of one trigger. That memory
+    is not stored anywhere: a ``mode="reschedule"`` poke, the trigger a deferrable sensor hands
+    over to, or a restarted triggerer queries every batch once again. Each poke (or poll) logs one
+    line: "Number check: 37 of 120 batches finished, 412,345 of 1,200,000 records". With
+    ``batches`` only the submit's own records count, so another run's batch under the same number
+    never finishes it. Returns (XCom) a summary: ``expected``, ``found``, per-batch ``batches``
+    progress, and ``batches_finished``, ``batches_total``, ``records_counted``,
+    ``records_expected``.
     """
 
     template_fields: Sequence[str] = (
@@ -66,6 +82,7 @@ class NxCloudNumberCheckSensor(NxCloudTask, WaitSensor):
         expected_count: int | str | None = None,
         date: str | None = None,
         appkey: str | None = None,
+        batch_concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -75,19 +92,29 @@ class NxCloudNumberCheckSensor(NxCloudTask, WaitSensor):
         self.expected_count = expected_count
         self.date = date
         self.appkey = appkey
+        # Not templated, so checked now: a bad value fails the DAG file's import, visibly.
+        self.batch_concurrency = check_batch_concurrency(batch_concurrency)
+        self._progress: NumberCheckProgress | None = None
 
     def _targets(self) -> list[Batch]:
         return batch_targets(self.batches, self.batch_no, self.expected_count, self.message_id, self.date)
 
     def check(self, context: Context) -> Decision:
         targets = self._targets()
-        return number_check(targets, [self.hook.count_batch_results(t, appkey=self.appkey) for t in targets])
+        # Pokes of one task in one process (mode="poke") share this; other arguments start over.
+        if self._progress is None or self._progress.targets != targets:
+            self._progress = NumberCheckProgress(targets)
+        progress = self._progress
+        for index, target in progress.unfinished():
+            progress.take(index, self.hook.count_batch_results(target, appkey=self.appkey))
+        return progress.decision()
 
     def make_trigger(self) -> BaseTrigger:
         return NxCloudNumberCheckTrigger(
             batches=[target.as_kwargs() for target in self._targets()],
             appkey=self.appkey,
             nxcloud_conn_id=self.nxcloud_conn_id,
+            batch_concurrency=self.batch_concurrency,
             **self.trigger_settings(),
         )
 

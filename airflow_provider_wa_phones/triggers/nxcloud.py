@@ -3,6 +3,7 @@ sensors), and numbers that change (``AssetWatcher``)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Unpack
 
 from airflow_provider_wa_phones import connections
@@ -13,7 +14,12 @@ from airflow_provider_wa_phones.services import NXCLOUD
 from airflow_provider_wa_phones.triggers.base import PollingTrigger, PollOptions
 from airflow_provider_wa_phones.triggers.polling import PhoneStatusPolling
 from airflow_provider_wa_phones.triggers.watch import PhoneWatch
-from airflow_provider_wa_phones.waits import Decision, number_check
+from airflow_provider_wa_phones.waits import (
+    DEFAULT_BATCH_CONCURRENCY,
+    Decision,
+    NumberCheckProgress,
+    check_batch_concurrency,
+)
 
 
 def _hook(nxcloud_conn_id: str, settings: dict[str, Any]) -> Any:
@@ -144,13 +150,20 @@ class NxCloudPhoneWatchTrigger(_NxCloudApplication, PhoneWatch):
 
 class NxCloudNumberCheckTrigger(PollingTrigger):
     """Waits until every number-check batch has as many result records as numbers submitted: per
-    poll, one query per batch and day it may be filed under while the service counts too few
-    records, then every page of it (only the submit's own records count).
+    poll, one query per unfinished batch and day it may be filed under while the service counts too
+    few records, then every page of it (only the submit's own records count).
+
+    A batch seen finished is not queried again by this trigger instance; ``batch_concurrency``
+    unfinished batches are queried at once. Which batches are finished is kept in memory only: a
+    triggerer restart rebuilds the trigger from its kwargs, and its first poll queries every batch
+    once more. Each poll logs one line of progress (batches finished, records counted).
 
     :param batches: plain dicts (``Batch.as_kwargs()``): ``dates``, ``expected``, ``batch_no``,
         ``submit_id``, ``message_id``.
     :param appkey: limit the query to this application (not sent when None).
     :param nxcloud_conn_id: the connection id (credentials are read from it, never serialised).
+    :param batch_concurrency: batches queried at once, 1 to 32 (default 8); each reads up to the
+        hook's ``page_concurrency`` pages at once.
     :param options: ``poke_interval``, ``request_timeout``, ``retry`` (see :class:`PollOptions`).
     """
 
@@ -159,12 +172,15 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         batches: list[dict[str, Any]],
         appkey: str | None = None,
         nxcloud_conn_id: str = NXCLOUD.default_conn_id,
+        batch_concurrency: int = DEFAULT_BATCH_CONCURRENCY,
         **options: Unpack[PollOptions],
     ) -> None:
         super().__init__(**options)
         self.batches = batches
         self.appkey = appkey
         self.nxcloud_conn_id = nxcloud_conn_id
+        self.batch_concurrency = batch_concurrency
+        self._progress: NumberCheckProgress | None = None
 
     def check_arguments(self) -> None:
         super().check_arguments()
@@ -173,13 +189,41 @@ class NxCloudNumberCheckTrigger(PollingTrigger):
         ]
         self.appkey = None if self.appkey is None else check_appkey(self.appkey)
         self.nxcloud_conn_id = connections.conn_id("nxcloud_conn_id", self.nxcloud_conn_id)
+        self.batch_concurrency = check_batch_concurrency(self.batch_concurrency)
 
     def kwargs(self) -> dict[str, Any]:
-        return {"batches": self.batches, "appkey": self.appkey, "nxcloud_conn_id": self.nxcloud_conn_id}
+        return {
+            "batches": self.batches,
+            "appkey": self.appkey,
+            "nxcloud_conn_id": self.nxcloud_conn_id,
+            "batch_concurrency": self.batch_concurrency,
+        }
 
     def make_hook(self) -> Any:
         return _hook(self.nxcloud_conn_id, self.hook_settings())
 
+    def progress(self) -> NumberCheckProgress:
+        """The batches and those seen finished by this instance's earlier polls."""
+        if self._progress is None:
+            self._progress = NumberCheckProgress([Batch.from_kwargs(batch) for batch in self.batches])
+        return self._progress
+
     async def decide(self, hook: Any) -> Decision:
-        targets = [Batch.from_kwargs(batch) for batch in self.batches]
-        return number_check(targets, [await hook.count_batch_results(t, appkey=self.appkey) for t in targets])
+        progress = self.progress()
+        semaphore = asyncio.Semaphore(self.batch_concurrency)
+
+        async def count(index: int, target: Batch) -> None:
+            async with semaphore:
+                progress.take(index, await hook.count_batch_results(target, appkey=self.appkey))
+
+        tasks = [asyncio.ensure_future(count(index, target)) for index, target in progress.unfinished()]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # One query failed (or the trigger was cancelled): stop the others before the error ends
+            # this poll; the batches seen finished meanwhile stay known.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return progress.decision()

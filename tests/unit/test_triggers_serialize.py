@@ -113,12 +113,12 @@ PINNED = {
         '["airflow_provider_wa_phones.triggers.cams.CamsPhoneWatchTrigger", {"cust_space_id": null, "cams_conn_id": "alibaba_cams_default", "phone_numbers": null, "fields": ["status", "quality_rating", "messaging_limit_tier", "name_status"], "becomes": null, "leaves": null, "fire_on_first": false, "poke_interval": 60.0, "request_timeout": 30.0, "retry": null}]',
     ),
     "nx_check": (
-        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "expected": 2, "batch_no": "b1", "submit_id": "s1", "message_id": null}], "appkey": "app-1", "nxcloud_conn_id": "nx", "poke_interval": 5, "request_timeout": 12.5, "retry": {"max_attempts": 2}}]',
-        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "batch_no": "b1", "submit_id": "s1", "message_id": null, "expected": 2}], "appkey": "app-1", "nxcloud_conn_id": "nx", "poke_interval": 5.0, "request_timeout": 12.5, "retry": {"max_attempts": 2}}]',
+        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "expected": 2, "batch_no": "b1", "submit_id": "s1", "message_id": null}], "appkey": "app-1", "nxcloud_conn_id": "nx", "batch_concurrency": 8, "poke_interval": 5, "request_timeout": 12.5, "retry": {"max_attempts": 2}}]',
+        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "batch_no": "b1", "submit_id": "s1", "message_id": null, "expected": 2}], "appkey": "app-1", "nxcloud_conn_id": "nx", "batch_concurrency": 8, "poke_interval": 5.0, "request_timeout": 12.5, "retry": {"max_attempts": 2}}]',
     ),
     "nx_check_defaults": (
-        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "expected": 1, "batch_no": "b1"}], "appkey": null, "nxcloud_conn_id": "nxcloud_default", "poke_interval": 30.0, "request_timeout": 30.0, "retry": null}]',
-        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "batch_no": "b1", "submit_id": null, "message_id": null, "expected": 1}], "appkey": null, "nxcloud_conn_id": "nxcloud_default", "poke_interval": 30.0, "request_timeout": 30.0, "retry": null}]',
+        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "expected": 1, "batch_no": "b1"}], "appkey": null, "nxcloud_conn_id": "nxcloud_default", "batch_concurrency": 8, "poke_interval": 30.0, "request_timeout": 30.0, "retry": null}]',
+        '["airflow_provider_wa_phones.triggers.nxcloud.NxCloudNumberCheckTrigger", {"batches": [{"dates": ["2026-12-05"], "batch_no": "b1", "submit_id": null, "message_id": null, "expected": 1}], "appkey": null, "nxcloud_conn_id": "nxcloud_default", "batch_concurrency": 8, "poke_interval": 30.0, "request_timeout": 30.0, "retry": null}]',
     ),
 }
 STREAM_KEYS = {

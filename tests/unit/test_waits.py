@@ -87,7 +87,10 @@ def test_a_number_check_is_done_when_every_batch_has_all_its_records_and_the_cou
         Batch(dates=(TODAY,), message_id="m", expected=1),
     ]
     waiting = waits.number_check(targets, [(2, True), (0, True)])
-    assert (waiting.state, waiting.message) == ("wait", "Number check: 2 of 3 results")
+    assert (waiting.state, waiting.message) == (
+        "wait",
+        "Number check: 1 of 2 batches finished, 2 of 3 records",
+    )
     assert waits.number_check(targets, [(2, True), (1, False)]).state == "wait"  # a count not complete
     done = waits.number_check(targets, [(2, True), (1, True)])
     assert done.state == "done"
@@ -98,8 +101,60 @@ def test_a_number_check_is_done_when_every_batch_has_all_its_records_and_the_cou
             {"batch_no": "a", "message_id": None, "dates": [TODAY], "expected": 2, "found": 2},
             {"batch_no": None, "message_id": "m", "dates": [TODAY], "expected": 1, "found": 1},
         ],
+        "batches_finished": 2,
+        "batches_total": 2,
+        "records_counted": 3,
+        "records_expected": 3,
     }
     assert done.event()["summary"] == done.value  # type: ignore[index]
+
+
+def test_the_progress_line_groups_thousands():
+    targets = [Batch(dates=(TODAY,), batch_no=f"b{i}", expected=10_000) for i in range(120)]
+    counts = [(10_000, True)] * 37 + [(5_000, False)] * 83
+    decision = waits.number_check(targets, counts)
+    assert decision.message == "Number check: 37 of 120 batches finished, 785,000 of 1,200,000 records"
+    summary = decision.value
+    assert (summary["batches_finished"], summary["batches_total"]) == (37, 120)
+    assert (summary["records_counted"], summary["records_expected"]) == (785_000, 1_200_000)
+
+
+def test_progress_keeps_finished_batches_and_asks_only_for_the_others():
+    targets = [Batch(dates=(TODAY,), batch_no=f"b{i}", expected=2) for i in range(4)]
+    progress = waits.NumberCheckProgress(targets)
+    assert [index for index, _ in progress.unfinished()] == [0, 1, 2, 3]
+    for index, count in enumerate([(2, True), (2, False), (1, True), (3, True)]):
+        progress.take(index, count)
+    first = progress.decision()
+    assert first.state == "wait" and first.message.startswith("Number check: 2 of 4 batches finished")
+    assert [index for index, _ in progress.unfinished()] == [1, 2]  # incomplete count, too few
+    progress.take(1, (2, True))
+    progress.take(2, (2, True))
+    done = progress.decision()
+    assert done.state == "done"
+    assert [row["found"] for row in done.value["batches"]] == [2, 2, 2, 3]  # the earlier counts kept
+    assert done.value["records_counted"] == 9 and progress.unfinished() == []
+
+
+def test_progress_refuses_a_decision_without_every_unfinished_count():
+    progress = waits.NumberCheckProgress(
+        [Batch(dates=(TODAY,), batch_no="a"), Batch(dates=(TODAY,), batch_no="b")]
+    )
+    progress.take(0, (1, True))
+    with pytest.raises(ValueError, match=r"\[1\]"):
+        progress.decision()
+
+
+@pytest.mark.parametrize("value", [1, 8, 32, "16"])
+def test_batch_concurrency_is_a_whole_number_from_1_to_32(value):
+    assert waits.check_batch_concurrency(value) == int(value)
+
+
+@pytest.mark.parametrize("value", [0, 33, "x", True, 2.5, None, -1])
+def test_a_bad_batch_concurrency_is_refused_naming_it(value):
+    with pytest.raises(ParameterError) as caught:
+        waits.check_batch_concurrency(value)
+    assert caught.value.param == "batch_concurrency"
 
 
 def test_batch_targets_from_the_operators_entries():
