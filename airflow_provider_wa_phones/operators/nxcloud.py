@@ -173,6 +173,8 @@ class NxCloudNumberCheckOperator(NxCloudTask):
         self.phones_format = phones_format
         self.phones_column = phones_column
         self.on_invalid = on_invalid
+        #: What the contact file held (set while a task reads one), for the XCom ``phones_summary``.
+        self._summary: dict[str, Any] | None = None
         self.appkey = appkey
         self.batch_no = batch_no
         self.check_level = check_level
@@ -209,7 +211,7 @@ class NxCloudNumberCheckOperator(NxCloudTask):
     def execute(self, context: Context) -> list[dict[str, Any]]:
         ti = context.get("ti")
         retry = ti is not None and ti.try_number > 1
-        self._summary: dict[str, Any] | None = None
+        self._summary = None
         phones = self._phones(context)
         batches = self.hook.submit_number_check(
             phones=phones,
