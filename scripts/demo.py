@@ -31,7 +31,10 @@ REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "build" / "demo"
 REPORTS = WORK / "reports"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-DAGS = ["phone_health", "number_check", "onboarding"]
+DAGS = ["phone_health", "number_check", "contact_file_check", "onboarding"]
+#: The generated contact file contact_file_check reads: a CRM export of a few thousand rows.
+CONTACTS = WORK / "contacts" / "contacts.csv.gz"
+CONTACT_ROWS = 5_000
 #: Seconds between the demo watchers' looks (the sandbox's timeline moves in seconds).
 WATCH_INTERVAL = "1"
 
@@ -80,6 +83,29 @@ def show_number_check() -> None:
         )
         columns = ("phone", "regionCode", "preCheck", "numberType", "carrier", "batchNo", "code")
         print(format_table(sorted(rows, key=lambda row: row["phone"]), columns))
+
+
+def show_contact_file_check() -> None:
+    for results in sorted(REPORTS.glob("contact-check-*.jsonl")):
+        statuses: dict[str, dict[str, int]] = {}
+        with results.open(encoding="utf-8") as lines:
+            for line in lines:
+                record = json.loads(line)
+                counts = statuses.setdefault(record.get("regionCode") or "UNKNOWN", {})
+                counts[record.get("preCheck") or "UNKNOWN"] = (
+                    counts.get(record.get("preCheck") or "UNKNOWN", 0) + 1
+                )
+        total = sum(sum(counts.values()) for counts in statuses.values())
+        print(
+            f"\ncontact_file_check: {CONTACT_ROWS:,} rows of {CONTACTS.relative_to(REPO)} -> "
+            f"{total:,} distinct "
+            f"valid numbers checked ({results.relative_to(REPO)})\n"
+        )
+        for region, counts in sorted(statuses.items()):
+            print(
+                f"  {region}: "
+                + ", ".join(f"preCheck {key} {value:,}" for key, value in sorted(counts.items()))
+            )
 
 
 def show_onboarding() -> None:
@@ -163,6 +189,7 @@ def show_quality_alert() -> None:
 SHOW = {
     "phone_health": show_phone_health,
     "number_check": show_number_check,
+    "contact_file_check": show_contact_file_check,
     "onboarding": show_onboarding,
     "quality_alert": show_quality_alert,
 }
@@ -179,8 +206,18 @@ def main() -> int:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "example_dags"),
         "WA_PHONES_REPORT_DIR": str(REPORTS),
+        "WA_PHONES_CONTACTS": str(CONTACTS),
     }
     failed: list[str] = []
+    from airflow_provider_wa_phones.sandbox.contact_files import write_contact_file
+
+    CONTACTS.parent.mkdir(parents=True)
+    written = write_contact_file(str(CONTACTS), CONTACT_ROWS, seed=1)
+    print(
+        f"Wrote {CONTACTS.relative_to(REPO)}: {written.rows:,} rows, "
+        f"{written.valid:,} distinct valid numbers, "
+        f"{written.invalid:,} invalid rows, {written.duplicates:,} repeated numbers"
+    )
 
     def step(dag_id: str, run: Callable[[], None]) -> None:
         """Run one DAG and print its result at once; a failure is noted, not raised."""

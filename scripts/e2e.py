@@ -395,6 +395,11 @@ class Deployment:
         shutil.rmtree(WORK, ignore_errors=True)
         LOGS.mkdir(parents=True)
         (HOME / "reports").mkdir(parents=True)
+        # contact_file_check reads a contact file: a generated CRM export of a few thousand rows.
+        from airflow_provider_wa_phones.sandbox.contact_files import write_contact_file
+
+        (HOME / "contacts").mkdir()
+        write_contact_file(str(HOME / "contacts" / "contacts.csv.gz"), 4_000, seed=5)
         base = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
         sql_url, self.own_secrets["PostgreSQL password"] = start_postgres(base)
         broker = start_redis(base) if self.executor == "celery" else ""
@@ -458,6 +463,7 @@ class Deployment:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "e2e:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "WA_PHONES_REPORT_DIR": str(HOME / "reports"),
+            "WA_PHONES_CONTACTS": str(HOME / "contacts" / "contacts.csv.gz"),
             "WA_PHONES_WATCH_INTERVAL": str(WATCH_INTERVAL),
         }
         if broker:

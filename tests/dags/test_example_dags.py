@@ -91,6 +91,36 @@ def test_number_check_dag_submits_waits_deferred_and_summarises(
 
 
 @RUNS
+def test_contact_file_dag_checks_every_valid_number_of_the_file_once(
+    sandbox_env, tmp_path, advance_when_looked, monkeypatch, dated
+):
+    from airflow_provider_wa_phones.sandbox.contact_files import write_contact_file
+
+    contacts = tmp_path / "contacts" / "contacts.csv.gz"
+    contacts.parent.mkdir()
+    truth = write_contact_file(str(contacts), 3_000, countries=5, seed=3)
+    monkeypatch.setenv("WA_PHONES_CONTACTS", str(contacts))  # the param's default, read at parse time
+    advance_when_looked(10, path="/api/number/query")
+    run = run_dag(get_dag("example_contact_file_check.py", "contact_file_check"), dated)
+    assert (run.logical_date is None) is not dated
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == dict.fromkeys(["submit", "wait_for_results", "results", "summarise"], "success")
+    sent = [json.loads(r.body)["phone"].split(",") for r in sandbox_env.requests(path="/api/number/check")]
+    assert len(sent) == 5  # one per country: under 10,000 numbers each
+    numbers = [number for chunk in sent for number in chunk]
+    assert len(numbers) == len(set(numbers)) == truth.valid
+    (results,) = tmp_path.glob("contact-check-*.jsonl")
+    assert_named_after_the_run(results, run)
+    assert len(results.read_text(encoding="utf-8").splitlines()) == truth.valid
+    summary = run.get_task_instance("summarise").xcom_pull(task_ids="summarise")
+    assert summary["file"]["invalid"] == truth.invalid
+    assert summary["file"]["duplicates"] == truth.duplicates
+    assert {region: sum(counts.values()) for region, counts in summary["by_country"].items()} == dict(
+        truth.by_country
+    )
+
+
+@RUNS
 def test_onboarding_dag_waits_for_both_services_then_reads_the_profile(
     sandbox_env, tmp_path, advance_when_looked, dated
 ):
@@ -122,7 +152,13 @@ def test_every_example_task_is_retried_after_a_passing_failure(airflow_db):
     bag = DagBag(dag_folder=str(DAGS_DIR))
     examples = [bag.get_dag(dag_id) for dag_id in bag.dag_ids]
     examples = [dag for dag in examples if Path(dag.fileloc).name.startswith("example_")]
-    assert {dag.dag_id for dag in examples} == {"phone_health", "number_check", "onboarding", "quality_alert"}
+    assert {dag.dag_id for dag in examples} == {
+        "phone_health",
+        "number_check",
+        "onboarding",
+        "quality_alert",
+        "contact_file_check",
+    }
     tasks = {(dag.dag_id, task.task_id): task for dag in examples for task in dag.tasks}
     for key, task in tasks.items():
         assert task.retries >= 1, key

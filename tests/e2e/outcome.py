@@ -43,7 +43,11 @@ INCIDENTS_BOUND = 60.0
 CAMS_POOL, CAMS_POOL_SLOTS, CAMS_POOL_DAG = "alibaba_cams", 2, "e2e_cams_pool"
 # Tasks that publish what they wrote as an asset (through an AssetAlias): one event per successful
 # run, its URI the file written.
-OUTLET_TASKS = {("phone_health", "write_report"), ("number_check", "results")}
+OUTLET_TASKS = {
+    ("phone_health", "write_report"),
+    ("number_check", "results"),
+    ("contact_file_check", "results"),
+}
 TiKey = tuple[str, str, str]  # dag_id, run_id, task_id
 # The fields keyed by a task instance (TiKey): JSON has only string keys, so they travel as pairs.
 _BY_TI = ("states", "triggers", "triggerer_jobs", "failed_after_clock", "task_logs")
