@@ -585,6 +585,11 @@ def main() -> None:
             f"+{spread(extra, '{:.1f}')} MB", "<= 100 MB extra",
             max(extra) <= 100 and all(run["waiting"] == 1000 for run in triggers),
         ))  # fmt: skip
+
+        # Contact files at 100,000 and 1,000,000 rows: submit, wait, results, each task a process.
+        from benchmarks.contact_scale import rows_for
+
+        rows.extend(rows_for(sandbox.url, sandbox.env()))
     finally:
         sandbox.stop()
 
