@@ -47,7 +47,8 @@ before, cpu = peak_mb(), time.process_time()
 batches = op.execute({{"ti": ti}})
 cpu = time.process_time() - cpu
 json.dump(batches, open({batches!r}, "w"))
-print(json.dumps({{"peak_mb": peak_mb(), "warm_mb": before, "cpu": cpu, "requests": op.hook.stats.requests - 1,
+print(json.dumps({{"peak_mb": peak_mb(), "warm_mb": before, "cpu": cpu,
+                  "requests": op.hook.stats.requests - 1,
                   "batches": len(batches), "summary": pushed["phones_summary"]}}))
 """
 )
@@ -65,7 +66,8 @@ while not done:
     polls += 1
     done = op.poke({{"ti": ti}}).is_done
 cpu = time.process_time() - cpu
-print(json.dumps({{"peak_mb": peak_mb(), "warm_mb": before, "cpu": cpu, "requests": op.hook.stats.requests - 1,
+print(json.dumps({{"peak_mb": peak_mb(), "warm_mb": before, "cpu": cpu,
+                  "requests": op.hook.stats.requests - 1,
                   "polls": polls}}))
 """
 )
@@ -80,7 +82,8 @@ op.hook.list_phones()
 before, cpu = peak_mb(), time.process_time()
 outcome = op.execute({{"ti": ti}})
 cpu = time.process_time() - cpu
-print(json.dumps({{"peak_mb": peak_mb(), "warm_mb": before, "cpu": cpu, "requests": op.hook.stats.requests - 1,
+print(json.dumps({{"peak_mb": peak_mb(), "warm_mb": before, "cpu": cpu,
+                  "requests": op.hook.stats.requests - 1,
                   "records": outcome["record_count"]}}))
 """
 )
@@ -164,7 +167,8 @@ def rows_for(
         ))  # fmt: skip
         rows.append((
             f"contact file, {label}: requests of the whole check", "chunks + sensor + result pages",
-            f"{s['requests']} + {w['requests']} + {r['requests']} = {s['requests'] + w['requests'] + r['requests']:,}",
+            f"{s['requests']} + {w['requests']} + {r['requests']} = "
+            f"{s['requests'] + w['requests'] + r['requests']:,}",
             "exactly the sum", True,
         ))  # fmt: skip
     return rows
