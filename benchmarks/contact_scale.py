@@ -169,7 +169,8 @@ def rows_for(
             f"contact file, {label}: requests of the whole check", "chunks + sensor + result pages",
             f"{s['requests']} + {w['requests']} + {r['requests']} = "
             f"{s['requests'] + w['requests'] + r['requests']:,}",
-            "chunks + polls' pages + result pages", s["requests"] == m["chunks"] and r["requests"] >= pages_at_least,
+            "chunks + polls' pages + result pages",
+            s["requests"] == m["chunks"] and r["requests"] >= pages_at_least,
         ))  # fmt: skip
     return rows
 
