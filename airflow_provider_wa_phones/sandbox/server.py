@@ -409,11 +409,16 @@ class SandboxServer:
         action: str | None = None,
         *,
         slow_seconds: float | None = None,
+        after: int = 0,
     ) -> None:
         """Give the next ``count`` requests to ``path`` / of CAMS ``action`` (any when None) the fault
         ``kind``, before the random plan. ``slow_seconds`` defaults to the plan's.
+
+        ``after``: let the first ``after`` matching requests by untouched by this fault, so it strikes
+        matching request ``after + 1`` (and the ``count - 1`` after it), e.g. ``fail_next("lost",
+        path="/api/number/check", after=2)`` loses the answer of the third submit, which is charged.
         """
-        self.state.faults.fail_next(kind, count, path, action, slow_seconds)
+        self.state.faults.fail_next(kind, count, path, action, slow_seconds, after=after)
 
     def clear_faults(self) -> None:
         """No more faults: no random plan, no queued ones, counts back to zero."""
