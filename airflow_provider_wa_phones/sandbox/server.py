@@ -8,6 +8,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -452,6 +453,26 @@ class SandboxServer:
         return self.state.nxcloud.preload_batch(
             batch_no, count, date=date, appkey=appkey, check_level=check_level
         )
+
+    def charges(self) -> list[dict[str, Any]]:
+        """Every NxCloud number-check submit the sandbox charged since the last reset, in order,
+        whatever its client heard (an answer lost on the way back was still charged); see
+        ``NxCloudBackend.charges``. Also ``GET /_sandbox/nxcloud/charges``."""
+        return self.state.nxcloud.charges()
+
+    def charge_counts(self) -> Counter[int]:
+        """How many times each number was charged, keyed by ``int(phone)`` (compact at 1M numbers):
+        "every number charged exactly once" is ``set(counts.values()) == {1}``."""
+        return self.state.nxcloud.charge_counts()
+
+    def charged_numbers(self) -> dict[str, int]:
+        """How many times each number (digits with country code) was charged."""
+        return self.state.nxcloud.charged_numbers()
+
+    def charge_totals(self) -> dict[str, Any]:
+        """Totals of the charges: ``submits``, ``numbers``, ``distinct_numbers``,
+        ``numbers_charged_more_than_once`` and ``cost``."""
+        return self.state.nxcloud.charge_totals()
 
     # --- client configuration --------------------------------------------------------------------
 

@@ -12,8 +12,10 @@ import math
 import random
 import re
 import threading
+from array import array
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter
@@ -192,6 +194,44 @@ class CheckRecord:
     message_id: str = ""
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Charge:
+    """One accepted (charged) submit, as the sandbox books it whatever the client heard of it."""
+
+    batch_no: str
+    message_id: str
+    appkey: str
+    country_code: str
+    check_level: int
+    cost: Decimal
+    date: str
+    #: The numbers charged, as ints (8 bytes each: a million charged numbers stay small).
+    numbers: Sequence[int]
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready view without the numbers themselves."""
+        return {
+            "batch_no": self.batch_no,
+            "message_id": self.message_id,
+            "appkey": self.appkey,
+            "country_code": self.country_code,
+            "check_level": self.check_level,
+            "count": len(self.numbers),
+            "cost": str(self.cost),
+            "date": self.date,
+        }
+
+
+def _compact_numbers(phones: Iterable[str]) -> Sequence[int]:
+    # A submitted number is digits without a leading zero (none has a country code starting with
+    # 0), so int() keeps all of it; array stores 8 bytes a number, a list holds any longer one.
+    numbers = [int(phone) for phone in phones]
+    try:
+        return array("q", numbers)
+    except OverflowError:
+        return numbers
+
+
 class _ReadyOrder:
     """Records in the order they become visible, so pages already served never shift."""
 
@@ -243,6 +283,7 @@ class NxCloudBackend:
             self._phones: dict[str, Phone] = {}
             self._batches: dict[tuple[str, str, str], _ReadyOrder] = {}
             self._by_message: dict[str, _ReadyOrder] = {}
+            self._charges: list[Charge] = []
             self._purged_before = ""
             for account in data.NXCLOUD_ACCOUNTS:
                 self.add_account(Account(**{**account, "biz_types": frozenset(account["biz_types"])}))
@@ -403,6 +444,18 @@ class NxCloudBackend:
                 for index, (phone, info, national) in enumerate(parsed, start=1)
             ]
             self._store(submission, records)
+            self._charges.append(
+                Charge(
+                    batch_no=submission.batch_no,
+                    message_id=submission.message_id,
+                    appkey=submission.appkey,
+                    country_code=parsed[0][1].country_code,
+                    check_level=check_level,
+                    cost=cost,
+                    date=submission.date,
+                    numbers=_compact_numbers(phones),
+                )
+            )
             return {"messageId": submission.message_id, "batchNo": submission.batch_no}
 
     def query_number_check(self, account: Account, body: dict[str, Any]) -> dict[str, Any]:
@@ -573,6 +626,54 @@ class NxCloudBackend:
         if not info.valid:
             result.update(code=114, msg="invalid number format")
         return result
+
+    # --- charges (what the sandbox billed, for tests; preloaded batches are free) ----------------
+
+    def charges(self) -> list[dict[str, Any]]:
+        """Every accepted submit since the last reset, in order: ``batch_no``, ``message_id``,
+        ``appkey``, ``country_code``, ``check_level``, ``count`` (numbers charged), ``cost`` (a
+        decimal string) and ``date`` (the day its results are filed under)."""
+        with self._lock:
+            return [charge.as_json() for charge in self._charges]
+
+    def charge_counts(self) -> Counter[int]:
+        """How many times each number was charged, keyed by the number as an int (``int(phone)``)."""
+        with self._lock:
+            charges = list(self._charges)
+        counts: Counter[int] = Counter()
+        for charge in charges:
+            counts.update(charge.numbers)
+        return counts
+
+    def charged_numbers(self) -> dict[str, int]:
+        """How many times each number (digits with country code, as submitted) was charged."""
+        return {str(number): times for number, times in self.charge_counts().items()}
+
+    def charge_totals(self) -> dict[str, Any]:
+        """``submits`` charged, ``numbers`` charged in all, ``distinct_numbers``,
+        ``numbers_charged_more_than_once`` and the total ``cost`` (a decimal string), without
+        building a per-number map (one sorted pass over the charged numbers)."""
+        with self._lock:
+            charges = list(self._charges)
+        numbers = sorted(number for charge in charges for number in charge.numbers)
+        distinct = repeated = 0
+        previous: int | None = None
+        run = 0
+        for number in numbers:
+            if number != previous:
+                distinct += 1
+                previous, run = number, 1
+            else:
+                run += 1
+                if run == 2:
+                    repeated += 1
+        return {
+            "submits": len(charges),
+            "numbers": len(numbers),
+            "distinct_numbers": distinct,
+            "numbers_charged_more_than_once": repeated,
+            "cost": str(sum((charge.cost for charge in charges), Decimal(0))),
+        }
 
     # --- helpers ---------------------------------------------------------------------------------
 
