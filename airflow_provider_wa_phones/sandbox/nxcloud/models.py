@@ -27,6 +27,13 @@ from phonenumbers import carrier as phone_carrier
 
 from airflow_provider_wa_phones.sandbox import data
 
+try:  # the regular-expression parser the re module uses (sre_parse before Python 3.11)
+    import re._constants as _regex_constants  # type: ignore[import-not-found,unused-ignore]
+    import re._parser as _regex_parser  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover
+    import sre_constants as _regex_constants  # type: ignore[no-redef,unused-ignore]
+    import sre_parse as _regex_parser  # type: ignore[no-redef,unused-ignore]
+
 GET_PHONE_FIELDS = (
     "display_phone_number",
     "quality_rating",
@@ -758,7 +765,26 @@ def _parse_business_phones(value: Any) -> list[str]:
 
 
 def _number_info(phone: str) -> tuple[NumberInfo, str]:
-    """The number plan's view of ``phone`` (digits with country code) and its national number."""
+    """The number plan's view of ``phone`` (digits with country code) and its national number.
+
+    Answers from :data:`_NUMBER_INFO_CACHE` when the number plan provably cannot tell ``phone``
+    from the numbers sharing its cache key (see :func:`_cache_key`); otherwise from phonenumbers.
+    """
+    key = _cache_key(phone)
+    if key is not None:
+        hit = _NUMBER_INFO_CACHE.get(key)
+        if hit is not None:
+            info, offset = hit
+            return info, phone[offset:]
+    info, national = _parse_number_info(phone)
+    if key is not None and not national.startswith("0") and phone.endswith(national):
+        if len(_NUMBER_INFO_CACHE) >= _NUMBER_INFO_CACHE_SIZE:
+            _NUMBER_INFO_CACHE.clear()  # bounded: a flood of distinct prefixes starts it over
+        _NUMBER_INFO_CACHE[key] = (info, len(phone) - len(national))
+    return info, national
+
+
+def _parse_number_info(phone: str) -> tuple[NumberInfo, str]:
     try:
         number = phonenumbers.parse("+" + phone)
     except phonenumbers.NumberParseException:
@@ -776,6 +802,166 @@ def _number_info(phone: str) -> tuple[NumberInfo, str]:
         carrier=phone_carrier.name_for_number(number, "en") if valid else "",
     )
     return info, phonenumbers.national_significant_number(number)
+
+
+# --- the number-plan cache ---------------------------------------------------------------------------
+#
+# Parsing, validating, typing and finding the carrier of a number costs ~45 us in phonenumbers: 45 s
+# for a million numbers. What phonenumbers says about a number is decided by regular expressions of
+# the country's metadata, and by a carrier table keyed by the first CARRIER_LONGEST_PREFIX digits:
+#
+# * full-match patterns (the general, fixed-line, mobile, ... descriptions of every region of the
+#   country code): when every way through a pattern ends with at least T "any digit" items, whether
+#   a string of digits matches depends only on its length and all but its last T digits;
+# * prefix patterns (national prefix for parsing, a region's leading digits): they look at no more
+#   than their widest possible match (lookaheads included) from the start of the national number;
+# * the country code (at most 3 digits) and the carrier table (its longest key).
+#
+# So two numbers of one length that agree up to ``_key_length`` digits get the same answer, and the
+# same national number position, whenever no national prefix was stripped (checked on the first).
+# Any construct the analysis does not know counts as "depends on every digit": no caching then.
+
+_NUMBER_INFO_CACHE: dict[tuple[str, int], tuple[NumberInfo, int]] = {}
+_NUMBER_INFO_CACHE_SIZE = 200_000
+_KEY_LENGTHS: dict[tuple[str, int], int | None] = {}
+_UNBOUNDED = 10**6
+_DESC_FIELDS = (
+    "general_desc",
+    "fixed_line",
+    "mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "personal_number",
+    "voip",
+    "pager",
+    "uan",
+    "voicemail",
+)
+
+
+def _cache_key(phone: str) -> tuple[str, int] | None:
+    """``(the digits that decide the answer, length)``, or None when every digit may matter."""
+    for cc_length in (1, 2, 3):
+        country_code = phone[:cc_length]
+        if int(country_code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    wanted = (country_code, len(phone))
+    if wanted not in _KEY_LENGTHS:
+        _KEY_LENGTHS[wanted] = _key_length(int(country_code), len(phone))
+    key_length = _KEY_LENGTHS[wanted]
+    if key_length is None or key_length >= len(phone):
+        return None
+    return phone[:key_length], len(phone)
+
+
+def _key_length(country_code: int, length: int) -> int | None:
+    try:
+        metadata = []
+        for region in phonenumbers.region_codes_for_country_code(country_code):
+            entry = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+            if entry is None:
+                return None
+            metadata.append(entry)
+        free_tail = _UNBOUNDED
+        prefix_width = 0
+        for entry in metadata:
+            for name in _DESC_FIELDS:
+                desc = getattr(entry, name, None)
+                pattern = getattr(desc, "national_number_pattern", None)
+                if pattern is not None:
+                    free_tail = min(free_tail, _sequence_tail(_regex_parser.parse(pattern))[0])
+            for pattern in (entry.national_prefix_for_parsing, entry.national_prefix, entry.leading_digits):
+                if pattern:
+                    prefix_width = max(prefix_width, _sequence_width(_regex_parser.parse(pattern))[1])
+    except Exception:  # an unexpected metadata or regex shape: assume every digit matters
+        return None
+    return max(
+        3 + prefix_width,  # the country code, then what the prefix patterns may read
+        length - free_tail,
+        phone_carrier_longest_prefix(),
+    )
+
+
+def phone_carrier_longest_prefix() -> int:
+    """Digits of the longest key of phonenumbers' carrier table (E.164 digits, country code first)."""
+    from phonenumbers.carrierdata import CARRIER_LONGEST_PREFIX
+
+    return int(CARRIER_LONGEST_PREFIX)
+
+
+def _is_any_digit(op: Any, av: Any) -> bool:
+    c = _regex_constants
+    if op is not c.IN:
+        return False
+    return bool(av == [(c.CATEGORY, c.CATEGORY_DIGIT)] or av == [(c.RANGE, (ord("0"), ord("9")))])
+
+
+def _sequence_tail(items: Any) -> tuple[int, bool]:
+    """(how many trailing characters every match of ``items`` spends on "any digit" items,
+    whether the whole sequence is nothing but a fixed number of them)."""
+    tail = 0
+    for op, av in reversed(list(items)):
+        count, whole = _item_tail(op, av)
+        tail += count
+        if not whole:
+            return tail, False
+    return tail, True
+
+
+def _item_tail(op: Any, av: Any) -> tuple[int, bool]:
+    c = _regex_constants
+    if _is_any_digit(op, av):
+        return 1, True
+    if op is c.SUBPATTERN:
+        return _sequence_tail(av[-1])
+    if op is c.MAX_REPEAT or op is c.MIN_REPEAT:
+        low, high, sub = av
+        tail, whole = _sequence_tail(sub)
+        if whole:
+            return low * tail, low == high
+        return (tail if low >= 1 else 0), False
+    if op is c.BRANCH:
+        tails = [_sequence_tail(branch) for branch in av[1]]
+        shortest = min(tail for tail, _ in tails)
+        whole = all(whole for _, whole in tails) and len({tail for tail, _ in tails}) == 1
+        return shortest, whole
+    return 0, False
+
+
+def _sequence_width(items: Any) -> tuple[int, int]:
+    """(the most characters a match of ``items`` consumes, the most it looks at, lookaheads included)."""
+    consumed = examined = 0
+    for op, av in items:
+        width, looked = _item_width(op, av)
+        examined = max(examined, consumed + looked)
+        consumed += width
+        examined = max(examined, consumed)
+    return consumed, examined
+
+
+def _item_width(op: Any, av: Any) -> tuple[int, int]:
+    c = _regex_constants
+    if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY):
+        return 1, 1
+    if op is c.AT:
+        return 0, 1  # an anchor may look at the next character
+    if op is c.SUBPATTERN:
+        return _sequence_width(av[-1])
+    if op is c.MAX_REPEAT or op is c.MIN_REPEAT:
+        _, high, sub = av
+        width, looked = _sequence_width(sub)
+        if high == c.MAXREPEAT:
+            return (_UNBOUNDED, _UNBOUNDED) if width or looked else (0, 0)
+        return high * width, (high - 1) * width + looked if high else 0
+    if op is c.BRANCH:
+        widths = [_sequence_width(branch) for branch in av[1]]
+        return max(width for width, _ in widths), max(looked for _, looked in widths)
+    if op is c.ASSERT or op is c.ASSERT_NOT:
+        return 0, _sequence_width(av[1])[1]
+    return _UNBOUNDED, _UNBOUNDED
 
 
 def _hlr_outcome(valid: bool, digest: bytes) -> dict[str, str]:
