@@ -35,7 +35,10 @@ def variants(rng: random.Random, region: str, kind: phonenumbers.PhoneNumberType
 
 # Countries sharing a code (+1, +7, +44), national prefixes stripped when parsing (AR, MX, BR),
 # Italian leading zeros (IT), long carrier prefixes, and the benchmark's countries.
-REGIONS = ["US", "CA", "JM", "RU", "KZ", "GB", "GG", "AR", "MX", "BR", "IT", "ID", "IN", "NG", "PH", "VN"]
+REGIONS = [
+    *("US", "CA", "JM", "RU", "KZ", "GB", "GG", "AR", "MX", "BR", "IT"),
+    *("ID", "IN", "NG", "PH", "VN", "TR", "PK", "EG"),
+]
 KINDS = [phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]
 
 
@@ -70,3 +73,15 @@ def test_an_unknown_regex_construct_means_every_digit_counts() -> None:
     assert models._sequence_tail(_regex_parser.parse(r"8[1-9]\d{6,10}|(?:2\d|3[0-6])\d{6}")) == (6, False)
     assert models._sequence_width(_regex_parser.parse(r"0?(?=\d{3})"))[1] == 4
     assert models._sequence_width(_regex_parser.parse(r"0\d*"))[1] >= models._UNBOUNDED
+
+
+def test_a_prefix_pattern_that_cannot_start_with_the_first_digit_reads_one_digit() -> None:
+    from airflow_provider_wa_phones.sandbox.nxcloud.models import _regex_parser
+
+    # Brazil's national prefix for parsing: numbers starting 1-8 cannot match it.
+    brazil = _regex_parser.parse(r"(?:0|90)(?:(1[245]|2[1-35]|31|4[13]|[56]5|99)(\d{10,11}))?")
+    assert models._sequence_first(brazil) == ({"0", "9"}, False)
+    assert models._sequence_first(_regex_parser.parse(r"0?1")) == ({"0", "1"}, False)
+    assert models._sequence_first(_regex_parser.parse(r"(?:0|)")) == ({"0"}, True)
+    assert models._sequence_first(_regex_parser.parse(r"(?=1)")) == (None, False)
+    assert models._cache_key("5511961234560") == ("551196123", 13)

@@ -814,7 +814,8 @@ def _parse_number_info(phone: str) -> tuple[NumberInfo, str]:
 #   country code): when every way through a pattern ends with at least T "any digit" items, whether
 #   a string of digits matches depends only on its length and all but its last T digits;
 # * prefix patterns (national prefix for parsing, a region's leading digits): they look at no more
-#   than their widest possible match (lookaheads included) from the start of the national number;
+#   than their widest possible match (lookaheads included) from the start of the national number,
+#   and at its first digit only when no match can start with that digit;
 # * the country code (at most 3 digits) and the carrier table (its longest key).
 #
 # So two numbers of one length that agree up to ``_key_length`` digits get the same answer, and the
@@ -823,7 +824,7 @@ def _parse_number_info(phone: str) -> tuple[NumberInfo, str]:
 
 _NUMBER_INFO_CACHE: dict[tuple[str, int], tuple[NumberInfo, int]] = {}
 _NUMBER_INFO_CACHE_SIZE = 200_000
-_KEY_LENGTHS: dict[tuple[str, int], int | None] = {}
+_KEY_LENGTHS: dict[tuple[str, int, str], int | None] = {}
 _UNBOUNDED = 10**6
 _DESC_FIELDS = (
     "general_desc",
@@ -848,16 +849,17 @@ def _cache_key(phone: str) -> tuple[str, int] | None:
             break
     else:
         return None
-    wanted = (country_code, len(phone))
+    first = phone[cc_length : cc_length + 1]  # the national number's first digit
+    wanted = (country_code, len(phone), first)
     if wanted not in _KEY_LENGTHS:
-        _KEY_LENGTHS[wanted] = _key_length(int(country_code), len(phone))
+        _KEY_LENGTHS[wanted] = _key_length(int(country_code), len(phone), first)
     key_length = _KEY_LENGTHS[wanted]
     if key_length is None or key_length >= len(phone):
         return None
     return phone[:key_length], len(phone)
 
 
-def _key_length(country_code: int, length: int) -> int | None:
+def _key_length(country_code: int, length: int, first: str) -> int | None:
     try:
         metadata = []
         for region in phonenumbers.region_codes_for_country_code(country_code):
@@ -875,7 +877,12 @@ def _key_length(country_code: int, length: int) -> int | None:
                     free_tail = min(free_tail, _sequence_tail(_regex_parser.parse(pattern))[0])
             for pattern in (entry.national_prefix_for_parsing, entry.national_prefix, entry.leading_digits):
                 if pattern:
-                    prefix_width = max(prefix_width, _sequence_width(_regex_parser.parse(pattern))[1])
+                    parsed = _regex_parser.parse(pattern)
+                    starts, nullable = _sequence_first(parsed)
+                    if nullable or starts is None or first in starts:
+                        prefix_width = max(prefix_width, _sequence_width(parsed)[1])
+                    else:
+                        prefix_width = max(prefix_width, 1)  # fails on the first digit
     except Exception:  # an unexpected metadata or regex shape: assume every digit matters
         return None
     return max(
@@ -900,8 +907,8 @@ def _is_any_digit(op: Any, av: Any) -> bool:
 
 
 def _sequence_tail(items: Any) -> tuple[int, bool]:
-    """(how many trailing characters every match of ``items`` spends on "any digit" items,
-    whether the whole sequence is nothing but a fixed number of them)."""
+    """(how many trailing characters every match of ``items`` at least spends on "any digit"
+    items, whether every match of it is nothing but such items, however many)."""
     tail = 0
     for op, av in reversed(list(items)):
         count, whole = _item_tail(op, av)
@@ -918,17 +925,64 @@ def _item_tail(op: Any, av: Any) -> tuple[int, bool]:
     if op is c.SUBPATTERN:
         return _sequence_tail(av[-1])
     if op is c.MAX_REPEAT or op is c.MIN_REPEAT:
-        low, high, sub = av
+        low, _, sub = av
         tail, whole = _sequence_tail(sub)
         if whole:
-            return low * tail, low == high
+            return low * tail, True
         return (tail if low >= 1 else 0), False
     if op is c.BRANCH:
         tails = [_sequence_tail(branch) for branch in av[1]]
-        shortest = min(tail for tail, _ in tails)
-        whole = all(whole for _, whole in tails) and len({tail for tail, _ in tails}) == 1
-        return shortest, whole
+        return min(tail for tail, _ in tails), all(whole for _, whole in tails)
     return 0, False
+
+
+def _sequence_first(items: Any) -> tuple[set[str] | None, bool]:
+    """(the characters a non-empty match of ``items`` can start with, None if not known; whether
+    it can match the empty string)."""
+    starts: set[str] = set()
+    for op, av in items:
+        first, nullable = _item_first(op, av)
+        if first is None:
+            return None, False
+        starts |= first
+        if not nullable:
+            return starts, False
+    return starts, True
+
+
+def _item_first(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    c = _regex_constants
+    if op is c.LITERAL:
+        return {chr(av)}, False
+    if op is c.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is c.LITERAL:
+                chars.add(chr(value))
+            elif kind is c.RANGE:
+                chars.update(chr(code) for code in range(value[0], value[1] + 1))
+            elif kind is c.CATEGORY and value is c.CATEGORY_DIGIT:
+                return None, False  # any Unicode digit: not a set worth listing
+            else:
+                return None, False
+        return chars, False
+    if op is c.SUBPATTERN:
+        return _sequence_first(av[-1])
+    if op is c.MAX_REPEAT or op is c.MIN_REPEAT:
+        low, _, sub = av
+        first, nullable = _sequence_first(sub)
+        return first, nullable or low == 0
+    if op is c.BRANCH:
+        starts: set[str] = set()
+        can_be_empty = False
+        for branch in av[1]:
+            first, nullable = _sequence_first(branch)
+            if first is None:
+                return None, False
+            starts |= first
+            can_be_empty = can_be_empty or nullable
+        return starts, can_be_empty
+    return None, False
 
 
 def _sequence_width(items: Any) -> tuple[int, int]:
