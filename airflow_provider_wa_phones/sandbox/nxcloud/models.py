@@ -81,8 +81,8 @@ _CALL_OUTCOMES = (
 )
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS_RE = re.compile(r"[0-9]+")
-_record_order = attrgetter("ready_at", "seq")
 _ready_at = attrgetter("ready_at")
+_MESSAGE_ID_RE = re.compile(r"([0-9a-f]{32})(?:-([0-9]{6}))?")
 
 
 class NxCloudError(Exception):
@@ -170,35 +170,71 @@ class Submission:
     price: Decimal
     date: str
     size: int
+    #: Its records in submit order (what a messageId query searches).
+    records: list[CheckRecord] = field(default_factory=list)
 
-    def record_message_ids(self, rng: random.Random) -> list[str]:
-        """The messageId of each record, in submit order.
+    def record_codes(self, rng: random.Random) -> list[int | None]:
+        """The messageId code of each record, in submit order (see :attr:`CheckRecord.message_id`).
 
-        A one-number submit's record carries the submit's id. Otherwise each record carries
-        ``<id>-<6-digit random code>``, and, as in the service's own query example, records of
-        several phones can share one: the sandbox deals codes to consecutive runs of 1 to 3 phones.
+        A one-number submit's record carries the submit's id (code None). Otherwise each record
+        carries ``<id>-<6-digit random code>``, and, as in the service's own query example, records
+        of several phones can share one: the sandbox deals codes to consecutive runs of 1 to 3 phones.
         """
         if self.size == 1:
-            return [self.message_id]
-        ids: list[str] = []
-        while len(ids) < self.size:
-            code = f"{self.message_id}-{rng.randrange(10**6):06d}"
-            ids.extend([code] * min(rng.choice(SHARED_RUN_LENGTHS), self.size - len(ids)))
-        return ids
+            return [None]
+        codes: list[int | None] = []
+        while len(codes) < self.size:
+            code = rng.randrange(10**6)  # one int object for the run: records share it
+            codes.extend([code] * min(rng.choice(SHARED_RUN_LENGTHS), self.size - len(codes)))
+        return codes
 
 
-@dataclass(slots=True, eq=False)
 class CheckRecord:
-    """One number's check result; visible to queries once the virtual clock reaches ``ready_at``."""
+    """One number's check result; visible to queries once the virtual clock reaches ``ready_at``.
 
-    seq: int
-    ready_at: float
-    submission: Submission
-    index: int
-    phone: str
-    national_number: str
-    info: NumberInfo
-    message_id: str = ""
+    Kept small, as a million of them may be held: the phone as an int, the national number as its
+    offset in the phone's digits (or the digits themselves when the number plan rewrote them), the
+    messageId as the submit's id and a code, and the order among records of equal ``ready_at`` by
+    position (records are only ever added after those of earlier submits).
+    """
+
+    __slots__ = ("_national", "code", "info", "number", "ready_at", "submission")
+
+    def __init__(
+        self,
+        ready_at: float,
+        submission: Submission,
+        phone: str,
+        national_number: str,
+        info: NumberInfo,
+        code: int | None,
+    ) -> None:
+        self.ready_at = ready_at
+        self.submission = submission
+        self.number = int(phone)  # digits without a leading zero: no country code starts with 0
+        self._national: int | str = (
+            len(phone) - len(national_number) if phone.endswith(national_number) else national_number
+        )
+        self.info = info
+        self.code = code
+
+    @property
+    def phone(self) -> str:
+        """The number as submitted: digits with country code."""
+        return str(self.number)
+
+    @property
+    def national_number(self) -> str:
+        """The national (significant) number."""
+        national = self._national
+        return str(self.number)[national:] if isinstance(national, int) else national
+
+    @property
+    def message_id(self) -> str:
+        """The submit's id for a one-number submit, else ``<submit's id>-<6-digit code>``."""
+        if self.code is None:
+            return self.submission.message_id
+        return f"{self.submission.message_id}-{self.code:06d}"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -240,17 +276,35 @@ def _compact_numbers(phones: Iterable[str]) -> Sequence[int]:
 
 
 class _ReadyOrder:
-    """Records in the order they become visible, so pages already served never shift."""
+    """Records in the order they become visible, so pages already served never shift.
+
+    Ordered by ``ready_at``, then by when they were added (records of a later submit, or later in
+    one submit, come after on a tie).
+    """
+
+    __slots__ = ("records",)
 
     def __init__(self) -> None:
         self.records: list[CheckRecord] = []
 
-    def add(self, records: Iterable[CheckRecord]) -> None:
-        self.records.extend(records)
-        self.records.sort(key=_record_order)
+    def add(self, records: list[CheckRecord]) -> None:
+        # Stable sorts keep the order of addition on ties. Only the tail the new records reach
+        # into is merged again: nothing is resorted below the earliest new ready_at.
+        new = sorted(records, key=_ready_at)
+        if not new:
+            return
+        start = bisect_right(self.records, new[0].ready_at, key=_ready_at)
+        if start == len(self.records):
+            self.records.extend(new)
+        else:
+            tail = self.records[start:]
+            tail.extend(new)
+            tail.sort(key=_ready_at)
+            self.records[start:] = tail
 
-    def visible(self, now: float) -> list[CheckRecord]:
-        return self.records[: bisect_right(self.records, now, key=_ready_at)]
+    def visible_count(self, now: float) -> int:
+        """How many records are ready at ``now``: they are the first ones."""
+        return bisect_right(self.records, now, key=_ready_at)
 
 
 class NxCloudBackend:
@@ -284,12 +338,11 @@ class NxCloudBackend:
         """Forget every change and result; load the seed accounts, apps and numbers again."""
         with self._lock:
             self._rng = random.Random(self._seed)
-            self._seq = 0
             self._accounts: dict[str, Account] = {}
             self._apps: dict[str, App] = {}
             self._phones: dict[str, Phone] = {}
             self._batches: dict[tuple[str, str, str], _ReadyOrder] = {}
-            self._by_message: dict[str, _ReadyOrder] = {}
+            self._submissions: dict[str, Submission] = {}
             self._charges: list[Charge] = []
             self._purged_before = ""
             for account in data.NXCLOUD_ACCOUNTS:
@@ -436,19 +489,11 @@ class NxCloudBackend:
             )
             now = self._clock.elapsed()
             low, high = self._result_delay
-            message_ids = submission.record_message_ids(self._rng)
+            codes = submission.record_codes(self._rng)
+            uniform = self._rng.uniform
             records = [
-                CheckRecord(
-                    seq=self._next_seq(),
-                    ready_at=now + self._rng.uniform(low, high),
-                    submission=submission,
-                    index=index,
-                    phone=phone,
-                    national_number=national,
-                    info=info,
-                    message_id=message_ids[index - 1],
-                )
-                for index, (phone, info, national) in enumerate(parsed, start=1)
+                CheckRecord(now + uniform(low, high), submission, phone, national, info, code)
+                for (phone, info, national), code in zip(parsed, codes, strict=True)
             ]
             self._store(submission, records)
             self._charges.append(
@@ -482,18 +527,19 @@ class NxCloudBackend:
         appkey = _optional_str(body, "appkey", 88)
         if not message_id and not batch_no:
             raise NxCloudError(88, "batchNo and messageId cannot be empty at the same time")
+        start = (page - 1) * page_size
         with self._lock:
             if appkey:
                 self._owned_app(account, appkey, unknown_code=202, foreign_code=210)
-            matches = self._matching_records(account.customer_id, date, message_id, batch_no, phone, appkey)
-        total = len(matches)
-        start = (page - 1) * page_size
+            total, chosen = self._matching_page(
+                account.customer_id, date, message_id, batch_no, phone, appkey, start, page_size
+            )
         return {
             "page": page,
             "pageSize": page_size,
             "totalPage": math.ceil(total / page_size),
             "totalSize": total,
-            "result": [self._result(record) for record in matches[start : start + page_size]],
+            "result": [self._result(record) for record in chosen],
         }
 
     def preload_batch(
@@ -536,17 +582,11 @@ class NxCloudBackend:
             first = 62812 * 10**8 + self._rng.randrange(10**7, 10**8 - count)
             info, _ = _number_info(str(first))
             now = self._clock.elapsed()
-            seq = self._seq
-            message_ids = submission.record_message_ids(self._rng)
+            codes = submission.record_codes(self._rng)
             records = []
             for offset in range(count):
                 phone = str(first + offset)
-                records.append(
-                    CheckRecord(
-                        seq + offset, now, submission, offset + 1, phone, phone[2:], info, message_ids[offset]
-                    )
-                )
-            self._seq += count
+                records.append(CheckRecord(now, submission, phone, phone[2:], info, codes[offset]))
             self._store(submission, records)
         return {
             "batch_no": batch_no,
@@ -559,13 +599,27 @@ class NxCloudBackend:
         self._purge_expired()
         key = (submission.customer_id, submission.batch_no, submission.date)
         self._batches.setdefault(key, _ReadyOrder()).add(records)
-        by_id: dict[str, list[CheckRecord]] = {}
-        for record in records:
-            by_id.setdefault(record.message_id, []).append(record)
-        for message_id, shared in by_id.items():
-            self._by_message.setdefault(message_id, _ReadyOrder()).add(shared)
+        submission.records = records
+        self._submissions[submission.message_id] = submission
 
-    def _matching_records(
+    def _message_records(self, message_id: str, now: float) -> list[CheckRecord]:
+        """The ready records carrying ``message_id``, in ready order (searched in its submit)."""
+        match = _MESSAGE_ID_RE.fullmatch(message_id)
+        submission = self._submissions.get(match.group(1)) if match else None
+        if match is None or submission is None:
+            return []
+        if match.group(2) is None:  # the submit's own id: only a one-number submit's record has it
+            code = None if submission.size == 1 else -1
+        else:
+            code = None if submission.size == 1 else int(match.group(2))
+            if code is None:
+                return []
+        # Records of one submit were added in submit order: a stable sort keeps it on ties.
+        found = [r for r in submission.records if r.code == code and r.ready_at <= now]
+        found.sort(key=_ready_at)
+        return found
+
+    def _matching_page(
         self,
         customer_id: str,
         date: str,
@@ -573,20 +627,28 @@ class NxCloudBackend:
         batch_no: str | None,
         phone: str | None,
         appkey: str | None,
-    ) -> list[CheckRecord]:
+        start: int,
+        size: int,
+    ) -> tuple[int, list[CheckRecord]]:
+        """How many ready records match, and those of ``start`` to ``start + size``."""
         if date < self._retention_start().isoformat():
-            return []
+            return 0, []
+        now = self._clock.elapsed()
         if message_id:
             # The documented search is exact: a several-number submit's own id finds nothing, since
             # its records carry "<id>-<code>"; a record's id finds every record sharing it.
-            order = self._by_message.get(message_id)
+            visible = self._message_records(message_id, now)
         else:
             order = self._batches.get((customer_id, batch_no or "", date))
-        if order is None:
-            return []
-        visible = order.visible(self._clock.elapsed())
-        if not (message_id or phone or appkey):
-            return visible  # the batch index already selects customer, batch and date
+            if order is None:
+                return 0, []
+            if not (phone or appkey):
+                # The batch index already selects customer, batch and date: the page is a slice.
+                total = order.visible_count(now)
+                return total, order.records[start : min(start + size, total)]
+            visible = order.records[: order.visible_count(now)]
+        # A submitted number is digits without a leading zero: no other phone filter can match.
+        number = int(phone) if phone and _DIGITS_RE.fullmatch(phone) and phone[0] != "0" else None
 
         def wanted(record: CheckRecord) -> bool:
             submission = record.submission
@@ -594,11 +656,12 @@ class NxCloudBackend:
                 submission.customer_id == customer_id
                 and submission.date == date
                 and (not batch_no or submission.batch_no == batch_no)
-                and (not phone or record.phone == phone)
+                and (not phone or record.number == number)
                 and (not appkey or submission.appkey == appkey)
             )
 
-        return [record for record in visible if wanted(record)]
+        matches = [record for record in visible if wanted(record)]
+        return len(matches), matches[start : start + size]
 
     def _result(self, record: CheckRecord) -> dict[str, Any]:
         submission, info = record.submission, record.info
@@ -695,10 +758,6 @@ class NxCloudBackend:
     def _new_message_id(self) -> str:
         return f"{self._rng.getrandbits(128):032x}"
 
-    def _next_seq(self) -> int:
-        self._seq += 1
-        return self._seq
-
     def _today(self) -> dt.date:
         return dt.datetime.fromtimestamp(self._clock.wall_time(), tz=CALENDARS[self.calendar]).date()
 
@@ -712,10 +771,10 @@ class NxCloudBackend:
             return
         self._purged_before = cutoff
         self._batches = {key: order for key, order in self._batches.items() if key[2] >= cutoff}
-        self._by_message = {
-            message_id: order
-            for message_id, order in self._by_message.items()
-            if order.records[0].submission.date >= cutoff
+        self._submissions = {
+            message_id: submission
+            for message_id, submission in self._submissions.items()
+            if submission.date >= cutoff
         }
 
 
