@@ -224,6 +224,7 @@ class NextFaultBody(BaseModel):
     path: str | None = None
     action: str | None = None
     slow_seconds: float | None = Field(default=None, ge=0)
+    after: int = Field(default=0, ge=0)  # matching requests let by before the first strike
 
 
 def _admin_router(state: SandboxState) -> APIRouter:
@@ -245,7 +246,9 @@ def _admin_router(state: SandboxState) -> APIRouter:
     @router.post("/faults/next")
     async def fail_next(body: NextFaultBody) -> dict[str, Any]:
         try:
-            state.faults.fail_next(body.kind, body.count, body.path, body.action, body.slow_seconds)
+            state.faults.fail_next(
+                body.kind, body.count, body.path, body.action, body.slow_seconds, after=body.after
+            )
         except ValueError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
         return state.faults.as_json()

@@ -118,18 +118,22 @@ class _OneShot:
     path: str | None = None
     action: str | None = None
     slow_seconds: float | None = None
+    after: int = 0  # matching requests still to let through before the first strike
 
     def matches(self, path: str, action: str | None) -> bool:
         return (self.path is None or self.path == path) and (self.action is None or self.action == action)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        view: dict[str, Any] = {
             "kind": self.kind,
             "count": self.remaining,
             "path": self.path,
             "action": self.action,
             "slow_seconds": self.slow_seconds,
         }
+        if self.after:  # only while counting down, so the shape without `after` stays as it was
+            view["after"] = self.after
+        return view
 
 
 @dataclass
@@ -162,10 +166,16 @@ class FaultInjector:
         path: str | None = None,
         action: str | None = None,
         slow_seconds: float | None = None,
+        *,
+        after: int = 0,
     ) -> None:
         """Queue ``count`` one-shot faults for the next requests to ``path`` / of ``action`` (any if None).
 
-        One-shot faults are used in the order queued and before the random plan.
+        One-shot faults are used in the order queued and before the random plan. With ``after``, the
+        first ``after`` matching requests (counted from now, whatever else happens to them) pass
+        this fault by, so it strikes matching requests ``after + 1`` to ``after + count``: e.g. the
+        answer of the last chunk of a three-chunk submit is lost with ``("lost", path=..., after=2)``.
+        A request a fault lets by meets the faults queued after it, or the random plan, as usual.
         """
         _check_kind(kind)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -174,8 +184,10 @@ class FaultInjector:
             if value is not None and (not isinstance(value, str) or not value):
                 raise ValueError(f"{name} must be None or a non-empty string, got {value!r}")
         seconds = None if slow_seconds is None else _check_slow_seconds(slow_seconds)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValueError(f"after must be a whole number >= 0, got {after!r}")
         with self._lock:
-            self._queue.append(_OneShot(kind, count, path, action, seconds))
+            self._queue.append(_OneShot(kind, count, path, action, seconds, after))
 
     def clear(self) -> None:
         """No random plan, no queued faults, nothing counted."""
@@ -196,14 +208,23 @@ class FaultInjector:
         with self._lock:
             plan = self._plan
             default_slow = plan.slow_seconds if plan is not None else DEFAULT_SLOW_SECONDS
-            for index, queued in enumerate(self._queue):
-                if queued.matches(path, action):
-                    queued.remaining -= 1
-                    if queued.remaining == 0:
-                        del self._queue[index]
-                    self._counts[queued.kind] += 1
-                    slow = queued.slow_seconds if queued.slow_seconds is not None else default_slow
-                    return Fault(queued.kind, slow)
+            chosen: _OneShot | None = None
+            # Every fault still counting down counts each matching request, even one an earlier
+            # fault strikes; the first matching fault not counting down strikes it.
+            for queued in self._queue:
+                if not queued.matches(path, action):
+                    continue
+                if queued.after:
+                    queued.after -= 1
+                elif chosen is None:
+                    chosen = queued
+            if chosen is not None:
+                chosen.remaining -= 1
+                if chosen.remaining == 0:
+                    self._queue.remove(chosen)
+                self._counts[chosen.kind] += 1
+                slow = chosen.slow_seconds if chosen.slow_seconds is not None else default_slow
+                return Fault(chosen.kind, slow)
             # Requests the plan does not cover draw nothing, so their number cannot shift its sequence.
             if plan is None or not plan.matches(path, action):
                 return None

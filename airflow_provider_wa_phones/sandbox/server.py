@@ -8,6 +8,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -409,11 +410,16 @@ class SandboxServer:
         action: str | None = None,
         *,
         slow_seconds: float | None = None,
+        after: int = 0,
     ) -> None:
         """Give the next ``count`` requests to ``path`` / of CAMS ``action`` (any when None) the fault
         ``kind``, before the random plan. ``slow_seconds`` defaults to the plan's.
+
+        ``after``: let the first ``after`` matching requests by untouched by this fault, so it strikes
+        matching request ``after + 1`` (and the ``count - 1`` after it), e.g. ``fail_next("lost",
+        path="/api/number/check", after=2)`` loses the answer of the third submit, which is charged.
         """
-        self.state.faults.fail_next(kind, count, path, action, slow_seconds)
+        self.state.faults.fail_next(kind, count, path, action, slow_seconds, after=after)
 
     def clear_faults(self) -> None:
         """No more faults: no random plan, no queued ones, counts back to zero."""
@@ -447,6 +453,26 @@ class SandboxServer:
         return self.state.nxcloud.preload_batch(
             batch_no, count, date=date, appkey=appkey, check_level=check_level
         )
+
+    def charges(self) -> list[dict[str, Any]]:
+        """Every NxCloud number-check submit the sandbox charged since the last reset, in order,
+        whatever its client heard (an answer lost on the way back was still charged); see
+        ``NxCloudBackend.charges``. Also ``GET /_sandbox/nxcloud/charges``."""
+        return self.state.nxcloud.charges()
+
+    def charge_counts(self) -> Counter[int]:
+        """How many times each number was charged, keyed by ``int(phone)`` (compact at 1M numbers):
+        "every number charged exactly once" is ``set(counts.values()) == {1}``."""
+        return self.state.nxcloud.charge_counts()
+
+    def charged_numbers(self) -> dict[str, int]:
+        """How many times each number (digits with country code) was charged."""
+        return self.state.nxcloud.charged_numbers()
+
+    def charge_totals(self) -> dict[str, Any]:
+        """Totals of the charges: ``submits``, ``numbers``, ``distinct_numbers``,
+        ``numbers_charged_more_than_once`` and ``cost``."""
+        return self.state.nxcloud.charge_totals()
 
     # --- client configuration --------------------------------------------------------------------
 

@@ -65,6 +65,12 @@ def create_router(state: SandboxState) -> APIRouter:
         router.add_api_route(
             operation.path, _endpoint(state, operation), methods=["POST"], include_in_schema=False
         )
+
+    @router.get("/charges")
+    def charges() -> dict[str, Any]:
+        # The charge list and totals; the per-number map stays in-process (it is large at scale).
+        return {"charges": state.nxcloud.charges(), "totals": state.nxcloud.charge_totals()}
+
     return router
 
 
@@ -126,5 +132,10 @@ def create_admin_router(state: SandboxState) -> APIRouter:
             )
         except ValueError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
+
+    @router.get("/charges")
+    def charges() -> dict[str, Any]:
+        # The charge list and totals; the per-number map stays in-process (it is large at scale).
+        return {"charges": state.nxcloud.charges(), "totals": state.nxcloud.charge_totals()}
 
     return router
