@@ -19,7 +19,12 @@ def main() -> None:
 
     now = dt.datetime.now(dt.UTC)
     ti = SimpleNamespace(
-        dag_id="crash", task_id="submit", run_id="manual__crash", map_index=-1, try_number=try_number, start_date=now
+        dag_id="crash",
+        task_id="submit",
+        run_id="manual__crash",
+        map_index=-1,
+        try_number=try_number,
+        start_date=now,
     )
     ti.xcom_push = lambda key, value: None
     run = SimpleNamespace(start_date=now - dt.timedelta(minutes=5), run_after=None)
