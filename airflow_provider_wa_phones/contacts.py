@@ -17,6 +17,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
 from array import array
 from collections.abc import Iterator
@@ -197,7 +198,7 @@ def read_contacts(path: Any, phones_format: str = "auto", phones_column: Any = N
     contacts = ContactList(source=source, format=kind)
     collector = _Collector(contacts)
     try:
-        with target.open("rb") as raw:
+        with _open_binary(target) as raw:
             binary: Any = gzip.GzipFile(fileobj=raw, mode="rb") if _is_gzip(text) else raw
             stream = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
             lines = _bounded_lines(stream, text)
@@ -234,6 +235,14 @@ def read_contacts(path: Any, phones_format: str = "auto", phones_column: Any = N
             f"holds no valid phone number ({contacts.rows:,} rows{detail}): {checks.quoted(text)}",
         )
     return contacts
+
+
+def _open_binary(target: Any) -> Any:
+    """The file's bytes as a stream: a local file with the built-in ``open``, any other through its
+    fsspec filesystem (a buffered file object, whatever wrapper each Airflow 3.x puts around it)."""
+    if target.protocol in ("", "file", "local"):
+        return open(os.path.abspath(target.path), "rb")
+    return target.fs.open(target.path, "rb")
 
 
 def _is_gzip(text: str) -> bool:

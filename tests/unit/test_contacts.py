@@ -214,3 +214,27 @@ def test_the_plan_is_the_same_on_every_build():
     second = api.submit_batches("app", contact_list({"CN": 7, "ID": 4}), "r", max_numbers_per_request=3)
     assert [b.body for b in first] == [b.body for b in second]
     assert first[1:3] == [first[1], first[2]]
+
+
+def test_a_file_in_object_storage_is_read_through_its_filesystem(tmp_path, monkeypatch):
+    """Any fsspec filesystem Airflow's ObjectStoragePath opens (here fsspec's in-memory one, which
+    needs no network, registered as a provider would register s3): the same counts as the same
+    file on disk, gzip included."""
+    import fsspec
+    from airflow.sdk.io import fs as airflow_fs
+
+    local = tmp_path / "c.csv.gz"
+    truth = write_contact_file(str(local), 500, seed=9)
+    memory = fsspec.filesystem("memory")
+    monkeypatch.setitem(airflow_fs._BUILTIN_SCHEME_TO_FS, "memory", lambda conn_id, options=None: memory)
+    memory.pipe("/wa-phones-test/c.csv.gz", local.read_bytes())
+    try:
+        contacts = read_contacts("memory://wa-phones-test/c.csv.gz")
+    finally:
+        memory.rm("/wa-phones-test", recursive=True)
+    assert contacts.source == "memory:///wa-phones-test/c.csv.gz"
+    assert (contacts.valid, contacts.invalid, contacts.duplicates) == (
+        truth.valid,
+        truth.invalid,
+        truth.duplicates,
+    )
