@@ -13,7 +13,7 @@ LINT_PATHS := airflow_provider_wa_phones tests example_dags scripts benchmarks
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv install demo test fuzz lint vulture ui ui-test e2e e2e-debs bench dist clean constraints compat compat-constraints
+.PHONY: docs venv install demo test fuzz lint vulture ui ui-test e2e e2e-debs bench dist clean constraints compat compat-constraints
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ ui: $(VENV)/.installed-ui
 # Both connection forms and the Test button in headless Chromium; screenshots in build/ui-*.png.
 ui-test: $(VENV)/.installed-ui $(CHROMIUM)
 	$(PY) scripts/ui_test.py
+
+# The docs site (docs/, Sphinx): built offline with warnings as errors and every reference
+# checked, then looked at in headless Chromium (screenshots in build/docs/_screenshots/).
+docs: $(VENV)/.installed-docs $(VENV)/.installed-ui $(CHROMIUM)
+	$(PY) scripts/docs.py
 
 # A real deployment: PostgreSQL, api-server, scheduler, dag-processor, triggerer (and with
 # EXECUTOR=celery Redis and a Celery worker) as separate processes, every DAG run; what the run

@@ -163,7 +163,7 @@ class CamsAuth(AuthBase):
 
     def sign(self, request: Request) -> dict[str, str]:
         """The headers that sign ``request``, computed now (its query must be canonical already, as
-        :func:`airflow_provider_wa_phones.operations.cams.request` builds it)."""
+        :meth:`airflow_provider_wa_phones.operations.cams.CamsOperation.request` builds it)."""
         return self._sign_with(self.source.current(), request)
 
     async def asign(self, request: Request) -> dict[str, str]:

@@ -64,6 +64,7 @@ EXPIRY_SAFETY = 60.0
 #: after this long, and taken as valid for :data:`UNKNOWN_LIFETIME` after they were fetched (the
 #: library hands out no STS keys with less than 15 minutes left).
 UNKNOWN_RECHECK = 60.0
+#: How long keys without a stated expiry are taken as valid after they were fetched (seconds).
 UNKNOWN_LIFETIME = 15 * 60
 #: The loggers the library (and its HTTP layer, Tea) log to; 1.0.2 used module names.
 LIBRARY_LOGGERS = ("credentials", "alibabacloud-tea")

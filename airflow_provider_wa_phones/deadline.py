@@ -162,7 +162,7 @@ _watched_classes: dict[type, type] = {}
 
 
 def _watched(cls: type) -> type:
-    """``cls`` (a urllib3 connection class: plain, TLS, SOCKS) with :class:`_Watched` mixed in."""
+    """``cls`` (a urllib3 connection class: plain, TLS, SOCKS) with ``_Watched`` mixed in."""
     if issubclass(cls, _Watched):
         return cls
     watched = _watched_classes.get(cls)
@@ -172,7 +172,7 @@ def _watched(cls: type) -> type:
 
 
 class DeadlineAdapter(HTTPAdapter):
-    """requests' adapter whose connection pools make :class:`_Watched` connections."""
+    """requests' adapter whose connection pools make ``_Watched`` connections."""
 
     def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> Any:
         pool = super().get_connection_with_tls_context(*args, **kwargs)

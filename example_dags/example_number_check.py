@@ -61,6 +61,7 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30)}
 def number_check():
     # No batch_no: the default names this task of this run, so a retry finds (and reuses) what an
     # earlier try paid for, and another run's batch is never read as this one's.
+    # [START howto_operator_nxcloud_number_check]
     submit = NxCloudNumberCheckOperator(task_id="submit", phones="{{ params.contacts }}")
     wait = NxCloudNumberCheckSensor(
         task_id="wait_for_results",
@@ -75,6 +76,7 @@ def number_check():
         # Named after the run: manual runs have no logical date (no ds or ts), every run a run_id.
         output_path="file://{{ params.report_dir }}/{{ run_id | output_file_name('number-check', 'jsonl') }}",
     )
+    # [END howto_operator_nxcloud_number_check]
 
     @task
     def summarise(outcome: dict[str, Any]) -> dict[str, Any]:

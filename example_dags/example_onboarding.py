@@ -43,6 +43,7 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30)}
     doc_md=__doc__,
 )
 def onboarding():
+    # [START howto_sensor_phone_status]
     wait_nxcloud = NxCloudPhoneStatusSensor(
         task_id="wait_nxcloud_connected",
         phones=NXCLOUD_NUMBERS,
@@ -57,7 +58,10 @@ def onboarding():
         poke_interval=2,
         timeout=timedelta(days=1).total_seconds(),
     )
+    # [END howto_sensor_phone_status]
+    # [START howto_operator_cams_profile]
     profile = CamsPhoneBusinessProfileOperator(task_id="cams_profile", phone_number=CAMS_NUMBER)
+    # [END howto_operator_cams_profile]
 
     @task
     def ready(

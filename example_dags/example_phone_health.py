@@ -45,6 +45,7 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=30)}
     doc_md=__doc__,
 )
 def phone_health():
+    # [START howto_operator_phone_lists]
     nxcloud_listed = NxCloudPhoneListOperator(task_id="nxcloud_list_phones")
 
     @task
@@ -55,6 +56,7 @@ def phone_health():
         task_id="nxcloud_phone_info", phones=phone_numbers(nxcloud_listed.output)
     )
     cams_numbers = CamsPhoneNumbersOperator(task_id="cams_phone_numbers")
+    # [END howto_operator_phone_lists]
 
     @task(outlets=[HEALTH_REPORT])
     def write_report(

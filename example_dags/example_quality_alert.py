@@ -30,6 +30,7 @@ INTERVAL = float(os.environ.get("WA_PHONES_WATCH_INTERVAL", "60"))
 #: What counts as an incident, on both services.
 WATCH = {"becomes": {"quality_rating": ["RED"]}, "leaves": {"status": ["CONNECTED"]}}
 
+# [START howto_watchers]
 SENDER_INCIDENTS = Asset(
     "wa-phones-sender-incidents",
     watchers=[
@@ -39,6 +40,7 @@ SENDER_INCIDENTS = Asset(
         AssetWatcher(name="cams_senders", trigger=CamsPhoneWatchTrigger(**WATCH, poke_interval=INTERVAL)),
     ],
 )
+# [END howto_watchers]
 
 
 #: A task that fails for a passing reason is tried again. A deferrable sensor whose trigger fires

@@ -34,6 +34,31 @@ if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
 
 
+#: How a wait ends in every mode (poke, reschedule, deferrable, in the worker's first look or in
+#: the triggerer): situation -> outcome with the default flags, with ``soft_fail`` and with
+#: ``never_fail``. tests/integration/test_sensor_outcomes.py runs every cell in every mode; the
+#: docs' table is generated from this one.
+OUTCOMES: dict[str, tuple[str, str, str]] = {
+    "reached": ("success", "success", "success"),
+    "failure status": ("failed, no retry", "skipped", "skipped"),
+    "timeout": ("failed, no retry", "skipped", "skipped"),
+    "credentials": ("failed, no retry", "failed, no retry", "skipped"),
+    "parameter": ("failed, no retry", "failed, no retry", "skipped"),
+    "missing connection": ("failed, no retry", "failed, no retry", "skipped"),
+    "unexpected": ("failed, retried", "failed, retried", "skipped"),
+}
+#: What each situation of :data:`OUTCOMES` covers.
+SITUATIONS: dict[str, str] = {
+    "reached": "every awaited number or batch reached its target",
+    "failure status": "a number in one of ``failure_statuses`` (default BANNED, DELETED, MIGRATED, DISCONNECTED)",
+    "timeout": "the sensor's ``timeout`` passed first",
+    "credentials": "a refusal a retry cannot change: signature, key, permission, a non-integrator account",
+    "parameter": "a bad argument, found before any request",
+    "missing connection": "a connection id no backend defines, or one whose fields are invalid",
+    "unexpected": "anything else (a bug): the task's retries apply",
+}
+
+
 class WaitSensor(ServiceOperator, BaseSensorOperator):
     """A sensor that can wait in a worker (``mode="poke"`` / ``"reschedule"``) or in the triggerer
     (``deferrable=True``, default from ``[operators] default_deferrable``).
@@ -83,16 +108,8 @@ class WaitSensor(ServiceOperator, BaseSensorOperator):
 
     # -- outcomes ---------------------------------------------------------------------------
     #
-    # One table for every mode (README, "Sensor outcomes"); Airflow's own handling differs between
-    # poke and deferrable mode, so the sensor decides itself:
-    #
-    #   situation                          default            soft_fail          never_fail
-    #   awaited state reached              success            success            success
-    #   hopeless state (BANNED, ...)       failed, no retry   skipped            skipped
-    #   timeout                            failed, no retry   skipped            skipped
-    #   refused: credentials, parameters,  failed, no retry   failed, no retry   skipped
-    #     connection (retrying can't help)
-    #   anything unexpected (a bug)        failed, retried    failed, retried    skipped
+    # One table for every mode (OUTCOMES below, shown in the docs' "Sensor outcomes"); Airflow's
+    # own handling differs between poke and deferrable mode, so the sensor decides itself.
 
     def execute(self, context: Context) -> Any:
         try:

@@ -12,13 +12,10 @@ strict, so a fix makes them fail until the row moves from "Known gaps" to the ru
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,7 +40,6 @@ from airflow_provider_wa_phones.sensors.nxcloud import NxCloudNumberCheckSensor,
 
 pytestmark = pytest.mark.integration
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 TODAY = dt.datetime.now(dt.UTC).date().isoformat()
 NX = "nxcloud_default"
 CAMS = "alibaba_cams_default"
@@ -845,106 +841,46 @@ def test_good_input_through_the_same_helpers_reaches_the_sandbox(sandbox) -> Non
         assert sandbox.request_count() == number, row.id
 
 
-# -- the doc and this table ------------------------------------------------------------------------
+# -- the words for the docs ------------------------------------------------------------------------
 
 
-def doc_tables() -> dict[str, dict[str, str]]:
-    """The tables of the README's Validation section by heading: row id -> last cell (the message)."""
-    tables: dict[str, dict[str, str]] = {}
-    section = ""
-    text = README.read_text(encoding="utf-8")
-    validation = text[text.index("\n## Validation\n") :]
-    validation = validation[: validation.index("\n## ", 1)]
-    for line in validation.splitlines():
-        if line.startswith("### "):
-            section = line[4:].strip()
-        elif line.startswith("| `"):
-            cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
-            row_id, message = cells[0].strip("`"), cells[-1]
-            assert row_id not in tables.get(section, {}), f"{row_id} twice in {section}"
-            tables.setdefault(section, {})[row_id] = re.sub(r"^`(.*)`$", r"\1", message)
-    return tables
-
-
-def doc_drift(tables: dict[str, dict[str, str]], rows: list[Row], after: list[Row]) -> list[str]:
-    """Where the README's Validation tables (``doc_tables()``) and the test tables disagree, one
-    line per difference; empty when they agree.
-
-    "Rules" must list every row that is not a known gap with its message, "Checked while reading"
-    every row of ``after``. A "Known gaps" table exists exactly when some row is marked ``xfail``
-    and then lists those rows; no other headed table may appear, and no row id may be used twice.
-    """
+def text_drift(texts: dict[str, tuple[str, str]], rows: list[Row], after: list[Row]) -> list[str]:
+    """Where the rows and their words for readers (``rule_texts.RULE_TEXTS``, from which with the
+    rows the docs' validation page is generated) disagree, one line per difference."""
     drift = []
-    gaps = {row.id for row in rows if row.xfail}
-    wanted = {
-        "Rules": {row.id: row.message for row in rows if not row.xfail},
-        "Checked while reading": {row.id: row.message for row in after},
-    }
-    # The overview table above the first heading ("") describes each parameter for users.
-    for section in sorted(set(tables) - set(wanted) - {""} - ({"Known gaps"} if gaps else set())):
-        drift.append(f"the README has a table {section!r} that no test reads")
-    for section, table in wanted.items():
-        found = tables.get(section)
-        if not table:
-            drift.append(f"the test table for {section!r} is empty")
-        if found is None:
-            drift.append(f"the README has no table {section!r}")
-            continue
-        for row_id in sorted(set(table) - set(found)):
-            drift.append(f"{section}: {row_id} is tested but not in the README")
-        for row_id in sorted(set(found) - set(table)):
-            drift.append(f"{section}: {row_id} is in the README but not tested")
-        for row_id in sorted(set(table) & set(found)):
-            if table[row_id] != found[row_id]:
-                drift.append(
-                    f"{section}: {row_id} says {found[row_id]!r} in the README, {table[row_id]!r} here"
-                )
-    if gaps and set(tables.get("Known gaps", {})) != gaps:
-        drift.append(
-            f"Known gaps: the README lists {sorted(tables.get('Known gaps', {}))}, the rows {sorted(gaps)}"
-        )
     ids = [row.id for row in rows + after]
     drift.extend(f"row id {row_id} used twice" for row_id in sorted({i for i in ids if ids.count(i) > 1}))
+    drift.extend(f"{row_id} has no rule text" for row_id in sorted(set(ids) - set(texts)))
+    drift.extend(f"{row_id} has a rule text but no row" for row_id in sorted(set(texts) - set(ids)))
+    drift.extend(
+        f"{row_id} has an empty rule or example"
+        for row_id, (rule, example) in sorted(texts.items())
+        if not rule.strip() or not example.strip()
+    )
+    if not ids:
+        drift.append("there are no rows")
     return drift
 
 
-def test_the_doc_table_and_the_test_table_agree() -> None:
-    tables = doc_tables()
-    assert len(tables["Rules"]) >= 40  # the README's table was read, not an empty match
-    assert doc_drift(tables, ROWS, AFTER_REQUESTS) == []
+def test_every_row_has_its_words_for_the_docs() -> None:
+    from tests.integration.rule_texts import RULE_TEXTS
+
+    assert len(ROWS) >= 40
+    assert text_drift(RULE_TEXTS, ROWS, AFTER_REQUESTS) == []
 
 
-def test_the_doc_check_fails_on_planted_drift() -> None:
-    """Each kind of drift the check is there for, planted in a copy of the README's tables."""
-    tables = doc_tables()
-    first, second = ROWS[0], ROWS[1]
+def test_the_words_check_fails_on_planted_drift() -> None:
+    from tests.integration.rule_texts import RULE_TEXTS
 
-    def planted(change: Callable[[dict[str, dict[str, str]]], None]) -> list[str]:
-        copy = {section: dict(table) for section, table in tables.items()}
-        change(copy)
-        return doc_drift(copy, ROWS, AFTER_REQUESTS)
-
-    assert planted(lambda t: t["Rules"].pop(first.id)) == [
-        f"Rules: {first.id} is tested but not in the README"
-    ]
-    assert planted(lambda t: t["Rules"].update({"made-up": "x"})) == [
-        "Rules: made-up is in the README but not tested"
-    ]
-    assert planted(lambda t: t["Rules"].update({first.id: "another message"}))
-    assert planted(lambda t: t.pop("Checked while reading")) == [
-        "the README has no table 'Checked while reading'"
-    ]
-    # A known-gaps table with no xfail row behind it (what the old check let pass: set() == set()).
-    assert planted(lambda t: t.update({"Known gaps": {second.id: "x"}})) == [
-        "the README has a table 'Known gaps' that no test reads"
-    ]
-    # A row marked as a known gap that the README does not list as one.
-    gap = dataclasses.replace(second, xfail="not done yet")
-    drift = doc_drift(tables, [first, gap, *ROWS[2:]], AFTER_REQUESTS)
-    assert f"Rules: {second.id} is in the README but not tested" in drift
-    assert f"Known gaps: the README lists [], the rows {[second.id]}" in drift
-    assert doc_drift(tables, [*ROWS, first], AFTER_REQUESTS) == [f"row id {first.id} used twice"]
-    assert doc_drift({}, [], []) != []  # two empty tables do not agree: there is nothing to compare
+    first = ROWS[0]
+    missing = {key: value for key, value in RULE_TEXTS.items() if key != first.id}
+    assert text_drift(missing, ROWS, AFTER_REQUESTS) == [f"{first.id} has no rule text"]
+    extra = {**RULE_TEXTS, "made-up": ("x", "y")}
+    assert text_drift(extra, ROWS, AFTER_REQUESTS) == ["made-up has a rule text but no row"]
+    blank = {**RULE_TEXTS, first.id: (" ", "y")}
+    assert text_drift(blank, ROWS, AFTER_REQUESTS) == [f"{first.id} has an empty rule or example"]
+    assert text_drift(RULE_TEXTS, [*ROWS, first], AFTER_REQUESTS) == [f"row id {first.id} used twice"]
+    assert text_drift({}, [], []) == ["there are no rows"]
 
 
 def test_the_table_covers_every_layer_and_every_class() -> None:
