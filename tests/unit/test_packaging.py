@@ -92,12 +92,16 @@ def test_license_is_the_apache_2_0_text_and_declared():
     assert "END OF TERMS AND CONDITIONS" in text
 
 
-def test_project_urls_name_the_changelog_and_the_readme():
-    urls = _pyproject()["project"]["urls"]
-    assert set(urls) == {"Homepage", "Source", "Issues", "Changelog", "Documentation"}
-    assert urls["Changelog"].endswith("/CHANGELOG.md")
-    assert urls["Documentation"].endswith("/README.md")
-    assert all(url.startswith(urls["Source"]) for url in urls.values())
+def test_no_project_url_until_one_leads_somewhere_real():
+    """The project has no public repository or hosted docs yet: no placeholder address is published."""
+    assert "urls" not in _pyproject()["project"]
+
+
+def test_authors_and_maintainers_are_the_project_maintainers():
+    project = _pyproject()["project"]
+    expected = [{"name": "airflow-provider-wa-phones maintainers", "email": "dev@wa-phones.invalid"}]
+    assert project["authors"] == expected
+    assert project["maintainers"] == expected
 
 
 def test_changelog_has_unreleased_and_the_current_version():
