@@ -19,14 +19,17 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q $(PIP_PIN)
 
-# Reinstall whenever the package metadata or the pins change.
+# Reinstall whenever the package metadata or the pins change. The tool sets are dependency groups
+# ([dependency-groups] in pyproject.toml, never published): pip >= 25.1 installs them with --group,
+# pinned by the same constraints as the package.
 $(STAMP): $(PY) pyproject.toml constraints.txt
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
+	$(PY) -m pip install -q -c constraints.txt -e . --group test
 	touch $(STAMP)
 
-# The optional tool sets, each on top of the test install: lint (ruff, mypy), ui (Playwright).
+# The other tool sets, each on top of the test install: lint (ruff, mypy, vulture), ui (Playwright),
+# e2e (PostgreSQL drivers, Celery), docs (Sphinx, MyST, Furo).
 $(VENV)/.installed-%: $(STAMP)
-	$(PY) -m pip install -q -c constraints.txt -e ".[test,$*]"
+	$(PY) -m pip install -q -c constraints.txt -e . --group test --group $*
 	touch $@
 
 venv install: $(STAMP)
@@ -104,8 +107,9 @@ constraints:
 	rm -rf build/constraints-venv
 	$(PYTHON) -m venv build/constraints-venv
 	build/constraints-venv/bin/pip install -q $(PIP_PIN)
-	build/constraints-venv/bin/pip install -q -e ".[test,lint,ui,e2e]" setuptools
-	{ echo "# Pinned versions for a reproducible install: pip install -c constraints.txt -e '.[test]'"; \
+	build/constraints-venv/bin/pip install -q -e . --group test --group lint --group ui --group e2e \
+	  --group docs setuptools
+	{ echo "# Pinned versions for a reproducible install: pip install -c constraints.txt -e . --group test"; \
 	  echo "# Regenerate with: make constraints (installs unpinned into a scratch venv and freezes it)."; \
 	  build/constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f; \
 	} > constraints.txt

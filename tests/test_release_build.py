@@ -117,6 +117,9 @@ def test_wheel_holds_every_module_the_sandbox_and_py_typed(wheel):
     assert "Classifier: Typing :: Typed" in metadata
     assert "Requires-Dist: apache-airflow>=3.0.6" in metadata  # the oldest `make compat` runs
     assert 'Requires-Dist: apache-airflow-providers-http>=5.3.3; extra == "http"' in metadata
+    # The tool sets are dependency groups, not extras: users see the http extra alone.
+    headers = metadata.partition("\n\n")[0].splitlines()
+    assert [line for line in headers if line.startswith("Provides-Extra: ")] == ["Provides-Extra: http"]
 
 
 def test_wheel_carries_the_license_the_authors_and_no_project_url(wheel):

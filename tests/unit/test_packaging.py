@@ -104,6 +104,31 @@ def test_authors_and_maintainers_are_the_project_maintainers():
     assert project["maintainers"] == expected
 
 
+def test_only_http_is_a_public_extra_and_the_tool_sets_are_dependency_groups():
+    """Users install ``[http]``; the project's own tools (PEP 735 groups) stay out of the metadata."""
+    data = _pyproject()
+    assert set(data["project"]["optional-dependencies"]) == {"http"}
+    groups = data["dependency-groups"]
+    assert set(groups) == {"test", "lint", "ui", "e2e", "docs"}
+    assert {_requirement_name(req) for req in groups["docs"]} == {"sphinx", "myst-parser", "furo"}
+
+
+def test_every_tool_of_every_group_is_pinned_within_its_floor():
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[_normalise(name)] = version
+    for group, requirements in _pyproject()["dependency-groups"].items():
+        for text in requirements:
+            requirement = Requirement(text)
+            name = _normalise(requirement.name)
+            assert name in pins, f"{group}: {name} is not pinned in constraints.txt"
+            assert requirement.specifier.contains(pins[name]), f"{group}: {text} excludes {pins[name]}"
+
+
 def test_changelog_has_unreleased_and_the_current_version():
     version = _pyproject()["project"]["version"]
     text = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
