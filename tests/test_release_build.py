@@ -151,7 +151,7 @@ def test_published_description_has_a_troubleshooting_row_for_every_service_code(
         assert row in troubleshooting, f"no Troubleshooting row for {code}: {row}"
 
 
-def test_sdist_holds_the_sources_and_py_typed(dist):
+def test_sdist_holds_the_sources_py_typed_the_docs_and_the_tests(dist):
     (sdist,) = dist.glob("*.tar.gz")
     top = f"{PACKAGE}-{VERSION}"
     with tarfile.open(sdist) as archive:
@@ -161,7 +161,14 @@ def test_sdist_holds_the_sources_and_py_typed(dist):
     # The README sends users to the sdist for the example DAGs.
     examples = {path.relative_to(REPO).as_posix() for path in (REPO / "example_dags").glob("*.py")}
     assert examples and examples <= names
-    assert not any(name.startswith("tests/") for name in names)
+    # The docs and the test suite, as an official provider's sdist carries them; no bytecode.
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "docs", "tests"], capture_output=True, check=True, cwd=REPO
+    ).stdout.decode()
+    expected = {name for name in tracked.split("\0") if name and (REPO / name).is_file()}
+    assert any(name.startswith("docs/") for name in expected) and "tests/conftest.py" in expected
+    assert expected <= names, f"missing {sorted(expected - names)[:10]}"
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
 # Runs inside the fresh virtualenv: where the package comes from, what Airflow discovers, and that
