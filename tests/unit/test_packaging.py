@@ -109,8 +109,10 @@ def test_only_http_is_a_public_extra_and_the_tool_sets_are_dependency_groups():
     data = _pyproject()
     assert set(data["project"]["optional-dependencies"]) == {"http"}
     groups = data["dependency-groups"]
-    assert set(groups) == {"test", "lint", "ui", "e2e", "docs"}
+    assert set(groups) == {"test", "lint", "ui", "e2e", "docs", "release"}
     assert {_requirement_name(req) for req in groups["docs"]} == {"sphinx", "myst-parser", "furo"}
+    release = {_requirement_name(req) for req in groups["release"]}
+    assert {"twine", "check-wheel-contents", "pyroma"} <= release
 
 
 def test_every_tool_of_every_group_is_pinned_within_its_floor():
