@@ -117,9 +117,12 @@ def test_wheel_holds_every_module_the_sandbox_and_py_typed(wheel):
     assert "Classifier: Typing :: Typed" in metadata
     assert "Requires-Dist: apache-airflow>=3.0.6" in metadata  # the oldest `make compat` runs
     assert 'Requires-Dist: apache-airflow-providers-http>=5.3.3; extra == "http"' in metadata
+    # The tool sets are dependency groups, not extras: users see the http extra alone.
+    headers = metadata.partition("\n\n")[0].splitlines()
+    assert [line for line in headers if line.startswith("Provides-Extra: ")] == ["Provides-Extra: http"]
 
 
-def test_wheel_carries_the_license_and_the_project_urls(wheel):
+def test_wheel_carries_the_license_the_authors_and_no_project_url(wheel):
     dist_info = f"{PACKAGE}-{VERSION}.dist-info"
     with zipfile.ZipFile(wheel) as archive:
         license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode()
@@ -128,8 +131,11 @@ def test_wheel_carries_the_license_and_the_project_urls(wheel):
     headers = metadata.partition("\n\n")[0].splitlines()
     assert "License-Expression: Apache-2.0" in headers
     assert "License-File: LICENSE" in headers
-    urls = {line.split(": ", 1)[1].split(", ")[0] for line in headers if line.startswith("Project-URL: ")}
-    assert urls == {"Homepage", "Source", "Issues", "Changelog", "Documentation"}
+    maintainers = "airflow-provider-wa-phones maintainers <dev@wa-phones.invalid>"
+    assert f"Author-email: {maintainers}" in headers
+    assert f"Maintainer-email: {maintainers}" in headers
+    # No public repository or hosted docs yet: no placeholder address either.
+    assert not [line for line in headers if line.startswith(("Project-URL: ", "Home-page: "))]
 
 
 def test_published_description_has_a_troubleshooting_row_for_every_service_code(wheel):
@@ -145,7 +151,7 @@ def test_published_description_has_a_troubleshooting_row_for_every_service_code(
         assert row in troubleshooting, f"no Troubleshooting row for {code}: {row}"
 
 
-def test_sdist_holds_the_sources_and_py_typed(dist):
+def test_sdist_holds_the_sources_py_typed_the_docs_and_the_tests(dist):
     (sdist,) = dist.glob("*.tar.gz")
     top = f"{PACKAGE}-{VERSION}"
     with tarfile.open(sdist) as archive:
@@ -155,7 +161,14 @@ def test_sdist_holds_the_sources_and_py_typed(dist):
     # The README sends users to the sdist for the example DAGs.
     examples = {path.relative_to(REPO).as_posix() for path in (REPO / "example_dags").glob("*.py")}
     assert examples and examples <= names
-    assert not any(name.startswith("tests/") for name in names)
+    # The docs and the test suite, as an official provider's sdist carries them; no bytecode.
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "docs", "tests"], capture_output=True, check=True, cwd=REPO
+    ).stdout.decode()
+    expected = {name for name in tracked.split("\0") if name and (REPO / name).is_file()}
+    assert any(name.startswith("docs/") for name in expected) and "tests/conftest.py" in expected
+    assert expected <= names, f"missing {sorted(expected - names)[:10]}"
+    assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
 # Runs inside the fresh virtualenv: where the package comes from, what Airflow discovers, and that

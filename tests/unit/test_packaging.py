@@ -92,12 +92,43 @@ def test_license_is_the_apache_2_0_text_and_declared():
     assert "END OF TERMS AND CONDITIONS" in text
 
 
-def test_project_urls_name_the_changelog_and_the_readme():
-    urls = _pyproject()["project"]["urls"]
-    assert set(urls) == {"Homepage", "Source", "Issues", "Changelog", "Documentation"}
-    assert urls["Changelog"].endswith("/CHANGELOG.md")
-    assert urls["Documentation"].endswith("/README.md")
-    assert all(url.startswith(urls["Source"]) for url in urls.values())
+def test_no_project_url_until_one_leads_somewhere_real():
+    """The project has no public repository or hosted docs yet: no placeholder address is published."""
+    assert "urls" not in _pyproject()["project"]
+
+
+def test_authors_and_maintainers_are_the_project_maintainers():
+    project = _pyproject()["project"]
+    expected = [{"name": "airflow-provider-wa-phones maintainers", "email": "dev@wa-phones.invalid"}]
+    assert project["authors"] == expected
+    assert project["maintainers"] == expected
+
+
+def test_only_http_is_a_public_extra_and_the_tool_sets_are_dependency_groups():
+    """Users install ``[http]``; the project's own tools (PEP 735 groups) stay out of the metadata."""
+    data = _pyproject()
+    assert set(data["project"]["optional-dependencies"]) == {"http"}
+    groups = data["dependency-groups"]
+    assert set(groups) == {"test", "lint", "ui", "e2e", "docs", "release"}
+    assert {_requirement_name(req) for req in groups["docs"]} == {"sphinx", "myst-parser", "furo"}
+    release = {_requirement_name(req) for req in groups["release"]}
+    assert {"twine", "check-wheel-contents", "pyroma"} <= release
+
+
+def test_every_tool_of_every_group_is_pinned_within_its_floor():
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[_normalise(name)] = version
+    for group, requirements in _pyproject()["dependency-groups"].items():
+        for text in requirements:
+            requirement = Requirement(text)
+            name = _normalise(requirement.name)
+            assert name in pins, f"{group}: {name} is not pinned in constraints.txt"
+            assert requirement.specifier.contains(pins[name]), f"{group}: {text} excludes {pins[name]}"
 
 
 def test_changelog_has_unreleased_and_the_current_version():
