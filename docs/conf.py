@@ -31,19 +31,31 @@ myst_enable_extensions = ["colon_fence"]
 # Offline and strict: no intersphinx; our own references must resolve, other projects' are named.
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(airflow|aiohttp|requests|urllib3|yarl|datetime|dt|typing|collections|asyncio|enum"
-     r"|pathlib|logging|threading|fastapi|starlette|uvicorn|alibabacloud_credentials|phonenumbers"
-     r"|array|re|io|os|concurrent|types|contextlib|decimal|email|socket|ssl|json)(\..*)?"),
-    (r"py:.*", r"(Any|Callable|Iterable|Iterator|Mapping|Sequence|Collection|AsyncIterator|Awaitable"
-     r"|TypeVar|R|T|Self|Unpack|NoReturn|Context|ObjectStoragePath|BaseTrigger|TriggerEvent"
-     r"|PokeReturnValue|BaseOperator|BaseSensorOperator|BaseHook|Connection|TracebackType|ASGIApp"
-     r"|Steps|Body|Send|Receive|Message|Scope|Counter|array|datetime|date|timedelta|timezone)"),
-    (r"py:.*", r"(pydantic|abc|PreparedRequest|.*\.(R|T|A)|run|render_template_fields"
-     r"|create_shared_stream_producer|monotonic)(\..*)?"),
+    (
+        r"py:.*",
+        r"(airflow|aiohttp|requests|urllib3|yarl|datetime|dt|typing|collections|asyncio|enum"
+        r"|pathlib|logging|threading|fastapi|starlette|uvicorn|alibabacloud_credentials|phonenumbers"
+        r"|array|re|io|os|concurrent|types|contextlib|decimal|email|socket|ssl|json)(\..*)?",
+    ),
+    (
+        r"py:.*",
+        r"(Any|Callable|Iterable|Iterator|Mapping|Sequence|Collection|AsyncIterator|Awaitable"
+        r"|TypeVar|R|T|Self|Unpack|NoReturn|Context|ObjectStoragePath|BaseTrigger|TriggerEvent"
+        r"|PokeReturnValue|BaseOperator|BaseSensorOperator|BaseHook|Connection|TracebackType|ASGIApp"
+        r"|Steps|Body|Send|Receive|Message|Scope|Counter|array|datetime|date|timedelta|timezone)",
+    ),
+    (
+        r"py:.*",
+        r"(pydantic|abc|PreparedRequest|.*\.(R|T|A)|run|render_template_fields"
+        r"|create_shared_stream_producer|monotonic)(\..*)?",
+    ),
     # Private bases (``_NxCloud``, ``_CamsSpace``): the public class documents what they give it.
     (r"py:class", r".*\._\w+"),
-    (r"py:class", r"(int|str|float|bool|bytes|dict|list|tuple|set|frozenset|None|object|type"
-     r"|Exception|BaseException|ValueError|TypeError|RuntimeError|KeyError)"),
+    (
+        r"py:class",
+        r"(int|str|float|bool|bytes|dict|list|tuple|set|frozenset|None|object|type"
+        r"|Exception|BaseException|ValueError|TypeError|RuntimeError|KeyError)",
+    ),
 ]
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # the signatures show them; unresolved library types would be noise

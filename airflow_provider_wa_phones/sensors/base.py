@@ -51,12 +51,10 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
 SITUATIONS: dict[str, str] = {
     "reached": "every awaited number or batch reached its target",
     "failure status": (
-        "a number in one of ``failure_statuses`` (default BANNED, DELETED, MIGRATED, DISCONNECTED)"
+        "a number in one of `failure_statuses` (default BANNED, DELETED, MIGRATED, DISCONNECTED)"
     ),
     "timeout": "the sensor's ``timeout`` passed first",
-    "credentials": (
-        "a refusal a retry cannot change: signature, key, permission, a non-integrator account"
-    ),
+    "credentials": ("a refusal a retry cannot change: signature, key, permission, a non-integrator account"),
     "parameter": "a bad argument, found before any request",
     "missing connection": "a connection id no backend defines, or one whose fields are invalid",
     "unexpected": "anything else (a bug): the task's retries apply",
