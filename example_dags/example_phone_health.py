@@ -17,7 +17,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset, AssetAlias, Param, dag, task
+from airflow.sdk import Asset, AssetAlias, ObjectStoragePath, Param, dag, task
 
 from airflow_provider_wa_phones.operators.cams import CamsPhoneNumbersOperator
 from airflow_provider_wa_phones.operators.nxcloud import NxCloudPhoneInfoOperator, NxCloudPhoneListOperator
@@ -69,6 +69,7 @@ def phone_health():
         import json
         from pathlib import Path
 
+        from airflow_provider_wa_phones.lineage import record_output_file
         from airflow_provider_wa_phones.reports import format_table, health_report, output_file_name
 
         rows = health_report([*nxcloud, *cams])
@@ -76,10 +77,13 @@ def phone_health():
         path = Path(report_dir) / output_file_name(run_id, "phone-health", "json")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
+        uri = path.resolve().as_uri()
+        # Hook-level lineage of the report (the OpenLineage provider reports it as this task's output).
+        record_output_file(uri, ObjectStoragePath(uri))
         print(format_table(rows))
         flagged = [f"{row['service']}:{row['phone_number']}" for row in rows if row["attention"]]
         outlet_events[HEALTH_REPORT].add(
-            Asset(uri=path.resolve().as_uri()), extra={"numbers": len(rows), "needs_attention": len(flagged)}
+            Asset(uri=uri), extra={"numbers": len(rows), "needs_attention": len(flagged)}
         )
         return {"report": str(path), "numbers": len(rows), "needs_attention": flagged}
 

@@ -22,6 +22,12 @@ from airflow.sdk import Asset, AssetAlias, ObjectStoragePath
 from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones.checks import absent
 from airflow_provider_wa_phones.exceptions import ParameterError
+from airflow_provider_wa_phones.lineage import (
+    file_dataset,
+    operator_lineage,
+    record_output_file,
+    service_dataset,
+)
 from airflow_provider_wa_phones.operators.base import NxCloudTask
 from airflow_provider_wa_phones.results import batch_entries, batches_of
 
@@ -399,6 +405,19 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
         self._publish(context, outcome)
         return outcome
 
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage datasets of a finished run (the OpenLineage provider calls this): the
+        results file written as the output (none without ``output_path``), and the NxCloud
+        number-check query read as the input (namespace: the connection's base URL; name: the
+        operation's path, ``/api/number/query``). None without the OpenLineage provider."""
+        # light DAG parsing: the operations (and the hook's settings) load when a run is reported
+        from airflow_provider_wa_phones.operations import nxcloud as ops
+
+        # output_path is rendered by now, and was checked when the file was written.
+        outputs = [] if absent(self.output_path) else [file_dataset(ObjectStoragePath(str(self.output_path)))]
+        inputs = [service_dataset(self.hook.settings.base_url, ops.NUMBER_CHECK_QUERY.path)]
+        return operator_lineage(inputs, outputs)
+
     def _publish(self, context: Context, outcome: dict[str, Any]) -> None:
         """Announce the file through the declared ``AssetAlias`` (a DAG scheduled on it runs)."""
         # light DAG parsing: airflow.sdk loads each of its names on first use
@@ -444,7 +463,9 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
             partial = target.with_name(target.name + ".partial")
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with partial.open("w", encoding="utf-8") as out:
+                # Through the path's fsspec filesystem, not partial.open(): ObjectStoragePath records
+                # each file it opens as hook lineage, and the .partial file is no one's data.
+                with partial.fs.open(partial.path, "w", encoding="utf-8") as out:
                     write(out)
                 partial.rename(target)
             except BaseException:
@@ -452,6 +473,8 @@ class NxCloudNumberCheckResultsOperator(NxCloudTask):
                 raise
             # The URL without the connection id a storage URL may carry (s3://conn@bucket/key).
             shown, asset_uri = str(target), f"{target.protocol}://{target.path}"
+        # The finished file, named as the asset published for it (lineage.record_output_file).
+        record_output_file(asset_uri, target)
         self.log.info("Wrote %d number-check results to %s", summary.total, shown)
         return {
             "output_path": shown,

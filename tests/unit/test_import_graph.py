@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 FLOORS: list[list[str]] = [
     ["services", "exceptions", "deadline", "ratelimit", "signing"],
     ["redact", "checks", "get_provider_info"],
-    ["_compat", "phones", "codes", "watches", "reports"],
+    ["_compat", "phones", "codes", "watches", "reports", "lineage"],
     ["operations", "operations.answers", "contacts"],
     ["retry"],
     ["operations.base"],
