@@ -11,10 +11,10 @@ from airflow_provider_wa_phones.services import AUTH_TYPES, CAMS, NXCLOUD
 
 _NXCLOUD = "NxCloud WhatsApp"
 _CAMS = "Alibaba Cloud ChatApp Message Service (CAMS)"
-# The README is the how-to guide. The repository address is a placeholder until the project is
-# published (the same one as [project.urls] in pyproject.toml).
-_README = "https://github.com/wa-phones/airflow-provider-wa-phones/blob/main/README.md"
-_HOW_TO = [f"{_README}#{section}" for section in ("quickstart", "sensors", "watching-numbers", "deployment")]
+# The how-to guides are pages of the docs site (docs/ in the repository and the sdist), named as
+# Airflow's own providers name theirs: a path under /docs/. There is no hosted copy yet, so no URL.
+_HOW_TO_NXCLOUD = ["/docs/operators-nxcloud.md", "/docs/sensors.md", "/docs/watchers.md"]
+_HOW_TO_CAMS = ["/docs/operators-cams.md", "/docs/sensors.md", "/docs/cams-credentials.md"]
 
 
 def _modules(kind: str) -> list[dict[str, Any]]:
@@ -40,13 +40,13 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": _NXCLOUD,
                 "external-doc-url": "https://github.com/nxtele/nxcloud-doc-en/wiki",
-                "how-to-guide": _HOW_TO,
+                "how-to-guide": _HOW_TO_NXCLOUD,
                 "tags": ["service"],
             },
             {
                 "integration-name": _CAMS,
                 "external-doc-url": "https://www.alibabacloud.com/help/en/chatapp",
-                "how-to-guide": _HOW_TO,
+                "how-to-guide": _HOW_TO_CAMS,
                 "tags": ["alibaba"],
             },
         ],

@@ -38,8 +38,8 @@ control endpoints (unsigned, JSON, under http://HOST:PORT/_sandbox):
                                  "actions": [CAMS ACTION...], "slow_seconds": S} sets a random fault
                                  plan (only rate is required) -> as GET /faults; 400 if invalid
   POST   /faults/next            {"kind": KIND, "count": N, "path": PATH, "action": ACTION,
-                                 "slow_seconds": S} the next N matching requests meet KIND
-                                 -> as GET /faults
+                                 "slow_seconds": S, "after": M} after M matching requests pass,
+                                 the next N meet KIND -> as GET /faults
   DELETE /faults                 no more faults -> as GET /faults
   GET    /requests?path=&action= -> [{"method", "path", "query", "headers", "body", "status",
                                  "code", "server_time", "fault"}...], oldest first
@@ -47,6 +47,9 @@ control endpoints (unsigned, JSON, under http://HOST:PORT/_sandbox):
   DELETE /requests               empties the request log -> {"status": "ok"}
   POST   /nxcloud/batches        {"batch_no", "count", "date", "appkey", "check_level"} files a
                                  number-check batch of COUNT results at once (big-read tests)
+  GET    /nxcloud/charges        -> {"charges": [{"batch_no", "message_id", "appkey",
+                                 "country_code", "check_level", "count", "cost", "date"}...],
+                                 "totals": {...}}: every charged number-check submit
   GET|PUT /cams/throttle         {"rate_limit": N or null} -> {"rate_limit", "window_seconds"}
   GET    /sts                    -> {"lifetime", "down", "services", "ecs_hardened", "issued",
                                  "server_time"}: Alibaba Cloud's credential services

@@ -171,8 +171,8 @@ ROWS: list[Row] = [
     hook_row(
         "hook-batch-no-with-country-suffix", NxCloudHook, "submit_number_check",
         {"phones": TWO_COUNTRIES, "batch_no": LONG_BATCH_NO}, "batch_no",
-        "batch_no: must be at most 64 characters including the country suffix added when the phones "
-        "span 2 countries",
+        "batch_no: must be at most 64 characters including the country suffix and chunk number added "
+        "per request ('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-CN' is 65)",
     ),
     hook_row(
         "hook-dr-url-not-a-url", NxCloudHook, "submit_number_check",

@@ -136,17 +136,35 @@ def test_changelog_has_unreleased_and_the_current_version():
     text = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     headings = re.findall(r"^## \[([^\]]+)\]", text, flags=re.MULTILINE)
     assert headings[:2] == ["Unreleased", version]
-    for heading in headings:
-        assert re.search(rf"^\[{re.escape(heading)}\]: https://", text, flags=re.MULTILINE), heading
+    # No link for a version until the project has a public address (no placeholder URL).
+    assert "github.com/wa-phones" not in text
 
 
 def test_readme_links_every_example_dag_next_to_the_install_line():
-    """The wheel leaves the example DAGs out; the Quickstart must say where each one is."""
+    """The wheel leaves the example DAGs out; the README's Install section must say where each is."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    quickstart = text.partition("\n## Quickstart\n")[2].partition("\n## ")[0]
+    install = text.partition("\n## Install\n")[2].partition("\n## ")[0]
     version = _pyproject()["project"]["version"]
-    assert f"pip install dist/airflow_provider_wa_phones-{version}-py3-none-any.whl" in quickstart
+    assert f"pip install dist/airflow_provider_wa_phones-{version}-py3-none-any.whl" in install
     examples = sorted(path.name for path in (REPO / "example_dags").glob("*.py"))
     assert examples
     for name in examples:
-        assert f"](example_dags/{name})" in quickstart, f"{name} is not linked from the Quickstart"
+        assert f"](example_dags/{name})" in install, f"{name} is not linked from the Install section"
+
+
+def test_readme_is_the_front_door_and_every_link_resolves():
+    """At most 200 lines, and each link leads to a file of the repository (the docs pages are
+    files under docs/), with any #anchor a heading of that Markdown page."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 200
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert len(links) >= 15
+    for link in links:
+        assert not link.startswith(("http://", "https://")), f"{link}: the docs are in the repository"
+        path, _, anchor = link.partition("#")
+        target = REPO / path
+        assert target.exists(), f"{link}: no such file"
+        if anchor:
+            headings = re.findall(r"^#{1,6} (.+)$", target.read_text(encoding="utf-8"), flags=re.MULTILINE)
+            anchors = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+            assert anchor in anchors, f"{link}: no such heading"

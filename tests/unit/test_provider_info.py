@@ -115,17 +115,11 @@ def test_providers_manager_lists_the_triggers_and_their_integrations():
     assert listed["airflow_provider_wa_phones.triggers.nxcloud"] == "NxCloud WhatsApp"
 
 
-def test_how_to_links_name_sections_of_the_readme():
-    """Each how-to link is the README plus the anchor GitHub gives one of its headings."""
-    import re
-
-    readme = Path(airflow_provider_wa_phones.__file__).parent.parent / "README.md"
-    text = re.sub(r"^```.*?^```", "", readme.read_text(encoding="utf-8"), flags=re.DOTALL | re.MULTILINE)
-    headings = re.findall(r"^#{1,6} (.+)$", text, flags=re.MULTILINE)
-    assert "Watching numbers" in headings
-    anchors = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
-    for integration in get_provider_info()["integrations"]:
-        for link in integration["how-to-guide"]:
-            page, _, anchor = link.partition("#")
-            assert page.endswith("/README.md"), link
-            assert anchor in anchors, f"{link}: no such README section"
+def test_how_to_links_name_pages_of_the_docs():
+    """Each how-to link is a page of the docs site, as /docs/<page> (Airflow's providers' form)."""
+    repo = Path(airflow_provider_wa_phones.__file__).parent.parent
+    links = [link for i in get_provider_info()["integrations"] for link in i["how-to-guide"]]
+    assert len(links) >= 6
+    for link in links:
+        assert link.startswith("/docs/") and link.endswith(".md"), link
+        assert (repo / link.lstrip("/")).is_file(), f"{link}: no such docs page"

@@ -36,7 +36,7 @@ def test_the_check_can_fail():
     assert json.loads(result.stdout.strip().splitlines()[-1]) is True
 
 
-def test_the_readme_states_the_request_timeout_limit_the_code_enforces():
+def test_the_docs_state_the_request_timeout_limit_the_code_enforces():
     from airflow_provider_wa_phones.checks import MAX_REQUEST_TIMEOUT
     from airflow_provider_wa_phones.exceptions import ParameterError
     from airflow_provider_wa_phones.operators.base import ServiceOperator
@@ -44,7 +44,7 @@ def test_the_readme_states_the_request_timeout_limit_the_code_enforces():
 
     (row,) = [
         line
-        for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+        for line in (REPO / "docs" / "validation.md").read_text(encoding="utf-8").splitlines()
         if line.startswith("| `request_timeout` / `timeout` |")
     ]
     assert f"at most {MAX_REQUEST_TIMEOUT:.0f}" in row

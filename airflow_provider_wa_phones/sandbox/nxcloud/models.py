@@ -953,6 +953,7 @@ def _key_length(country_code: int, length: int, first: str) -> int | None:
 
 def phone_carrier_longest_prefix() -> int:
     """Digits of the longest key of phonenumbers' carrier table (E.164 digits, country code first)."""
+    # light DAG parsing: the carrier table is large; only the sandbox's number plan cache reads it
     from phonenumbers.carrierdata import CARRIER_LONGEST_PREFIX
 
     return int(CARRIER_LONGEST_PREFIX)

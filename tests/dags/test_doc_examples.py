@@ -1,16 +1,16 @@
-"""Every ```python block of README.md runs as written.
+"""Every code sample of the docs runs as written: the files under docs/examples/ (the docs include
+them between ``[START ...]`` / ``[END ...]`` markers) and the README's one python block, which is
+docs/examples/contact_check.py without its markers.
 
-A block is a whole DAG file, or a fragment of the DAG file before it that says so on its first line
-(``# continues the DAG above``). The blocks are assembled into DAG files in the test DAGs folder,
-each must define exactly one DAG, and each runs once with ``dag.test()`` against the sandbox:
+Each file defines exactly one DAG and runs once with ``dag.test()`` against the sandbox:
 
-- a file that ends in ``if __name__ == "__main__":`` runs the way the README says to run it,
+- a file that ends in ``if __name__ == "__main__":`` runs the way the docs say to run it,
   ``python <file>``: it starts its own sandbox and asserts its own run's outcome;
 - any other file is loaded the way Airflow loads it (DagBag) and run against the test sandbox,
   with the connections and Variables its comments name.
 
-No block is skipped: the numbers of blocks and DAG files are asserted, so a new snippet needs a
-deliberate change here.
+No file is skipped: the DAG ids are asserted, so a new sample needs a deliberate change here.
+(The example DAGs the docs include are run by test_example_dags.py.)
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from tests.conftest import DAGS_FOLDER, REPO
 pytestmark = pytest.mark.dags
 
 README = REPO / "README.md"
-FRAGMENT_MARK = "# continues the DAG above"
-#: README.md's python blocks, and the DAG files they make (a fragment joins the file before it).
-BLOCK_COUNT = 6
-DAG_IDS = ["sender_health", "contact_check", "sender_incidents", "long_tail", "under_faults"]
+EXAMPLES = REPO / "docs" / "examples"
+MARKER = re.compile(r"^[ \t]*# \[(START|END) [\w-]+\]\n", flags=re.MULTILINE)
+#: The DAG each sample file makes, by file name order.
+DAG_IDS = ["contact_check", "long_tail", "sender_health", "sender_incidents", "under_faults"]
 #: How many times a run of each DAG loaded by a DagBag lists each service's numbers.
 LISTINGS_PER_RUN = {"sender_health": 1, "sender_incidents": 0, "long_tail": 1}
 MAIN = 'if __name__ == "__main__":'
@@ -44,17 +44,38 @@ def python_blocks() -> list[str]:
     return re.findall(r"^```python\n(.*?)^```\s*$", text, flags=re.DOTALL | re.MULTILINE)
 
 
+def without_markers(source: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n\n", MARKER.sub("", source)).strip("\n") + "\n"
+
+
 def dag_files() -> list[str]:
-    """The blocks assembled: each fragment appended to the file before it."""
-    files: list[str] = []
-    for block in python_blocks():
-        if block.startswith(FRAGMENT_MARK):
-            assert files, "README.md starts with a fragment: there is no DAG above it"
-            files[-1] += "\n\n" + block
-        else:
-            assert FRAGMENT_MARK not in block, "the fragment mark belongs on a block's first line"
-            files.append(block)
-    return files
+    """The sample files, markers removed (what a reader copies)."""
+    return [without_markers(path.read_text(encoding="utf-8")) for path in sorted(EXAMPLES.glob("*.py"))]
+
+
+def test_the_readme_block_is_the_contact_check_sample():
+    (block,) = python_blocks()
+    assert without_markers(block) == without_markers(
+        (EXAMPLES / "contact_check.py").read_text(encoding="utf-8")
+    )
+
+
+def test_every_sample_the_docs_include_exists_with_both_markers():
+    included = set()
+    for page in (REPO / "docs").glob("*.md"):
+        for path, name in re.findall(
+            r"^```\{literalinclude\} (\S+)\n(?::[^\n]*\n)*?:start-after: \"\[START ([\w-]+)\]\"",
+            page.read_text(encoding="utf-8"),
+            flags=re.MULTILINE,
+        ):
+            source = (REPO / "docs" / path).resolve()
+            text = source.read_text(encoding="utf-8")
+            assert f"[START {name}]" in text and f"[END {name}]" in text, (page.name, path, name)
+            included.add(source)
+    # Every sample file is shown somewhere, and the docs show no python they do not include.
+    assert {path.resolve() for path in EXAMPLES.glob("*.py")} <= included
+    for page in (REPO / "docs").glob("*.md"):
+        assert "```python" not in page.read_text(encoding="utf-8"), f"{page.name} pastes code"
 
 
 def load_dag(folder: Path, source: str):
@@ -80,7 +101,7 @@ def dag_id_of(source: str) -> str:
 @pytest.fixture(scope="module")
 def snippet_folder():
     """A folder inside the DAGs folder (dag.test() runs only DAGs found there), removed afterwards."""
-    folder = DAGS_FOLDER / "readme_snippets"
+    folder = DAGS_FOLDER / "doc_examples"
     folder.mkdir(exist_ok=True)
     yield folder
     for path in folder.glob("*.py"):
@@ -94,13 +115,9 @@ def write_dag_file(folder: Path, source: str) -> Path:
     return path
 
 
-def test_every_python_block_is_a_dag_file_or_a_fragment_of_the_one_before():
-    blocks = python_blocks()
-    assert len(blocks) == BLOCK_COUNT, "a python block was added or removed: account for it here"
+def test_every_sample_is_a_dag_file():
     files = dag_files()
     assert [dag_id_of(source) for source in files] == DAG_IDS
-    fragments = [block for block in blocks if block.startswith(FRAGMENT_MARK)]
-    assert len(files) + len(fragments) == BLOCK_COUNT
     assert set(LISTINGS_PER_RUN) == {
         dag_id for dag_id, source in zip(DAG_IDS, files, strict=True) if MAIN not in source
     }
@@ -117,7 +134,7 @@ def test_each_dag_file_defines_exactly_one_dag_and_imports_cleanly(snippet_folde
 
 
 def _sandbox_env(sandbox) -> dict[str, str]:
-    """What the README's DAGs expect besides the default connections (named in their comments)."""
+    """What the sample DAGs expect besides the default connections (named in their comments)."""
     return {
         "AIRFLOW_CONN_NXCLOUD_HTTP": json.dumps(
             {
