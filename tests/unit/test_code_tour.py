@@ -1,5 +1,6 @@
 """The docs' tour of the code (docs/development.md) still describes the code: it names every
-module, and every module path it names exists (a renamed or split module shows up here, not in a confused reader)."""
+module, and every module path it names exists (a renamed or split module shows up here, not in a
+confused reader)."""
 
 from __future__ import annotations
 
