@@ -7,7 +7,7 @@ service) are added to the CAMS backend's AccessKeys with their security token an
 accepts them until they expire (on the sandbox's wall clock) and answers
 ``InvalidSecurityToken.Expired`` afterwards.
 
-Error codes (HTTP status) and where they come from (``docs-notes-sts.md`` at the repository root
+Error codes (HTTP status) and where they come from (``docs/sts-sources.md`` in the docs
 has the URLs). "Assumed" marks what no page we found states:
 
 * ``EntityNotExist.Role`` (404): code and message from the ACK "Use RRSA" page (SDK errors
