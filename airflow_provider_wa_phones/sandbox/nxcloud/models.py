@@ -53,7 +53,7 @@ DEFAULT_RESULT_DELAY = (0.5, 3.0)
 # How many consecutive records of one submit share a messageId (the service's example shows two).
 SHARED_RUN_LENGTHS = (1, 2, 2, 3)
 #: The calendars the query's ``date`` may file results under; NxCloud does not say which it uses.
-CALENDARS = {"UTC": dt.UTC, "UTC+8": dt.timezone(dt.timedelta(hours=8))}
+CALENDARS = {"UTC": dt.timezone.utc, "UTC+8": dt.timezone(dt.timedelta(hours=8))}
 
 # The service's numberType codes (see the number-check query page).
 _NUMBER_TYPES = {
