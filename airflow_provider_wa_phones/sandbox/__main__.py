@@ -47,6 +47,8 @@ control endpoints (unsigned, JSON, under http://HOST:PORT/_sandbox):
   DELETE /requests               empties the request log -> {"status": "ok"}
   POST   /nxcloud/batches        {"batch_no", "count", "date", "appkey", "check_level"} files a
                                  number-check batch of COUNT results at once (big-read tests)
+  GET    /nxcloud/charges        -> {"charges": [every charged number-check submit since the reset],
+                                 "totals": {"submits", "numbers", "distinct_numbers", ...}}
   GET|PUT /cams/throttle         {"rate_limit": N or null} -> {"rate_limit", "window_seconds"}
   GET    /sts                    -> {"lifetime", "down", "services", "ecs_hardened", "issued",
                                  "server_time"}: Alibaba Cloud's credential services
