@@ -25,6 +25,9 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from phonenumbers import carrier as phone_carrier
 
+# Loaded by phonenumbers.carrier already: nothing to gain from importing it late.
+from phonenumbers.carrierdata import CARRIER_LONGEST_PREFIX
+
 from airflow_provider_wa_phones.sandbox import data
 
 try:  # the regular-expression parser the re module uses (sre_parse before Python 3.11)
@@ -953,8 +956,6 @@ def _key_length(country_code: int, length: int, first: str) -> int | None:
 
 def phone_carrier_longest_prefix() -> int:
     """Digits of the longest key of phonenumbers' carrier table (E.164 digits, country code first)."""
-    from phonenumbers.carrierdata import CARRIER_LONGEST_PREFIX
-
     return int(CARRIER_LONGEST_PREFIX)
 
 
