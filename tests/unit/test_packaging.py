@@ -88,8 +88,22 @@ def _imported_top_level_modules() -> set[str]:
     return names - set(sys.stdlib_module_names) - {PACKAGE, "__future__"}
 
 
-def _imported_distributions() -> set[str]:
+def _packages_distributions() -> dict[str, list[str]]:
+    """``importlib.metadata.packages_distributions()``. Python 3.10's reads only ``top_level.txt``,
+    which wheels built by hatchling (starlette's) do not have; 3.11 also reads the installed files,
+    as this does on 3.10."""
     owners = importlib.metadata.packages_distributions()
+    if sys.version_info < (3, 11):
+        for dist in importlib.metadata.distributions():
+            for file in dist.files or ():
+                top = file.parts[0] if len(file.parts) > 1 else file.name.partition(".")[0]
+                if top.isidentifier() and dist.metadata["Name"] not in owners.setdefault(top, []):
+                    owners[top].append(dist.metadata["Name"])
+    return owners
+
+
+def _imported_distributions() -> set[str]:
+    owners = _packages_distributions()
     found = set()
     for module in _imported_top_level_modules():
         if module == "airflow":
