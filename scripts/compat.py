@@ -20,7 +20,7 @@ separate processes of that virtualenv:
 - quality_alert: the example's asset watchers run against the sandbox (before 3.3 each must poll on
   its own and say so in its log, on 3.3 say nothing), then the DAG writes the changes they fired.
 
-It prints one table (Airflow version -> result per check, time per minor) and exits non-zero if
+It prints one table (Airflow version, Python -> result per check, time per minor) and exits non-zero if
 anything failed. Everything binds to 127.0.0.1 and is stopped before the script exits.
 
 ``python scripts/compat.py constraints [MINOR ...]`` re-resolves the constraints files: pip
