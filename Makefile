@@ -13,7 +13,7 @@ LINT_PATHS := airflow_provider_wa_phones tests example_dags scripts benchmarks d
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: docs venv install demo test fuzz lint vulture ui ui-test e2e e2e-debs bench dist dist-check clean constraints compat compat-constraints
+.PHONY: docs venv install demo test fuzz lint vulture ui ui-test e2e e2e-debs bench dist dist-check clean constraints compat compat-constraints test-pythons python-constraints
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -135,10 +135,21 @@ constraints:
 	  build/constraints-venv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' | sort -f; \
 	} > constraints.txt
 
+# The unit and contract suites on the oldest and newest Python Airflow 3 supports (3.10, 3.13), each in
+# .venv-py3.X pinned by constraints-py3.X.txt where constraints.txt does not install, else by it
+# (scripts/pythons.py); about 2 minutes with warm virtualenvs. Needs those Pythons (on PATH or pyenv).
+test-pythons:
+	$(PYTHON) scripts/pythons.py
+
+# Re-resolve constraints-py3.10.txt, as `constraints` does constraints.txt.
+python-constraints:
+	$(PYTHON) scripts/pythons.py constraints
+
 # Every supported Airflow minor (3.0 to 3.3, latest patch each): its own virtualenv in
 # build/compat/<minor>/ pinned by compat/constraints-<minor>.txt, the wheel installed, every module
 # imported, provider and connection forms checked, the example DAGs run against the sandbox
-# (deferrable waits included). MINORS="3.0 3.2" checks only those. Needs only Python 3.11. What each
+# (deferrable waits included), each minor on its own Python (3.0 on 3.10 ... 3.3 on 3.13, see
+# compat/README.md). MINORS="3.0 3.2" checks only those. Needs Python 3.10 to 3.13. What each
 # minor showed is judged by pytest (tests/compat/test_airflow_minor.py) in this project's .venv.
 compat: $(STAMP)
 	$(PYTHON) scripts/compat.py run $(MINORS)
@@ -149,4 +160,4 @@ compat-constraints:
 	$(PYTHON) scripts/compat.py constraints $(MINORS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .airflow-home .hypothesis
+	rm -rf $(VENV) .venv-py3.* build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .airflow-home .hypothesis

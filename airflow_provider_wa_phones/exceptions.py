@@ -9,6 +9,7 @@ in :mod:`airflow_provider_wa_phones.codes`, which stands above this module.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -39,6 +40,22 @@ class WaPhonesError(Exception):
 
     def __hash__(self) -> int:
         return hash((type(self), self.args))
+
+    if sys.version_info < (3, 11):
+        # Python 3.10's tracebacks (and so the task log) do not print __notes__; 3.11 prints each
+        # note on its own line under the message, which this gives the same look.
+        def __str__(self) -> str:
+            return "\n".join([super().__str__(), *vars(self).get("__notes__", [])])
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """``error.add_note(note)``, which Python 3.11 brought: on 3.10 the note is appended to
+    ``__notes__`` the same way (what structlog's tracebacks and the tests read), and a
+    :class:`WaPhonesError` shows its notes in ``str()`` since 3.10's tracebacks would not."""
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:
+        vars(error).setdefault("__notes__", []).append(note)
 
 
 def _rebuild(cls: type[WaPhonesError], args: tuple[Any, ...], state: dict[str, Any]) -> WaPhonesError:

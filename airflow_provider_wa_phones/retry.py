@@ -164,7 +164,7 @@ def _usable_hint(value: Any) -> float:
 
 
 def _come_back_later(hint: float, left: float) -> str:
-    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=hint)
+    when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=hint)
     seconds = f"{hint:.0f}" if hint >= 10 else f"{hint:.1f}"
     return (
         f"the service asks to wait {seconds} s before the next try, more than the {left:.1f} s left of "

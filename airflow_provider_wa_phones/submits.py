@@ -27,7 +27,7 @@ from typing import Any
 
 from airflow_provider_wa_phones import checks
 from airflow_provider_wa_phones.checks import shorten
-from airflow_provider_wa_phones.exceptions import BatchConflictError, ParameterError, WaPhonesError
+from airflow_provider_wa_phones.exceptions import BatchConflictError, ParameterError, WaPhonesError, add_note
 from airflow_provider_wa_phones.operations import nxcloud as api
 from airflow_provider_wa_phones.operations.nxcloud import RESULT_DEADLINE, filing_dates, submit_dates
 from airflow_provider_wa_phones.results import ResultWalk, submits_in
@@ -73,7 +73,7 @@ class Options:
         if reuse_since is not None:
             # Not in the future (a minute of clock skew allowed); before the 14 days the service
             # keeps, nothing can be found: it reads as the start of that window.
-            now = dt.datetime.now(dt.UTC)
+            now = dt.datetime.now(dt.timezone.utc)
             if reuse_since > now + dt.timedelta(minutes=1):
                 raise ParameterError(
                     "reuse_since", f"must not be in the future, got {shorten(repr(reuse_since))}"
@@ -97,7 +97,7 @@ def submit(
     waits."""
     found: dict[int, Found] = {}
     if options.reuse_existing:
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         since = options.reuse_since or now - dt.timedelta(days=1)
         dates = filing_dates(since, now + dt.timedelta(seconds=RESULT_DEADLINE))
         numbered = _Numbered(batches)
@@ -248,7 +248,7 @@ def _submit_once(
     log: Any,
 ) -> dict[str, Any]:
     number = batch.body.get("batchNo")
-    submitted_at = dt.datetime.now(dt.UTC)
+    submitted_at = dt.datetime.now(dt.timezone.utc)
     dates = submit_dates(submitted_at)
     try:
         answer_batch_no, message_id = send(batch.body)
@@ -258,12 +258,13 @@ def _submit_once(
         try:
             found = await_submit(query_page, number, dates, batch.phones, lost_response_wait, sleep=sleep)
         except WaPhonesError as lookup:
-            exc.add_note(f"Looking the batch up failed too: {lookup}")
+            add_note(exc, f"Looking the batch up failed too: {lookup}")
             raise exc from None
         if found is None:
-            exc.add_note(
+            add_note(
+                exc,
                 "The submit may have been accepted (and charged): it was not sent again. Look the "
-                f"batch up (batch_no {number!r}) before submitting it again."
+                f"batch up (batch_no {number!r}) before submitting it again.",
             )
             raise
         if log is not None:
@@ -389,6 +390,6 @@ def reuse_wait(retry_delay: float, try_started: dt.datetime | None, now: dt.date
     The earlier try ended at least ``retry_delay`` seconds before this try started; its submit, if
     any, shows in the results within :data:`RESULT_DEADLINE` seconds.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.timezone.utc)
     since_start = (now - try_started).total_seconds() if try_started is not None else 0.0
     return max(0.0, RESULT_DEADLINE - retry_delay - max(since_start, 0.0))

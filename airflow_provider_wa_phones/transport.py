@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from http.client import HTTPException
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -41,6 +41,10 @@ from airflow_provider_wa_phones.operations.base import (
 if TYPE_CHECKING:
     import aiohttp
     import requests
+
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Self
 
 USER_AGENT = "airflow-provider-wa-phones"
 
@@ -301,7 +305,9 @@ async def asend(
             answer = Answer(response.status, response.headers, b"".join(parts))
     except WaPhonesError as exc:
         failure = exc
-    except TimeoutError as exc:  # the total timeout, or aiohttp's ServerTimeoutError
+    # The total timeout, or aiohttp's ServerTimeoutError: asyncio.TimeoutError, which is only the
+    # built-in TimeoutError from Python 3.11.
+    except (TimeoutError, asyncio.TimeoutError) as exc:
         failure = timed_out(call, timeout, unsent=never_sent(exc))
     except (aiohttp.ClientError, ValueError, TypeError, UnicodeError) as exc:
         failure = transport_error(call, exc)

@@ -345,7 +345,7 @@ import json, sys, time
 sys.path.insert(0, {repo!r})
 from airflow_provider_wa_phones.hooks.nxcloud import NxCloudHook
 import datetime as dt
-today = dt.datetime.now(dt.UTC).date().isoformat()
+today = dt.datetime.now(dt.timezone.utc).date().isoformat()
 hooks = {{"sequential": NxCloudHook(page_concurrency=1), "concurrent": NxCloudHook()}}
 seconds = {{name: [] for name in hooks}}
 for _ in range({rounds}):

@@ -20,7 +20,7 @@ separate processes of that virtualenv:
 - quality_alert: the example's asset watchers run against the sandbox (before 3.3 each must poll on
   its own and say so in its log, on 3.3 say nothing), then the DAG writes the changes they fired.
 
-It prints one table (Airflow version -> result per check, time per minor) and exits non-zero if
+It prints one table (Airflow version, Python -> result per check, time per minor) and exits non-zero if
 anything failed. Everything binds to 127.0.0.1 and is stopped before the script exits.
 
 ``python scripts/compat.py constraints [MINOR ...]`` re-resolves the constraints files: pip
@@ -76,16 +76,21 @@ class Minor:
     airflow: str
     # The day after the patch's wheel reached PyPI (upload time in the comment), 00:00 UTC.
     uploaded_prior_to: str
+    # The Python it runs on: together the minors cover every Python Airflow 3 supports (3.10 to 3.13),
+    # each on one that minor supports (apache-airflow-core's Requires-Python).
+    python: str = "3.11"
     # Resolved and installed beside it, for what that version's users need for a check to apply.
     extras: tuple[str, ...] = ()
 
 
 MINORS: dict[str, Minor] = {
     # 3.0 builds no provider's connection form without WTForms (users get it with the FAB provider).
-    "3.0": Minor("3.0.6", "2025-08-30T00:00:00Z", ("wtforms",)),  # uploaded 2025-08-29T15:56Z
-    "3.1": Minor("3.1.8", "2026-03-12T00:00:00Z"),  # uploaded 2026-03-11T19:27Z
-    "3.2": Minor("3.2.2", "2026-05-30T00:00:00Z"),  # uploaded 2026-05-29T05:19Z
-    "3.3": Minor("3.3.2", "2026-09-18T00:00:00Z"),  # uploaded 2026-09-17T08:38Z
+    # The oldest Python with the oldest minor, the newest with the newest (3.0.6: >=3.9, !=3.13;
+    # 3.1.8: >=3.10, <3.14; 3.2.2 and 3.3.2: >=3.10, !=3.15).
+    "3.0": Minor("3.0.6", "2025-08-30T00:00:00Z", "3.10", ("wtforms",)),  # uploaded 2025-08-29T15:56Z
+    "3.1": Minor("3.1.8", "2026-03-12T00:00:00Z", "3.11"),  # uploaded 2026-03-11T19:27Z
+    "3.2": Minor("3.2.2", "2026-05-30T00:00:00Z", "3.12"),  # uploaded 2026-05-29T05:19Z
+    "3.3": Minor("3.3.2", "2026-09-18T00:00:00Z", "3.13"),  # uploaded 2026-09-17T08:38Z
 }
 
 
@@ -96,14 +101,21 @@ def constraints_file(minor: str) -> Path:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def base_python() -> str:
-    """Python 3.11 for the virtualenvs: the one running this script, or python3.11 on PATH."""
-    if sys.version_info[:2] == (3, 11):
+def base_python(version: str = "3.11") -> str:
+    """Python ``version`` (3.11 builds the wheel): the one running this script, a ``python3.X`` on
+    PATH that runs, or pyenv's (``pyenv prefix 3.X``, installed but not on PATH)."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
         return sys.executable
-    found = shutil.which("python3.11")
-    if not found:
-        raise SystemExit("make compat needs Python 3.11 (python3.11 on PATH)")
-    return found
+    candidates = [shutil.which(f"python{version}")]
+    if shutil.which("pyenv"):
+        prefix = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True).stdout.strip()
+        candidates.append(str(Path(prefix) / "bin" / f"python{version}") if prefix else None)
+    for found in filter(None, candidates):
+        # A pyenv shim is on PATH for every version pyenv has, but runs only the selected ones.
+        probe = [found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+        if subprocess.run(probe, capture_output=True, text=True).stdout.strip() == version:
+            return found
+    raise SystemExit(f"make compat needs Python {version} (python{version} on PATH, or pyenv's)")
 
 
 def digest(*parts: bytes | str) -> str:
@@ -145,14 +157,15 @@ def tail(log: Path, lines: int = 25) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def tools_pip() -> list[str]:
-    """A pip of the pinned version (``build/compat/_tools``), for resolving and building the wheel."""
-    tools = WORK / "_tools"
+def tools_pip(python: str = "3.11") -> list[str]:
+    """A pip of the pinned version on Python ``python`` (``build/compat/_tools``, ``_tools-3.X`` for
+    another Python), for building the wheel and for resolving a minor's pins on its own Python."""
+    tools = WORK / ("_tools" if python == "3.11" else f"_tools-{python}")
     pip = tools / "bin" / "pip"
     marker = tools / ".pip"
     if not (pip.exists() and marker.exists() and marker.read_text() == PIP_PIN):
         shutil.rmtree(tools, ignore_errors=True)
-        subprocess.run([base_python(), "-m", "venv", str(tools)], check=True)
+        subprocess.run([base_python(python), "-m", "venv", str(tools)], check=True)
         subprocess.run([str(pip), "install", "-q", PIP_PIN], check=True)
         marker.write_text(PIP_PIN)
     return [str(pip)]
@@ -171,7 +184,8 @@ def pypi_only_env() -> dict[str, str]:
 def resolve_command(minor: str, report: Path) -> list[str]:
     spec = MINORS[minor]
     return [
-        *tools_pip(), "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
+        *tools_pip(spec.python), "install", "--dry-run", "--ignore-installed", "--quiet",
+        "--report", str(report),
         "--index-url", PYPI, "--uploaded-prior-to", spec.uploaded_prior_to,
         f".{EXTRAS}", f"apache-airflow=={spec.airflow}", *CHECK_REQUIREMENTS, *spec.extras,
     ]  # fmt: skip
@@ -200,7 +214,7 @@ def write_constraints(minor: str) -> None:
         f"# Airflow {spec.airflow} as its users got it: every package uploaded to PyPI before",
         f"# {spec.uploaded_prior_to}, the day after apache-airflow {spec.airflow} was released.",
         f"# Regenerate: make compat-constraints MINORS={minor} (scripts/compat.py constraints {minor}),",
-        f"# which runs {PIP_PIN} with PyPI as the only index:",
+        f"# which runs {PIP_PIN} on Python {spec.python} with PyPI as the only index:",
         f"#   pip install --dry-run --ignore-installed --report - --index-url {PYPI} \\",
         f"#     --uploaded-prior-to {spec.uploaded_prior_to} '.{EXTRAS}' apache-airflow=={spec.airflow} "
         + " ".join([*CHECK_REQUIREMENTS, *spec.extras]),
@@ -263,7 +277,7 @@ class Venv:
     def inputs(self) -> str:
         """What the installed dependencies depend on; a change rebuilds the virtualenv."""
         version = subprocess.run(
-            [base_python(), "-c", "import sys; print(sys.version)"],
+            [base_python(MINORS[self.minor].python), "-c", "import sys; print(sys.version)"],
             capture_output=True,
             text=True,
             check=True,
@@ -282,7 +296,7 @@ class Venv:
             how = "built"
             shutil.rmtree(self.path, ignore_errors=True)
             steps = [
-                [base_python(), "-m", "venv", str(self.path)],
+                [base_python(MINORS[self.minor].python), "-m", "venv", str(self.path)],
                 [*self.pip, "install", "-q", PIP_PIN],
             ]
             for step in steps:
@@ -1152,7 +1166,7 @@ def check_minor(minor: str, wheel: Path) -> Row:
     run_dir.mkdir(parents=True)
     venv = Venv(minor)
     observed: dict[str, Any] = {"minor": minor, "airflow": MINORS[minor].airflow}
-    print(f"Airflow {MINORS[minor].airflow}: ", end="", flush=True)
+    print(f"Airflow {MINORS[minor].airflow} on Python {MINORS[minor].python}: ", end="", flush=True)
     try:
         step = time.monotonic()
         how = venv.ensure(wheel, run_dir / "install.log")
@@ -1209,9 +1223,9 @@ def judge(row: Row, observed: dict[str, Any], run_dir: Path) -> None:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = ["Airflow", *COLUMNS, "time"]
+    header = ["Airflow", "Python", *COLUMNS, "time"]
     cells = [
-        [MINORS[row.minor].airflow]
+        [MINORS[row.minor].airflow, MINORS[row.minor].python]
         + [("ok" if row.results[c][0] else "FAIL") if c in row.results else "-" for c in COLUMNS]
         + [f"{row.seconds:.0f} s"]
         for row in rows

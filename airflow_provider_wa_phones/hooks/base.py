@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypedDict, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, ParamSpec, TypedDict, TypeVar, overload
 
 import requests
 
@@ -41,6 +41,11 @@ from airflow_provider_wa_phones.operations.base import (
 )
 from airflow_provider_wa_phones.retry import NO_RETRY, CallStats, RetryPolicy, checked_policy
 from airflow_provider_wa_phones.services import Service
+
+if TYPE_CHECKING:
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Self, Unpack
 
 A = ParamSpec("A")
 T = TypeVar("T")

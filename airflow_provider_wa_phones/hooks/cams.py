@@ -8,7 +8,7 @@ limit with :mod:`airflow_provider_wa_phones.ratelimit`.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks, credentials
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
@@ -20,6 +20,11 @@ from airflow_provider_wa_phones.operations.base import Operation
 from airflow_provider_wa_phones.phones import cams_phone_record
 from airflow_provider_wa_phones.ratelimit import SlidingWindowLimiter, shared_limiter
 from airflow_provider_wa_phones.services import CAMS
+
+if TYPE_CHECKING:
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Unpack
 
 __all__ = ["CAMS_RATE_LIMIT", "CamsAsyncHook", "CamsHook", "CamsSettings"]
 

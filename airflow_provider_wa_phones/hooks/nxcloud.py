@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import checks, submits
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
@@ -21,6 +21,11 @@ from airflow_provider_wa_phones.operations import nxcloud as ops
 from airflow_provider_wa_phones.phones import nxcloud_phone_record
 from airflow_provider_wa_phones.results import Batch, ReadProgress, ResultWalk
 from airflow_provider_wa_phones.services import NXCLOUD
+
+if TYPE_CHECKING:
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Unpack
 
 __all__ = ["NxCloudAsyncHook", "NxCloudHook", "NxCloudSettings"]
 
@@ -260,7 +265,7 @@ class NxCloudHook(_NxCloud, base.ServiceHook):
         if settings.appkey:
             detail = f"application {settings.appkey} has {len(self.get_phone_info())} WhatsApp numbers"
         else:
-            today = dt.datetime.now(dt.UTC).date()
+            today = dt.datetime.now(dt.timezone.utc).date()
             self.query_number_check(today, batch_no="connection-test", page_size=1)
             detail = "number-check query accepted (no appkey set)"
         return f"Connected to NxCloud at {shorten(settings.base_url, 100)}: {detail}"

@@ -42,7 +42,7 @@ RETENTION_DAYS = 14
 RESULT_DEADLINE = 300.0
 #: NxCloud is run in UTC+8; no page says whether the query's ``date`` is that day or the UTC one.
 SERVICE_TIMEZONE = dt.timezone(dt.timedelta(hours=8))
-CALENDARS = (dt.UTC, SERVICE_TIMEZONE)
+CALENDARS = (dt.timezone.utc, SERVICE_TIMEZONE)
 #: Clocks differ: a submit this close to midnight may be filed under the day before or after.
 MIDNIGHT_SLACK = dt.timedelta(minutes=5)
 
@@ -52,7 +52,7 @@ def filing_dates(since: dt.datetime, until: dt.datetime | None = None) -> list[s
     the same instant) may be filed under, in either calendar, within the 14 days the service keeps."""
     until = until or since
     low, high = since - MIDNIGHT_SLACK, until + MIDNIGHT_SLACK
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     earliest = (now - dt.timedelta(days=RETENTION_DAYS)).date()
     days: set[dt.date] = set()
     for zone in CALENDARS:
@@ -297,7 +297,7 @@ def check_date(value: Any, today: dt.date | None = None) -> str:
             raise ParameterError("date", f"{value!r} is not a calendar date (yyyy-MM-dd)") from None
     else:
         raise ParameterError("date", f"must be a date in the form yyyy-MM-dd, got {checks.quoted(value)}")
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or dt.datetime.now(dt.timezone.utc).date()
     # The service keeps 14 days; one day of slack ahead covers its UTC+8 calendar.
     earliest, latest = today - dt.timedelta(days=RETENTION_DAYS), today + dt.timedelta(days=1)
     if not earliest <= day <= latest:

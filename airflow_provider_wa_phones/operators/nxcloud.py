@@ -269,7 +269,7 @@ def _run_started(context: Any) -> Any:
     run = context.get("dag_run")
     for moment in (getattr(run, "start_date", None), getattr(run, "run_after", None)):
         if isinstance(moment, dt.datetime) and moment.tzinfo is not None:
-            return min(moment, dt.datetime.now(dt.UTC))
+            return min(moment, dt.datetime.now(dt.timezone.utc))
     return None
 
 

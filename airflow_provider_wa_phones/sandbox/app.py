@@ -91,7 +91,8 @@ class RequestRecorder:
             body = await asyncio.wait_for(
                 _read_body(receive, self.state.max_body_bytes), self.state.idle_timeout
             )
-        except (TimeoutError, _BodyTooLarge) as problem:
+        # wait_for raises asyncio.TimeoutError: the built-in TimeoutError only from Python 3.11.
+        except (asyncio.TimeoutError, _BodyTooLarge) as problem:
             # A body that trickles in (or never ends) holds a connection and a task: answer and let go.
             status = 413 if isinstance(problem, _BodyTooLarge) else 408
             await _plain_answer(

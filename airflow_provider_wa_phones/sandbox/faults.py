@@ -397,11 +397,16 @@ async def _capture(app: ASGIApp, scope: MutableMapping[str, Any], receive: Recei
 
 async def _disconnected_within(receive: Receive, seconds: float) -> bool:
     """Wait up to ``seconds``; True as soon as the client hangs up."""
+
+    async def hang_up() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    # wait_for, not asyncio.timeout (Python 3.11+); it raises asyncio.TimeoutError, the built-in
+    # TimeoutError only from 3.11.
     try:
-        async with asyncio.timeout(seconds):
-            while (await receive())["type"] != "http.disconnect":
-                pass
-    except TimeoutError:
+        await asyncio.wait_for(hang_up(), seconds)
+    except asyncio.TimeoutError:
         return False
     return True
 

@@ -51,7 +51,7 @@ _authority: _Authority | None = None
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def authority() -> _Authority:

@@ -3,7 +3,7 @@ change (``AssetWatcher``)."""
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import connections
 from airflow_provider_wa_phones.operations.cams import check_cust_space_id
@@ -12,6 +12,11 @@ from airflow_provider_wa_phones.services import CAMS
 from airflow_provider_wa_phones.triggers.base import PollOptions
 from airflow_provider_wa_phones.triggers.polling import PhoneStatusPolling
 from airflow_provider_wa_phones.triggers.watch import PhoneWatch
+
+if TYPE_CHECKING:
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Unpack
 
 
 class _CamsSpace:

@@ -4,7 +4,7 @@ sensors), and numbers that change (``AssetWatcher``)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_wa_phones import connections
 from airflow_provider_wa_phones.operations.nxcloud import check_appkey
@@ -20,6 +20,11 @@ from airflow_provider_wa_phones.waits import (
     NumberCheckProgress,
     check_batch_concurrency,
 )
+
+if TYPE_CHECKING:
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Unpack
 
 
 def _hook(nxcloud_conn_id: str, settings: dict[str, Any]) -> Any:

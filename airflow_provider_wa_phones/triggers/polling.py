@@ -14,7 +14,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Unpack
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
@@ -28,6 +28,11 @@ from airflow_provider_wa_phones.triggers.base import (
     load_io_modules,
 )
 from airflow_provider_wa_phones.waits import Decision, check_status_arguments, phone_status
+
+if TYPE_CHECKING:
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Unpack
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ def stream_key(
 
 def observed_now() -> str:
     """When a poll looked: UTC, to the second (what a watch event's ``observed_at`` says)."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class AccountPoll(PollingTrigger, BaseEventTrigger):

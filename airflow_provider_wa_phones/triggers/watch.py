@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import TriggerEvent
 
@@ -20,6 +20,11 @@ from airflow_provider_wa_phones.exceptions import WaPhonesError
 from airflow_provider_wa_phones.triggers.base import PollOptions
 from airflow_provider_wa_phones.triggers.polling import AccountPoll, Poll
 from airflow_provider_wa_phones.watches import check_spec, compare
+
+if TYPE_CHECKING:
+    # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
+    # with Airflow and pydantic). Never imported at run time: annotations are postponed.
+    from typing_extensions import Unpack
 
 #: Seconds a watcher waits after firing before it records the change as seen: the triggerer writes
 #: events to the database about every second, and an event it never wrote must fire again after a

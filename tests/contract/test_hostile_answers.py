@@ -20,7 +20,7 @@ from airflow_provider_wa_phones.exceptions import (
 from tests.contract.conftest import published_bytes
 from tests.replay import Answer
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 GET_PHONE, SUBMIT, QUERY = "/api/wa/getPhone", "/api/number/check", "/api/number/query"
 HTML_404 = Answer(404, b"<html><body><h1>404 Not Found</h1>nginx</body></html>", content_type="text/html")
 EMPTY_403 = Answer(403, b"", content_type=None)

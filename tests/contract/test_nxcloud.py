@@ -16,7 +16,7 @@ from airflow_provider_wa_phones.exceptions import (
 from tests.contract.conftest import PUBLISHED, published, published_bytes
 from tests.replay import Answer
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 GET_PHONE, PHONE_LIST = "/api/wa/getPhone", "/api/wa/integrator/embedded/register/phoneList"
 SUBMIT, QUERY = "/api/number/check", "/api/number/query"
 SHARED = "nxcloud/number-query-success-shared-messageid.json"

@@ -12,7 +12,7 @@ import json
 
 from tests.replay import Answer, Received
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 QUERY = "/api/number/query"
 
 

@@ -66,14 +66,14 @@ def test_quality_alert_writes_the_changes_airflow_leaves_for_a_later_event_once(
     """Airflow 3.3.2 (seen in make e2e) starts a run for the first of several events and leaves the
     events that arrive before the run is created to whichever run the next event starts, which may
     never come. So a run writes every event of the asset since its first one, and no change twice."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import datetime, timedelta, timezone
     from types import SimpleNamespace
 
     dag = get_dag("example_quality_alert.py", "quality_alert")
     task = dag.get_task("write_incidents")
     (asset,) = dag.timetable.asset_condition.objects
     assert task.inlets == [asset]  # so that the task may read the asset's events
-    t0 = datetime(2026, 11, 26, 16, 37, 33, tzinfo=UTC)
+    t0 = datetime(2026, 11, 26, 16, 37, 33, tzinfo=timezone.utc)
     changes = [
         {"service": service, "phone_number": phone, "field": name, "old": old, "new": new}
         | {"observed_at": t0.isoformat(), "verified_name": None, "change_id": f"c{i}"}

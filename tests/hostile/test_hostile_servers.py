@@ -48,7 +48,7 @@ GET_PHONE, SUBMIT, QUERY = "/api/wa/getPhone", "/api/number/check", "/api/number
 PHONE_LIST = "/api/wa/integrator/embedded/register/phoneList"
 SECRETS = ("replay-access-secret", "replay-cams-secret")
 EMPTY_QUERY = Answer(200, published_bytes("nxcloud/number-query-success-empty.json"))
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 CLIENTS = ["sync", "async"]
 
 

@@ -17,7 +17,7 @@ def main() -> None:
     path, try_number, per_request = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     from airflow_provider_wa_phones.operators.nxcloud import NxCloudNumberCheckOperator
 
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     ti = SimpleNamespace(
         dag_id="crash",
         task_id="submit",

@@ -40,7 +40,7 @@ from airflow_provider_wa_phones.sensors.nxcloud import NxCloudNumberCheckSensor,
 
 pytestmark = pytest.mark.integration
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 NX = "nxcloud_default"
 CAMS = "alibaba_cams_default"
 #: A batch number that fits alone (62 characters) but not with a country suffix ("-CN").
@@ -672,7 +672,7 @@ ROWS: list[Row] = [
         "hook-reuse-since-far-future", NxCloudHook, "submit_number_check",
         {
             "phones": "+86 138 0000 1234", "batch_no": "campaign-7", "reuse_existing": True,
-            "reuse_since": dt.datetime.max.replace(tzinfo=dt.UTC),
+            "reuse_since": dt.datetime.max.replace(tzinfo=dt.timezone.utc),
         },
         "reuse_since", "reuse_since: must not be in the future",
     ),

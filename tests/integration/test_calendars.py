@@ -29,7 +29,7 @@ FAST = RetryPolicy(max_attempts=3, initial_delay=0.0, max_delay=0.0)
 
 
 def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture(params=["UTC", "UTC+8"])

@@ -19,7 +19,7 @@ from airflow_provider_wa_phones.retry import NO_RETRY
 pytestmark = pytest.mark.integration
 
 QUERY = "/api/number/query"
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 
 
 def overlapping(sandbox: Any, within: float) -> int:

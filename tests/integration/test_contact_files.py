@@ -211,5 +211,5 @@ def test_submitted_numbers_keep_today_as_their_filing_day(sandbox, tmp_path):
     path.write_text('{"phone": "+86 138 0000 1234"}\n{"phone": "+86 138 0000 1235"}\n')
     (batch,) = NxCloudNumberCheckOperator(task_id="s", phones_path=f"file://{path}").execute({"ti": XComTI()})
     assert batch["phone_count"] == 2
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     assert today in batch["dates"]

@@ -38,7 +38,7 @@ from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
 
 pytestmark = pytest.mark.integration
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 CAMS_LIST = "QueryChatappPhoneNumbers"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -318,9 +318,9 @@ def test_rate_limit_out_of_range_is_refused_in_the_constructor(value: Any) -> No
 def test_reuse_since_long_ago_reads_as_the_services_window(sandbox) -> None:
     from airflow_provider_wa_phones.submits import Options
 
-    options = Options.checked(True, dt.datetime.min.replace(tzinfo=dt.UTC), 0.0, 60.0)
+    options = Options.checked(True, dt.datetime.min.replace(tzinfo=dt.timezone.utc), 0.0, 60.0)
     assert options.reuse_since is not None
-    assert dt.datetime.now(dt.UTC) - options.reuse_since <= dt.timedelta(days=14, minutes=1)
+    assert dt.datetime.now(dt.timezone.utc) - options.reuse_since <= dt.timedelta(days=14, minutes=1)
 
 
 # -- one sanitiser names every output file -----------------------------------------------------------

@@ -21,7 +21,7 @@ from airflow_provider_wa_phones.sandbox import data
 
 pytestmark = pytest.mark.integration
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 SANDBOX_PHONES = {"8613800001234", "14155550123", "6281234567890", "5511987654321", "447700900123"}
 
 

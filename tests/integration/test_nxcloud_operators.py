@@ -18,7 +18,7 @@ from airflow_provider_wa_phones.phones import COMMON_FIELDS
 
 pytestmark = pytest.mark.integration
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 
 
 def test_phone_operators_return_the_common_shape(sandbox):

@@ -24,7 +24,7 @@ from airflow_provider_wa_phones.sandbox.faults import FAULT_KINDS
 
 pytestmark = pytest.mark.integration
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 QUERY, SUBMIT, GET_PHONE = "/api/number/query", "/api/number/check", "/api/wa/getPhone"
 # Fast but persistent: the soak is about correctness under faults, not about waiting politely.
 SOAK_POLICY = RetryPolicy(max_attempts=12, initial_delay=0.001, max_delay=0.01, max_total_delay=5.0)
@@ -145,7 +145,7 @@ def test_a_gateway_error_on_submit_is_looked_up_and_reported_never_resent(sandbo
     hook = _advancing_hook(sandbox, retry_policy=RetryPolicy(initial_delay=0.0))
     # At 09:00 UTC both calendars the service may file under name the same day: one query a look
     # (test_calendars.py covers the hours where they differ).
-    morning = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(9), dt.UTC)
+    morning = dt.datetime.combine(dt.datetime.now(dt.timezone.utc).date(), dt.time(9), dt.timezone.utc)
     with time_machine.travel(morning, tick=True), pytest.raises(ServiceUnavailableError) as info:
         hook.submit_number_check(["+86 138 0000 1234"], batch_no="refused-1", lost_response_wait=6)
     assert sandbox.request_count(path=SUBMIT) == 1

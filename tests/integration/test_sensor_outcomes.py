@@ -119,7 +119,7 @@ def drive(sensor: Any, mode: str, situation: str) -> str:
     """Run ``sensor`` as Airflow would in ``mode`` and say how the task instance would end."""
     from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
 
-    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
     context: dict[str, Any] = {"ti": _TaskInstance(long_ago if situation == "timeout" else None)}
     try:
         try:

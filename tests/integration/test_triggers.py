@@ -98,7 +98,7 @@ def set_connection(monkeypatch: pytest.MonkeyPatch, sandbox: Any, conn_id: str, 
 
 
 def all_triggers() -> list[Any]:
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     return [
         NxCloudPhoneStatusTrigger(
             phones=["8613800001234", NX_PENDING],

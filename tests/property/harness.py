@@ -29,7 +29,12 @@ from airflow.sdk.exceptions import AirflowFailException
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from airflow_provider_wa_phones.exceptions import ConnectionConfigError, ParameterError, WaPhonesError
+from airflow_provider_wa_phones.exceptions import (
+    ConnectionConfigError,
+    ParameterError,
+    WaPhonesError,
+    add_note,
+)
 from tests.property.rules import EITHER, INVALID, V
 from tests.property.values import fuzzed, short
 
@@ -245,7 +250,7 @@ def _check(
         if transport and transport_ok(exc) and (sent or sends is None) and not expect.invalid:
             return Outcome(result=exc, requests=Server.count() - before)
         _shorten(exc)
-        exc.add_note(f"[property] {test} with {args!r}: oracle says bad={sorted(expect.invalid)}")
+        add_note(exc, f"[property] {test} with {args!r}: oracle says bad={sorted(expect.invalid)}")
         raise
     if refusal is not None:  # judged outside the except block: no 1 MB message as the failure's context
         return _judge_refusal(

@@ -217,7 +217,7 @@ def date(value: Any, today: dt.date | None = None) -> V:
             return INVALID
     else:
         return INVALID
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or dt.datetime.now(dt.timezone.utc).date()
     return VALID if today - dt.timedelta(days=14) <= day <= today + dt.timedelta(days=1) else INVALID
 
 

@@ -253,7 +253,7 @@ def _task(task: Any, action: Callable[[Any], Any]) -> Any:
             task.hook.close()
 
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 #: name -> (whether the connection's appkey is needed, the call)
 NX_CALLERS: dict[str, tuple[bool, Callable[[], Any]]] = {
     "NxCloudHook.list_phones": (

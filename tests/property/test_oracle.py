@@ -13,7 +13,7 @@ from tests.property import rules, values
 from tests.property.harness import examples
 from tests.property.rules import EITHER, INVALID, VALID
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = dt.datetime.now(dt.timezone.utc).date()
 
 README_EXAMPLES = [
     # (rule, value, verdict): the README's examples, both ways.

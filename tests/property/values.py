@@ -354,7 +354,7 @@ dr_url = st.builds(
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def _day(offset: int, form: str) -> Any:

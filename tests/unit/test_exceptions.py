@@ -17,6 +17,7 @@ from airflow_provider_wa_phones.exceptions import (
     ServiceError,
     TransportError,
     WaPhonesError,
+    add_note,
 )
 from airflow_provider_wa_phones.submits import BatchConflictError
 
@@ -61,7 +62,7 @@ def example_of(cls: type[WaPhonesError]) -> WaPhonesError:
 )
 def test_every_error_class_survives_pickling_equal(cls):
     error = example_of(cls)
-    error.add_note("a note added on the way up")
+    add_note(error, "a note added on the way up")
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is cls
     assert again == error

@@ -11,8 +11,12 @@ import ast
 import importlib.metadata
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomli, tomllib's original, comes with build (the test extra) and pytest
+    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = "airflow_provider_wa_phones"
@@ -36,11 +40,47 @@ def _pyproject() -> dict:
     return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 
 
+#: Read by type checkers alone, under ``if TYPE_CHECKING:``: typing_extensions gives them ``Self`` and
+#: ``Unpack``, which ``typing`` has from Python 3.11 only (mypy checks for 3.10). Nothing imports it at
+#: run time, so it needs no declared dependency (it is installed with Airflow and pydantic anyway).
+_TYPE_CHECKING_ONLY = {"typing_extensions"}
+
+
+def _type_checking_only_imports(tree: ast.Module) -> set[int]:
+    """ids of the import nodes inside ``if TYPE_CHECKING:`` blocks."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            found.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    return found
+
+
+def test_typing_extensions_is_imported_for_type_checkers_only():
+    for path in (REPO / PACKAGE).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        guarded = _type_checking_only_imports(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in guarded:
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                assert not _TYPE_CHECKING_ONLY & {(m or "").partition(".")[0] for m in modules}, (
+                    f"{path.relative_to(REPO)}:{node.lineno} imports typing_extensions at run time"
+                )
+
+
 def _imported_top_level_modules() -> set[str]:
-    """Top-level names of every absolute import in the package, lazy ones inside functions too."""
+    """Top-level names of every absolute import in the package, lazy ones inside functions too
+    (but not what only type checkers read)."""
     names: set[str] = set()
     for path in (REPO / PACKAGE).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        guarded = _type_checking_only_imports(tree)
+        for node in ast.walk(tree):
+            if (
+                id(node) in guarded
+                and isinstance(node, ast.ImportFrom)
+                and node.module in _TYPE_CHECKING_ONLY
+            ):
+                continue
             if isinstance(node, ast.Import):
                 names.update(alias.name.partition(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -48,8 +88,22 @@ def _imported_top_level_modules() -> set[str]:
     return names - set(sys.stdlib_module_names) - {PACKAGE, "__future__"}
 
 
-def _imported_distributions() -> set[str]:
+def _packages_distributions() -> dict[str, list[str]]:
+    """``importlib.metadata.packages_distributions()``. Python 3.10's reads only ``top_level.txt``,
+    which wheels built by hatchling (starlette's) do not have; 3.11 also reads the installed files,
+    as this does on 3.10."""
     owners = importlib.metadata.packages_distributions()
+    if sys.version_info < (3, 11):
+        for dist in importlib.metadata.distributions():
+            for file in dist.files or ():
+                top = file.parts[0] if len(file.parts) > 1 else file.name.partition(".")[0]
+                if top.isidentifier() and dist.metadata["Name"] not in owners.setdefault(top, []):
+                    owners[top].append(dist.metadata["Name"])
+    return owners
+
+
+def _imported_distributions() -> set[str]:
+    owners = _packages_distributions()
     found = set()
     for module in _imported_top_level_modules():
         if module == "airflow":

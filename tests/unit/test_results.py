@@ -29,7 +29,7 @@ from airflow_provider_wa_phones.results import (
 
 SUBMIT = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = dt.datetime.now(dt.timezone.utc).date()
 DAY1, DAY2 = (TODAY - dt.timedelta(days=1)).isoformat(), TODAY.isoformat()
 
 

@@ -22,7 +22,7 @@ QUERY = "/api/number/query"
 @pytest.fixture
 def clock() -> SandboxClock:
     clock = SandboxClock(time_scale=0.0)
-    noon = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(12), tzinfo=dt.UTC)
+    noon = dt.datetime.combine(dt.datetime.now(dt.timezone.utc).date(), dt.time(12), tzinfo=dt.timezone.utc)
     clock.set_offset(noon.timestamp() - time.time())
     return clock
 

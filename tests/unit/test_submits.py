@@ -13,7 +13,7 @@ import pytest
 from airflow_provider_wa_phones import submits
 from airflow_provider_wa_phones.exceptions import BatchConflictError, ParameterError, TransportError
 
-NOW = dt.datetime.now(dt.UTC)
+NOW = dt.datetime.now(dt.timezone.utc)
 TODAY = NOW.date().isoformat()
 S1 = "0123456789abcdef0123456789abcdef"
 S2 = "fedcba9876543210fedcba9876543210"
@@ -64,12 +64,14 @@ def file_records(service: Service, number: str, submit_id: str, phones: list[str
 
 
 def test_a_midday_submit_is_filed_under_one_day_in_both_calendars():
-    noon = dt.datetime.combine(NOW.date() - dt.timedelta(days=2), dt.time(2, 0), dt.UTC)  # 10:00 in UTC+8
+    noon = dt.datetime.combine(
+        NOW.date() - dt.timedelta(days=2), dt.time(2, 0), dt.timezone.utc
+    )  # 10:00 in UTC+8
     assert submits.filing_dates(noon) == [noon.date().isoformat()]
 
 
 def test_a_submit_near_midnight_may_be_filed_under_either_day():
-    late = dt.datetime.combine(NOW.date() - dt.timedelta(days=3), dt.time(23, 58), dt.UTC)
+    late = dt.datetime.combine(NOW.date() - dt.timedelta(days=3), dt.time(23, 58), dt.timezone.utc)
     day, next_day = late.date(), late.date() + dt.timedelta(days=1)
     assert submits.filing_dates(late) == [day.isoformat(), next_day.isoformat()]
 
@@ -83,7 +85,7 @@ def test_days_older_than_the_service_keeps_are_left_out():
 
 
 def test_submit_dates_cover_the_results_arriving_five_minutes_later():
-    late = dt.datetime.combine(NOW.date() - dt.timedelta(days=2), dt.time(23, 54), dt.UTC)
+    late = dt.datetime.combine(NOW.date() - dt.timedelta(days=2), dt.time(23, 54), dt.timezone.utc)
     assert submits.submit_dates(late) == submits.filing_dates(late, late + dt.timedelta(seconds=300))
     assert len(submits.submit_dates(late)) == 2
 

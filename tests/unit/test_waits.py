@@ -11,7 +11,7 @@ from airflow_provider_wa_phones import waits
 from airflow_provider_wa_phones.exceptions import ParameterError
 from airflow_provider_wa_phones.results import Batch
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 FAILURES = waits.DEFAULT_FAILURE_STATUSES
 
 

@@ -229,7 +229,7 @@ def check_signed_time(value: str, now: float, field: str = "x-acs-date") -> None
     if not _DATE_RE.fullmatch(value):
         raise _bad_date(field)
     try:
-        signed_at = dt.datetime.strptime(value, DATE_FORMAT).replace(tzinfo=dt.UTC).timestamp()
+        signed_at = dt.datetime.strptime(value, DATE_FORMAT).replace(tzinfo=dt.timezone.utc).timestamp()
     except ValueError:
         raise _bad_date(field) from None
     if abs(now - signed_at) > DATE_WINDOW_SECONDS:

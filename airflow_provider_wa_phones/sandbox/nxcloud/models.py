@@ -25,6 +25,9 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from phonenumbers import carrier as phone_carrier
 
+# Loaded by phonenumbers.carrier already: nothing to gain from importing it late.
+from phonenumbers.carrierdata import CARRIER_LONGEST_PREFIX
+
 from airflow_provider_wa_phones.sandbox import data
 
 try:  # the regular-expression parser the re module uses (sre_parse before Python 3.11)
@@ -53,7 +56,7 @@ DEFAULT_RESULT_DELAY = (0.5, 3.0)
 # How many consecutive records of one submit share a messageId (the service's example shows two).
 SHARED_RUN_LENGTHS = (1, 2, 2, 3)
 #: The calendars the query's ``date`` may file results under; NxCloud does not say which it uses.
-CALENDARS = {"UTC": dt.UTC, "UTC+8": dt.timezone(dt.timedelta(hours=8))}
+CALENDARS = {"UTC": dt.timezone.utc, "UTC+8": dt.timezone(dt.timedelta(hours=8))}
 
 # The service's numberType codes (see the number-check query page).
 _NUMBER_TYPES = {
@@ -953,9 +956,6 @@ def _key_length(country_code: int, length: int, first: str) -> int | None:
 
 def phone_carrier_longest_prefix() -> int:
     """Digits of the longest key of phonenumbers' carrier table (E.164 digits, country code first)."""
-    # light DAG parsing: the carrier table is large; only the sandbox's number plan cache reads it
-    from phonenumbers.carrierdata import CARRIER_LONGEST_PREFIX
-
     return int(CARRIER_LONGEST_PREFIX)
 
 

@@ -107,7 +107,7 @@ class IssuedCredentials:
 
 def format_time(seconds: float) -> str:
     """Seconds since the epoch as STS writes times (UTC, whole seconds)."""
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime(EXPIRATION_FORMAT)
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime(EXPIRATION_FORMAT)
 
 
 def _b64url(raw: bytes) -> str:

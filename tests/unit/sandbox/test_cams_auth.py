@@ -28,7 +28,7 @@ EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 VECTOR_KEY = AccessKey(key_id="YourAccessKeyId", secret="YourAccessKeySecret", account_id="a1")
 VECTOR_QUERY = "ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai"
 VECTOR_DATE = "2023-10-26T10:22:32Z"
-VECTOR_NOW = dt.datetime(2023, 10, 26, 10, 22, 32, tzinfo=dt.UTC).timestamp()
+VECTOR_NOW = dt.datetime(2023, 10, 26, 10, 22, 32, tzinfo=dt.timezone.utc).timestamp()
 VECTOR_HEADERS = {
     "host": "ecs.cn-shanghai.aliyuncs.com",
     "x-acs-action": "RunInstances",
@@ -66,7 +66,7 @@ def sign(
         "host": "cams.ap-southeast-1.aliyuncs.com",
         "x-acs-action": "QueryChatappPhoneNumbers",
         "x-acs-version": "2020-06-06",
-        "x-acs-date": dt.datetime.fromtimestamp(date, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-date": dt.datetime.fromtimestamp(date, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "x-acs-signature-nonce": nonce,
         "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
         **(extra or {}),

@@ -387,4 +387,4 @@ def test_constructor_sets_the_rate_limit() -> None:
 def test_date_header_is_the_server_clock(sb: SandboxServer, http: requests.Session) -> None:
     response = call(sb, http, LIST, {})
     server_date = dt.datetime.strptime(response.headers["date"], "%a, %d %b %Y %H:%M:%S GMT")
-    assert abs(server_date.replace(tzinfo=dt.UTC).timestamp() - time.time()) < 5
+    assert abs(server_date.replace(tzinfo=dt.timezone.utc).timestamp() - time.time()) < 5

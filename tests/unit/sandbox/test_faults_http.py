@@ -3,6 +3,7 @@ does (or does not do) to the sandbox's state."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -117,7 +118,7 @@ def balance(sb: SandboxServer) -> Decimal:
 def found_in_batch(sb: SandboxServer, http: requests.Session, batch_no: str) -> int:
     """Result records of ``batch_no`` once every result is due (asked without any fault)."""
     sb.advance(60)
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     query = {"page": 1, "pageSize": 100, "date": today, "batchNo": batch_no}
     envelope = http.post(**nxcloud_request(sb, QUERY, query), timeout=10).json()
     assert envelope["code"] == 0, envelope
@@ -280,7 +281,7 @@ async def test_aiohttp_sees_every_kind(sb: SandboxServer, aio: aiohttp.ClientSes
         with pytest.raises((aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
             await aio_post(aio, request())
     sb.fail_next("slow", slow_seconds=SLOW)
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # the built-in TimeoutError from Python 3.11
         await aio_post(aio, request(), timeout=SHORT_TIMEOUT)
     got, content = await aio_post(aio, request())  # and the session still works
     assert got == 200 and not not_json(content)

@@ -80,7 +80,7 @@ def call(
 
 
 def server_today(sb: SandboxServer) -> str:
-    return dt.datetime.fromtimestamp(sb.state.clock.wall_time(), dt.UTC).date().isoformat()
+    return dt.datetime.fromtimestamp(sb.state.clock.wall_time(), dt.timezone.utc).date().isoformat()
 
 
 def test_url_and_port_are_local(sb: SandboxServer) -> None:

@@ -24,7 +24,7 @@ ID_MOBILES = ",".join(f"628123456{i:04d}" for i in range(30))
 def clock() -> SandboxClock:
     clock = SandboxClock(time_scale=0.0)  # virtual time moves only through advance()
     # Pin the server's wall clock to noon UTC so a test never straddles midnight.
-    noon = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(12), tzinfo=dt.UTC)
+    noon = dt.datetime.combine(dt.datetime.now(dt.timezone.utc).date(), dt.time(12), tzinfo=dt.timezone.utc)
     clock.set_offset(noon.timestamp() - time.time())
     return clock
 
@@ -49,7 +49,7 @@ def basic(backend: NxCloudBackend) -> Account:
 
 
 def today(clock: SandboxClock, days: int = 0) -> str:
-    date = dt.datetime.fromtimestamp(clock.wall_time(), dt.UTC).date() + dt.timedelta(days=days)
+    date = dt.datetime.fromtimestamp(clock.wall_time(), dt.timezone.utc).date() + dt.timedelta(days=days)
     return date.isoformat()
 
 

@@ -79,7 +79,7 @@ def _verify(state: SandboxState, params: dict[str, str]) -> str:
 def _params(state: SandboxState, **extra: str) -> dict[str, str]:
     import datetime as dt
 
-    now = dt.datetime.fromtimestamp(state.clock.wall_time(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = dt.datetime.fromtimestamp(state.clock.wall_time(), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {**DOC_PARAMS, "AccessKeyId": data.CAMS_ACCESS_KEY_ID, "Timestamp": now, **extra}
 
 
