@@ -136,7 +136,7 @@ class CompatMatrix(Directive):
         compat = importlib.import_module("scripts.compat")
         rows = []
         for minor, spec in compat.MINORS.items():
-            python = getattr(spec, "python", None) or "3.11"
+            python = spec.python
             rows.append([minor, f"`{spec.airflow}`", python, f"`compat/constraints-{minor}.txt`"])
         headers = ["Airflow minor", "version tested", "Python", "pins"]
         return [table(headers, rows, [10, 14, 10, 30])]

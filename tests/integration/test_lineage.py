@@ -16,7 +16,7 @@ from tests.hook_lineage import collecting, memory_storage, uris
 
 pytestmark = pytest.mark.integration
 
-TODAY = dt.datetime.now(dt.UTC).date().isoformat()
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 BUCKET = "wa-phones-lineage"
 
 
