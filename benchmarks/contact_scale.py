@@ -110,7 +110,14 @@ def advance(url: str, seconds: float) -> None:
 
 def measure(url: str, env: dict[str, str], rows: int) -> dict[str, Any]:
     """Submit, wait for and read back a generated file of ``rows`` rows; what each task cost."""
+    import requests
+
+    from airflow_provider_wa_phones.sandbox import data
     from airflow_provider_wa_phones.sandbox.contact_files import write_contact_file
+
+    # A million basic checks cost 5,000 USD in the sandbox's price list: more than its seeded balance.
+    balance = {"appkey": data.NXCLOUD_APPKEY, "balance": str(rows)}
+    requests.put(f"{url}/_sandbox/nxcloud/balance", json=balance, timeout=30).raise_for_status()
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "contacts.csv.gz")

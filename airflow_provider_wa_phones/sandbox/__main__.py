@@ -47,6 +47,8 @@ control endpoints (unsigned, JSON, under http://HOST:PORT/_sandbox):
   DELETE /requests               empties the request log -> {"status": "ok"}
   POST   /nxcloud/batches        {"batch_no", "count", "date", "appkey", "check_level"} files a
                                  number-check batch of COUNT results at once (big-read tests)
+  PUT    /nxcloud/balance        {"appkey", "balance"} an application's balance in USD (a big
+                                 number check costs more than the seeded 100) -> the same
   GET    /nxcloud/charges        -> {"charges": [{"batch_no", "message_id", "appkey",
                                  "country_code", "check_level", "count", "cost", "date"}...],
                                  "totals": {...}}: every charged number-check submit

@@ -454,6 +454,11 @@ class SandboxServer:
             batch_no, count, date=date, appkey=appkey, check_level=check_level
         )
 
+    def set_nxcloud_balance(self, appkey: str, balance: str) -> str:
+        """Set an NxCloud application's balance in USD (``"5000"``), for a number check bigger than
+        the seeded balance pays for; ``reset()`` restores it. Also ``PUT /_sandbox/nxcloud/balance``."""
+        return self.state.nxcloud.set_balance(appkey, balance)
+
     def charges(self) -> list[dict[str, Any]]:
         """Every NxCloud number-check submit the sandbox charged since the last reset, in order,
         whatever its client heard (an answer lost on the way back was still charged); see

@@ -171,3 +171,24 @@ def test_reset_drops_a_fault_still_counting_down() -> None:
     state.faults.fail_next("lost", after=5)
     state.reset()
     assert state.faults.as_json()["next"] == []
+
+
+def test_the_balance_can_be_raised_for_a_big_check_and_is_checked():
+    from airflow_provider_wa_phones.sandbox import SandboxServer, data
+
+    with SandboxServer(time_scale=0) as sandbox:
+        import requests
+
+        url = f"{sandbox.url}/_sandbox/nxcloud/balance"
+        answer = requests.put(url, json={"appkey": data.NXCLOUD_APPKEY, "balance": "5000"}, timeout=10)
+        assert answer.json() == {"appkey": data.NXCLOUD_APPKEY, "balance": "5000"}
+        assert sandbox.state.nxcloud.app(data.NXCLOUD_APPKEY).balance == 5000
+        for bad in (
+            {"appkey": "nope", "balance": "1"},
+            {"appkey": data.NXCLOUD_APPKEY, "balance": "-1"},
+            {"appkey": data.NXCLOUD_APPKEY, "balance": "NaN"},
+            {"appkey": data.NXCLOUD_APPKEY, "balance": "x"},
+        ):
+            assert requests.put(url, json=bad, timeout=10).status_code == 400, bad
+        sandbox.reset()
+        assert sandbox.state.nxcloud.app(data.NXCLOUD_APPKEY).balance == 100

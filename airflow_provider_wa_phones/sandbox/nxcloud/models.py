@@ -394,6 +394,22 @@ class NxCloudBackend:
         with self._lock:
             return self._apps[appkey]
 
+    def set_balance(self, appkey: str, balance: str) -> str:
+        """Set an application's balance (a decimal amount in USD, >= 0) for a large number check;
+        returns it as text. ValueError for an unknown appkey or a bad amount; ``reset()`` restores
+        the seed's."""
+        try:
+            amount = Decimal(balance)
+        except (ArithmeticError, TypeError, ValueError):
+            raise ValueError(f"balance must be a decimal amount, got {balance!r}") from None
+        if not amount.is_finite() or amount < 0:
+            raise ValueError(f"balance must be a finite amount >= 0, got {balance!r}")
+        with self._lock:
+            if appkey not in self._apps:
+                raise ValueError(f"unknown appkey {appkey!r}")
+            self._apps[appkey].balance = amount
+            return str(amount)
+
     def phone(self, phone_number: str) -> Phone:
         """The WhatsApp number with these digits (KeyError if unknown)."""
         with self._lock:

@@ -66,11 +66,6 @@ def create_router(state: SandboxState) -> APIRouter:
             operation.path, _endpoint(state, operation), methods=["POST"], include_in_schema=False
         )
 
-    @router.get("/charges")
-    def charges() -> dict[str, Any]:
-        # The charge list and totals; the per-number map stays in-process (it is large at scale).
-        return {"charges": state.nxcloud.charges(), "totals": state.nxcloud.charge_totals()}
-
     return router
 
 
@@ -119,6 +114,13 @@ class PreloadBatch(BaseModel):
     check_level: int = 1
 
 
+class Balance(BaseModel):
+    """Body of ``PUT /_sandbox/nxcloud/balance``: an application's balance in USD, as text."""
+
+    appkey: str
+    balance: str
+
+
 def create_admin_router(state: SandboxState) -> APIRouter:
     """Unsigned NxCloud helpers for tests and demos, mounted under ``/_sandbox/nxcloud``."""
     router = APIRouter()
@@ -130,6 +132,13 @@ def create_admin_router(state: SandboxState) -> APIRouter:
             return state.nxcloud.preload_batch(
                 spec.batch_no, spec.count, date=spec.date, appkey=spec.appkey, check_level=spec.check_level
             )
+        except ValueError as error:
+            raise HTTPException(status_code=400, detail=str(error)) from None
+
+    @router.put("/balance")
+    def set_balance(spec: Balance) -> dict[str, Any]:
+        try:
+            return {"appkey": spec.appkey, "balance": state.nxcloud.set_balance(spec.appkey, spec.balance)}
         except ValueError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
 
