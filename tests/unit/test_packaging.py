@@ -121,14 +121,20 @@ def test_every_imported_library_is_a_declared_dependency_and_every_dependency_is
     assert declared - imported == set(), "declared but never imported"
 
 
-def test_each_dependency_has_a_floor_that_the_pinned_version_meets():
-    from packaging.requirements import Requirement
-
+def _pins() -> dict[str, str]:
+    """constraints.txt as normalised name -> pinned version."""
     pins = {}
     for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
             pins[_normalise(name)] = version
+    return pins
+
+
+def test_each_dependency_has_a_floor_that_the_pinned_version_meets():
+    from packaging.requirements import Requirement
+
+    pins = _pins()
     for text in _pyproject()["project"]["dependencies"]:
         requirement = Requirement(text)
         name = _normalise(requirement.name)
@@ -172,11 +178,7 @@ def test_only_http_is_a_public_extra_and_the_tool_sets_are_dependency_groups():
 def test_every_tool_of_every_group_is_pinned_within_its_floor():
     from packaging.requirements import Requirement
 
-    pins = {}
-    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            pins[_normalise(name)] = version
+    pins = _pins()
     for group, requirements in _pyproject()["dependency-groups"].items():
         for text in requirements:
             requirement = Requirement(text)
