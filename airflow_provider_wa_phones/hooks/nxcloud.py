@@ -15,7 +15,6 @@ from airflow_provider_wa_phones import checks, submits
 from airflow_provider_wa_phones._compat import with_legacy_connection_form
 from airflow_provider_wa_phones.checks import shorten
 from airflow_provider_wa_phones.connections import NxCloudSettings
-from airflow_provider_wa_phones.contacts import ContactList
 from airflow_provider_wa_phones.hooks import base
 from airflow_provider_wa_phones.operations import nxcloud as ops
 from airflow_provider_wa_phones.phones import nxcloud_phone_record
@@ -26,6 +25,8 @@ if TYPE_CHECKING:
     # Self and Unpack are in typing from Python 3.11; type checkers read typing_extensions' (it comes
     # with Airflow and pydantic). Never imported at run time: annotations are postponed.
     from typing_extensions import Unpack
+
+    from airflow_provider_wa_phones.contacts import ContactList
 
 __all__ = ["NxCloudAsyncHook", "NxCloudHook", "NxCloudSettings"]
 

@@ -16,16 +16,18 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from airflow_provider_wa_phones import checks, redact
 from airflow_provider_wa_phones.checks import shorten
-from airflow_provider_wa_phones.contacts import ContactList
 from airflow_provider_wa_phones.exceptions import MalformedResponseError, ParameterError
 from airflow_provider_wa_phones.operations.answers import load_json, no_envelope_error
 from airflow_provider_wa_phones.operations.base import Answer, Operation, Request, Target
 from airflow_provider_wa_phones.phones import country_of, normalize_phone, normalize_phones
 from airflow_provider_wa_phones.services import NXCLOUD
+
+if TYPE_CHECKING:
+    from airflow_provider_wa_phones.contacts import ContactList
 
 DEFAULT_HOST = "https://api2.nxcloud.com"
 CHECK_LEVELS = (1, 4, 5)
@@ -268,6 +270,9 @@ def submit_batches(
         checks.text("batch_no", batch_no, max_length=MAX_BATCH_NO, rule="a non-empty string")
     if dr_url is not None:
         checks.text("dr_url", dr_url, max_length=2048, pattern=_URL, rule="an http(s) URL")
+    # light DAG parsing: sensors import this module at parse time; a contact list exists only in a task
+    from airflow_provider_wa_phones.contacts import ContactList
+
     groups: Mapping[str, Sequence[Any]]
     if isinstance(phones, ContactList):
         groups = {country: numbers for country, numbers in phones.numbers.items() if len(numbers)}

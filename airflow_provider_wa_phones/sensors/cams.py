@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_wa_phones.operators.base import CamsTask
 from airflow_provider_wa_phones.phones import normalize_phones
 from airflow_provider_wa_phones.sensors.base import PhoneStatusWait
-from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
 from airflow_provider_wa_phones.waits import DEFAULT_FAILURE_STATUSES
 
 if TYPE_CHECKING:
@@ -67,6 +66,9 @@ class CamsPhoneStatusSensor(CamsTask, PhoneStatusWait):
 
     def make_trigger(self) -> BaseTrigger:
         phones, target, failures = self.arguments()
+        # light DAG parsing: the trigger (and the connection code it brings) loads when the sensor defers
+        from airflow_provider_wa_phones.triggers.cams import CamsPhoneStatusTrigger
+
         return CamsPhoneStatusTrigger(
             phone_numbers=phones,
             target_status=target,

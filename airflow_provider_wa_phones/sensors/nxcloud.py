@@ -14,7 +14,6 @@ from airflow_provider_wa_phones.operators.base import NxCloudTask
 from airflow_provider_wa_phones.phones import normalize_phones
 from airflow_provider_wa_phones.results import Batch
 from airflow_provider_wa_phones.sensors.base import PhoneStatusWait, WaitSensor
-from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger, NxCloudPhoneStatusTrigger
 from airflow_provider_wa_phones.waits import (
     DEFAULT_BATCH_CONCURRENCY,
     DEFAULT_FAILURE_STATUSES,
@@ -110,6 +109,9 @@ class NxCloudNumberCheckSensor(NxCloudTask, WaitSensor):
         return progress.decision()
 
     def make_trigger(self) -> BaseTrigger:
+        # light DAG parsing: the trigger (and the connection code it brings) loads when the sensor defers
+        from airflow_provider_wa_phones.triggers.nxcloud import NxCloudNumberCheckTrigger
+
         return NxCloudNumberCheckTrigger(
             batches=[target.as_kwargs() for target in self._targets()],
             appkey=self.appkey,
@@ -160,6 +162,9 @@ class NxCloudPhoneStatusSensor(NxCloudTask, PhoneStatusWait):
 
     def make_trigger(self) -> BaseTrigger:
         phones, target, failures = self.arguments()
+        # light DAG parsing: the trigger (and the connection code it brings) loads when the sensor defers
+        from airflow_provider_wa_phones.triggers.nxcloud import NxCloudPhoneStatusTrigger
+
         return NxCloudPhoneStatusTrigger(
             phones=phones,
             target_status=target,
