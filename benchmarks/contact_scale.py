@@ -3,7 +3,8 @@ invalid, 5 % repeated numbers) submitted, waited for and read back against the s
 in a fresh process as Airflow runs it.
 
 Per task it reports the peak RSS of the whole process (Airflow's own imports included, the
-kernel's ``VmHWM`` of the task process alone), the client CPU it spent and the requests it made (the hook's count).
+kernel's ``VmHWM`` of the task process alone), the client CPU it spent and the requests it made
+(the hook's count).
 The same is run for 100,000 and 1,000,000 rows, so the growth can be read off.
 
 Run alone: ``.venv/bin/python benchmarks/contact_scale.py [rows ...]``.

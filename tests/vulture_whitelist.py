@@ -10,6 +10,7 @@ exc_type  # context-manager protocol: __exit__(self, exc_type, exc, traceback)
 traceback  # context-manager protocol, as above
 tb  # context-manager protocol, as above (scripts/ui.py)
 client_address  # socketserver: BaseRequestHandler(request, client_address, server) (test servers)
+task_instance  # the OpenLineage provider's get_openlineage_facets_on_complete(self, task_instance)
 
 # pytest fixtures a test or fixture requests for what they set up, not for their value:
 airflow_db  # the test database migrated (tests/dags, tests/integration)
