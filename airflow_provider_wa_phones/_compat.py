@@ -182,6 +182,21 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+# --- hook lineage -------------------------------------------------------------------------------
+
+
+def hook_lineage_collector() -> Any:
+    """Airflow's hook lineage collector: ``airflow.sdk.lineage`` from 3.2, ``airflow.lineage.hook``
+    in 3.0 and 3.1 (where ``airflow.sdk.lineage`` does not exist)."""
+    try:
+        # Airflow version: resolved when first used, from the modules the running Airflow has
+        from airflow.sdk.lineage import get_hook_lineage_collector
+    except ImportError:
+        # Airflow version: resolved when first used, from the modules the running Airflow has
+        from airflow.lineage.hook import get_hook_lineage_collector  # type: ignore[import-not-found,no-redef,unused-ignore]
+    return get_hook_lineage_collector()
+
+
 # --- secrets in logs ----------------------------------------------------------------------------
 
 

@@ -26,9 +26,9 @@ def record_output_file(uri: str, context: Any) -> None:
     lineage reader, such as the OpenLineage provider's, is installed).
     """
     # light DAG parsing: the collector loads the providers' asset factories when a task first writes
-    from airflow.sdk.lineage import get_hook_lineage_collector
+    from airflow_provider_wa_phones._compat import hook_lineage_collector
 
-    get_hook_lineage_collector().add_output_asset(context=context, uri=uri)
+    hook_lineage_collector().add_output_asset(context=context, uri=uri)
 
 
 def file_dataset(target: Any) -> tuple[str, str]:
