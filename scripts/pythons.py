@@ -25,7 +25,7 @@ from compat import PIP_PIN, base_python
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHONS = ("3.10", "3.13")
-#: Requirements of the test extra left out on a Python they do not support. Only
+#: Requirements of the test group left out on a Python they do not support. Only
 #: tests/integration/test_http_provider.py uses the http provider: not the suites run here.
 LEFT_OUT = {"3.10": {"apache-airflow-providers-http": "6.3.0 and later need Python 3.11"}}
 #: Pythons on which constraints.txt does not install (asgiref 3.13 and the http provider 6.3 need 3.11).
@@ -33,10 +33,10 @@ OWN_CONSTRAINTS = ("3.10",)
 
 
 def test_requirements(python: str) -> list[str]:
-    """The test extra from pyproject.toml, without what ``python`` cannot install."""
+    """The test dependency group from pyproject.toml, without what ``python`` cannot install."""
     import tomllib  # this script runs on 3.11 (make's PYTHON)
 
-    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["dependency-groups"]["test"]
     left_out = LEFT_OUT.get(python, {})
     return [req for req in extra if re.split(r"[<>=!~ \[;]", req, maxsplit=1)[0] not in left_out]
 
